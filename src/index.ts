@@ -1,0 +1,2 @@
+/** The wsgen package root: the runtime that generated routers run on. */
+export * from "./runtime/index.js";

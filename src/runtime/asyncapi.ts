@@ -1,0 +1,338 @@
+/**
+ * AsyncAPI documents for wsgen modules, built from the routes' zod schemas.
+ *
+ * One module's WebSocket endpoint is one channel (keyed by the module name,
+ * at the module's address); each route contributes subscribe/unsubscribe
+ * operations with replies and an update operation. Schema names are the
+ * model names. A merged document prefixes every component with
+ * `<module>.`, so no module's message can point at another's schema.
+ */
+import { z } from "zod";
+
+export type AsyncApiVersion = "3.0.0" | "2.6.0";
+export const ASYNCAPI_VERSIONS: readonly AsyncApiVersion[] = ["3.0.0", "2.6.0"];
+
+/** What a document needs to know about a route; WsRoute has this shape. */
+export interface RouteSpec {
+  route: string;
+  description?: string | undefined;
+  requestName: string;
+  requestSchema: z.ZodType;
+  dataName: string;
+  dataSchema: z.ZodType;
+}
+
+/** What a document needs to know about a module. */
+export interface ModuleSpec {
+  name: string;
+  /** The endpoint path, `/api/v1/{name}/ws`. */
+  path: string;
+  title?: string | undefined;
+  description?: string | undefined;
+  version?: string | undefined;
+  routes: readonly RouteSpec[];
+}
+
+export interface AsyncApiOptions {
+  version?: AsyncApiVersion;
+  /** Document title; defaults to the module's title, or "WebSockets" when merged. */
+  title?: string;
+  description?: string;
+  /** Document (API) version; default "1.0.0". */
+  apiVersion?: string;
+  /** `host[:port]` of a server to list, with its protocol (default "ws"). */
+  server?: { host: string; protocol?: "ws" | "wss" };
+}
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+const ref = (pointer: string): JsonObject => ({ $ref: pointer });
+/** JSON pointer escaping for keys used inside `$ref`s. */
+const escapePointer = (key: string): string => key.replace(/~/g, "~0").replace(/\//g, "~1");
+
+export function moduleTitle(module: Pick<ModuleSpec, "name" | "title">): string {
+  return module.title ?? `${module.name.charAt(0).toUpperCase()}${module.name.slice(1)} WebSockets`;
+}
+
+/** The document of one module. */
+export function buildModuleAsyncApi(module: ModuleSpec, options: AsyncApiOptions = {}): JsonObject {
+  return buildDocument([module], false, {
+    ...options,
+    title: options.title ?? moduleTitle(module),
+    description: options.description ?? module.description ?? `Real-time WebSocket API of the ${module.name} module.`,
+    apiVersion: options.apiVersion ?? module.version,
+  });
+}
+
+/** One document for every module, each under its own address and with its own schemas. */
+export function buildMergedAsyncApi(modules: readonly ModuleSpec[], options: AsyncApiOptions = {}): JsonObject {
+  return buildDocument(modules, true, {
+    ...options,
+    title: options.title ?? "WebSockets",
+    description:
+      options.description ??
+      `Real-time WebSocket APIs of the modules ${modules.map((module) => module.name).join(", ")}, each at its own address.`,
+  });
+}
+
+interface MessageDef {
+  /** Key within the module's channel: `orders.subscribe`, `ping`, … */
+  name: string;
+  summary: string;
+  /** Component schema name the frame's `payload` refers to, or none for frames without payload. */
+  payloadSchema?: string;
+  /** Whether the frame may carry a correlation `id`. */
+  correlated: boolean;
+}
+
+interface OperationDef {
+  name: string;
+  action: "send" | "receive";
+  summary: string;
+  message: string;
+  reply?: string;
+}
+
+/** The frames and operations of one module, independent of AsyncAPI version. */
+function describeModule(module: ModuleSpec, schemas: SchemaTable): { messages: MessageDef[]; operations: OperationDef[] } {
+  const messages: MessageDef[] = [];
+  const operations: OperationDef[] = [];
+  const response = schemas.addStatic("SubscriptionResponse", subscriptionResponseSchema);
+  for (const route of module.routes) {
+    const request = schemas.addModel(route.requestName, route.requestSchema, "input");
+    const data = schemas.addModel(route.dataName, route.dataSchema, "output");
+    const about = route.description ?? `${route.route} updates`;
+    for (const op of ["subscribe", "unsubscribe"] as const) {
+      const verb = op === "subscribe" ? "Subscribe to" : "Unsubscribe from";
+      messages.push({
+        name: `${route.route}.${op}`,
+        summary: `${verb} ${about} for the topic the ${route.requestName} names.`,
+        payloadSchema: request,
+        correlated: true,
+      });
+      messages.push({
+        name: `${route.route}.${op}.response`,
+        summary: `Answer to ${route.route}.${op}.`,
+        payloadSchema: response,
+        correlated: true,
+      });
+      operations.push({
+        name: `${route.route}.${op}`,
+        action: "receive",
+        summary: `${verb} ${about}.`,
+        message: `${route.route}.${op}`,
+        reply: `${route.route}.${op}.response`,
+      });
+    }
+    const update = schemas.addStatic(`${route.route}.Update`, {
+      type: "object",
+      required: ["topic", "payload"],
+      properties: { topic: { type: "string", description: "The topic this update belongs to." }, payload: ref(schemas.pointer(data)) },
+    });
+    messages.push({
+      name: `${route.route}.update`,
+      summary: `A ${route.dataName} pushed to subscribers of a ${route.route} topic.`,
+      payloadSchema: update,
+      correlated: false,
+    });
+    operations.push({
+      name: `${route.route}.update`,
+      action: "send",
+      summary: `Push ${route.dataName} updates to a topic's subscribers.`,
+      message: `${route.route}.update`,
+    });
+  }
+  messages.push({ name: "ping", summary: "Application-level liveness check.", correlated: true });
+  messages.push({ name: "pong", summary: "Answer to ping.", correlated: true });
+  messages.push({
+    name: "error",
+    summary: "A frame named no valid operation.",
+    payloadSchema: schemas.addStatic("ErrorPayload", errorPayloadSchema),
+    correlated: true,
+  });
+  operations.push({ name: "ping", action: "receive", summary: "Check that the connection is alive.", message: "ping", reply: "pong" });
+  operations.push({ name: "error", action: "send", summary: "Report a frame that names no valid operation.", message: "error" });
+  return { messages, operations };
+}
+
+function buildDocument(modules: readonly ModuleSpec[], merged: boolean, options: AsyncApiOptions): JsonObject {
+  const version = options.version ?? "3.0.0";
+  const info: JsonObject = { title: options.title ?? "WebSockets", version: options.apiVersion ?? "1.0.0" };
+  if (options.description !== undefined) info.description = options.description;
+  const componentMessages: JsonObject = {};
+  const componentSchemas: JsonObject = {};
+  const channels: JsonObject = {};
+  const operations: JsonObject = {};
+
+  for (const module of modules) {
+    const prefix = merged ? `${module.name}.` : "";
+    const schemas = new SchemaTable(prefix, componentSchemas);
+    const description = describeModule(module, schemas);
+    const channelMessages: JsonObject = {};
+    const frames: { name: string; action: "send" | "receive"; pointer: string }[] = [];
+    for (const message of description.messages) {
+      const key = `${prefix}${message.name}`;
+      componentMessages[key] = messageObject(message, schemas, version, merged ? module.name : undefined);
+      channelMessages[message.name] = ref(`#/components/messages/${escapePointer(key)}`);
+    }
+    if (version === "3.0.0") {
+      const channelPointer = `#/channels/${escapePointer(module.name)}`;
+      channels[module.name] = {
+        address: module.path,
+        title: moduleTitle(module),
+        description: `WebSocket endpoint of the ${module.name} module. All frames are JSON text: {"type", "payload"?, "id"?}.`,
+        messages: channelMessages,
+      };
+      for (const op of description.operations) {
+        const operation: JsonObject = {
+          action: op.action,
+          channel: ref(channelPointer),
+          summary: op.summary,
+          messages: [ref(`${channelPointer}/messages/${escapePointer(op.message)}`)],
+        };
+        if (op.reply !== undefined) {
+          operation.reply = { channel: ref(channelPointer), messages: [ref(`${channelPointer}/messages/${escapePointer(op.reply)}`)] };
+        }
+        operations[`${prefix}${op.name}`] = operation;
+      }
+    } else {
+      for (const op of description.operations) {
+        frames.push({ name: op.message, action: op.action, pointer: `#/components/messages/${escapePointer(`${prefix}${op.message}`)}` });
+        if (op.reply !== undefined)
+          frames.push({ name: op.reply, action: "send", pointer: `#/components/messages/${escapePointer(`${prefix}${op.reply}`)}` });
+      }
+      const pick = (action: "send" | "receive"): JsonObject => ({
+        oneOf: frames.filter((frame) => frame.action === action).map((frame) => ref(frame.pointer)),
+      });
+      // 2.6.0 names operations from the client's side: clients publish what the server receives.
+      channels[module.path] = {
+        description: `WebSocket endpoint of the ${module.name} module. All frames are JSON text: {"type", "payload"?, "id"?}.`,
+        publish: { operationId: `${module.name}.clientFrames`, summary: "Frames a client sends.", message: pick("receive") },
+        subscribe: { operationId: `${module.name}.serverFrames`, summary: "Frames the server sends.", message: pick("send") },
+      };
+    }
+  }
+
+  const document: JsonObject = { asyncapi: version, info, defaultContentType: "application/json" };
+  if (options.server !== undefined) {
+    const server: JsonObject =
+      version === "3.0.0"
+        ? { host: options.server.host, protocol: options.server.protocol ?? "ws" }
+        : { url: options.server.host, protocol: options.server.protocol ?? "ws" };
+    document.servers = { default: server };
+  }
+  document.channels = channels;
+  if (version === "3.0.0") document.operations = operations;
+  document.components = { messages: componentMessages, schemas: componentSchemas };
+  return document;
+}
+
+function messageObject(message: MessageDef, schemas: SchemaTable, version: AsyncApiVersion, module: string | undefined): JsonObject {
+  const properties: JsonObject = { type: { type: "string", const: message.name } };
+  const required: Json[] = ["type"];
+  if (message.payloadSchema !== undefined) {
+    properties.payload = ref(schemas.pointer(message.payloadSchema));
+    required.push("payload");
+  }
+  if (message.correlated) {
+    properties.id = { type: "string", description: "Optional correlation id; every reply to this frame carries it." };
+  }
+  const object: JsonObject = {
+    name: message.name,
+    title: module === undefined ? message.name : `${module} ${message.name}`,
+    summary: message.summary,
+    contentType: "application/json",
+    payload: { type: "object", required, properties },
+  };
+  if (message.correlated) object.correlationId = { description: "Replies echo the request's id.", location: "$message.payload#/id" };
+  if (version === "2.6.0") object.messageId = module === undefined ? message.name : `${module}.${message.name}`;
+  return object;
+}
+
+/**
+ * The component schemas of one module: model names as keys (behind the
+ * module prefix in a merged document), converted once each.
+ */
+class SchemaTable {
+  readonly #prefix: string;
+  readonly #target: JsonObject;
+  readonly #byName = new Map<string, string>();
+
+  constructor(prefix: string, target: JsonObject) {
+    this.#prefix = prefix;
+    this.#target = target;
+  }
+
+  pointer(key: string): string {
+    return `#/components/schemas/${escapePointer(key)}`;
+  }
+
+  addStatic(name: string, schema: JsonObject): string {
+    const key = `${this.#prefix}${name}`;
+    this.#target[key] = schema;
+    return key;
+  }
+
+  /** Adds a model's JSON Schema under its name; a same-named model with a different shape gets a suffix. */
+  addModel(name: string, schema: z.ZodType, io: "input" | "output"): string {
+    const json = this.#convert(name, schema, io);
+    const text = JSON.stringify(json);
+    let key = `${this.#prefix}${name}`;
+    const existing = this.#byName.get(key);
+    if (existing !== undefined && existing !== text) key = `${key}.${io}`;
+    this.#byName.set(key, text);
+    this.#target[key] = json;
+    return key;
+  }
+
+  #convert(name: string, schema: z.ZodType, io: "input" | "output"): JsonObject {
+    const json = z.toJSONSchema(schema, { target: "draft-07", io, unrepresentable: "any" }) as JsonObject;
+    delete json.$schema;
+    // Named sub-schemas ($defs, from `.meta({ id })` or cycles) become components of their own.
+    const definitions = (json.definitions ?? json.$defs) as JsonObject | undefined;
+    delete json.definitions;
+    delete json.$defs;
+    const self = `${this.#prefix}${name}`;
+    const rewrite = (value: Json): Json => {
+      if (Array.isArray(value)) return value.map(rewrite);
+      if (value === null || typeof value !== "object") return value;
+      const out: JsonObject = {};
+      for (const [key, inner] of Object.entries(value)) {
+        if (key === "$ref" && typeof inner === "string") {
+          if (inner === "#") out[key] = this.pointer(self);
+          else {
+            const match = /^#\/(?:definitions|\$defs)\/(.+)$/.exec(inner);
+            out[key] = match ? this.pointer(`${self}.${match[1]}`) : inner;
+          }
+        } else out[key] = rewrite(inner);
+      }
+      return out;
+    };
+    if (definitions !== undefined) {
+      for (const [defName, def] of Object.entries(definitions)) this.#target[`${self}.${defName}`] = rewrite(def);
+    }
+    return rewrite(json) as JsonObject;
+  }
+}
+
+const subscriptionResponseSchema: JsonObject = {
+  type: "object",
+  required: ["status", "message", "topic"],
+  properties: {
+    status: { type: "string", enum: ["ok", "error"] },
+    message: { type: "string" },
+    topic: { type: "string", description: 'route + ":" + canonical JSON of the parsed request; "" when the request did not validate.' },
+    errors: { type: "array", description: "zod issues, when the request did not validate.", items: { type: "object" } },
+  },
+};
+
+const errorPayloadSchema: JsonObject = {
+  type: "object",
+  required: ["code", "message"],
+  properties: {
+    code: { type: "string", enum: ["invalid_message", "unknown_operation", "rate_limited", "internal_error"] },
+    message: { type: "string" },
+    details: {},
+  },
+};

@@ -1,0 +1,31 @@
+/**
+ * Errors the runtime throws at its callers (misconfiguration, misuse). Each
+ * carries a stable `code` so callers can branch without matching messages.
+ * Errors a *client* causes never throw: they become protocol answers.
+ */
+export type WsgenErrorCode =
+  | "ERR_INVALID_ROUTE_NAME"
+  | "ERR_DUPLICATE_ROUTE"
+  | "ERR_INVALID_MODULE_NAME"
+  | "ERR_DUPLICATE_MODULE"
+  | "ERR_ROUTE_ALREADY_MOUNTED"
+  | "ERR_INVALID_OPTION"
+  | "ERR_APP_CLOSED"
+  | "ERR_SERVICE_FAILED"
+  | "ERR_INVALID_UPDATE";
+
+export class WsgenError extends Error {
+  readonly code: WsgenErrorCode;
+
+  constructor(code: WsgenErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "WsgenError";
+    this.code = code;
+  }
+}
+
+/** A message for any thrown value, for replies and logs. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return typeof error === "string" ? error : (JSON.stringify(error) ?? String(error));
+}

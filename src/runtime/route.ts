@@ -1,0 +1,331 @@
+/**
+ * WsRoute: one pub/sub route of a module (`orders`, `bars`, …) binding a
+ * request schema and a data schema to a service. Generated router classes
+ * extend it and only supply the two schemas and their names.
+ *
+ * A route owns the lifecycle of its topics: the reference count lives in a
+ * TopicIndex of connections; the first holder of a topic makes the service
+ * `createTopic`, the last one leaving makes it `removeTopic`, exactly once.
+ * Updates from the service go through a bounded UpdateQueue, are validated
+ * and serialized once, and are written to that topic's holders only.
+ */
+import type { z } from "zod";
+import { describeError, WsgenError } from "./errors.js";
+import type { SubscriptionResponse } from "./protocol.js";
+import { buildTopic } from "./topic.js";
+import { TopicIndex } from "./topic-index.js";
+import { UpdateQueue } from "./update-queue.js";
+
+/** What a route needs from a connection: an identity and a way to write a frame. */
+export interface Subscriber {
+  readonly id: string;
+  /** Writes an already serialized text frame; returns false if it was not sent. */
+  sendFrame(frame: Buffer): boolean;
+}
+
+/** What the service learns about a topic when it is created. */
+export interface TopicContext<Req> {
+  route: string;
+  topic: string;
+  /** The request after zod parsing (defaults applied, unknown keys stripped). */
+  request: Req;
+}
+
+/** Pushes one update for the topic it was created for. Never throws, never blocks. */
+export type TopicUpdater<Data> = (data: Data) => void;
+
+/**
+ * The contract of a module's service. `createTopic` is called when a topic
+ * gets its first subscriber, `removeTopic` when it loses its last one. Either
+ * may be async; a `createTopic` that throws or rejects refuses the subscription.
+ */
+export interface WsRouteService<Req = unknown, Data = unknown> {
+  createTopic(topic: string, topicUpdate: TopicUpdater<Data>, context: TopicContext<Req>): void | Promise<void>;
+  removeTopic(topic: string): void | Promise<void>;
+}
+
+export interface WsRouteOptions<Req, Data> {
+  /** The route name: the prefix of its operations (`orders.subscribe`) and topics (`orders:{…}`). */
+  route: string;
+  service: WsRouteService<Req, Data>;
+  /** Shown in the AsyncAPI document. */
+  description?: string;
+  /** Capacity of the update queue; the oldest update is dropped when full. Default 1000. */
+  queueCapacity?: number;
+  /** Validate each update against the data schema before sending. Default true. */
+  validateUpdates?: boolean;
+}
+
+/** The part a generated class supplies: the two schemas and their model names. */
+export interface WsRouteSchemas<Req, Data> {
+  request: z.ZodType<Req>;
+  data: z.ZodType<Data>;
+  requestName: string;
+  dataName: string;
+}
+
+/** What the module hosting a route provides to it. */
+export interface RouteHost {
+  readonly module: string;
+  reportError(error: unknown, where: string): void;
+}
+
+export interface RouteStats {
+  topics: number;
+  subscriptions: number;
+  queued: number;
+  updatesDropped: number;
+  updatesInvalid: number;
+  updatesPublished: number;
+  framesSent: number;
+}
+
+type Lifecycle = {
+  /** Settles when createTopic has settled; rejects with its error. */
+  ready: Promise<void>;
+  state: "creating" | "live" | "removed";
+};
+
+type QueuedUpdate = { topic: string; lifecycle: Lifecycle; data: unknown };
+
+const ROUTE_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
+
+export class WsRoute<Req, Data> {
+  readonly route: string;
+  readonly description: string | undefined;
+  readonly requestSchema: z.ZodType<Req>;
+  readonly dataSchema: z.ZodType<Data>;
+  readonly requestName: string;
+  readonly dataName: string;
+  readonly service: WsRouteService<Req, Data>;
+
+  readonly #index = new TopicIndex<Subscriber>();
+  readonly #lifecycles = new Map<string, Lifecycle>();
+  /** Pending removeTopic calls, so a re-created topic waits for its removal to finish. */
+  readonly #removals = new Map<string, Promise<void>>();
+  readonly #queue: UpdateQueue<QueuedUpdate>;
+  readonly #validateUpdates: boolean;
+  /** `{"type":"orders.update","payload":{"topic":` — the constant head of every update frame. */
+  readonly #updateFramePrefix: string;
+  #host: RouteHost | undefined;
+  #shuttingDown = false;
+  #updatesInvalid = 0;
+  #updatesPublished = 0;
+  #framesSent = 0;
+
+  constructor(options: WsRouteOptions<Req, Data> & WsRouteSchemas<Req, Data>) {
+    if (typeof options.route !== "string" || !ROUTE_NAME.test(options.route)) {
+      throw new WsgenError(
+        "ERR_INVALID_ROUTE_NAME",
+        `Route name ${JSON.stringify(options.route)} is invalid: use a letter followed by letters, digits, "_" or "-" (for example "orders").`,
+      );
+    }
+    this.route = options.route;
+    this.description = options.description;
+    this.service = options.service;
+    this.requestSchema = options.request;
+    this.dataSchema = options.data;
+    this.requestName = options.requestName;
+    this.dataName = options.dataName;
+    this.#validateUpdates = options.validateUpdates ?? true;
+    this.#updateFramePrefix = `{"type":${JSON.stringify(`${this.route}.update`)},"payload":{"topic":`;
+    this.#queue = new UpdateQueue<QueuedUpdate>({
+      capacity: options.queueCapacity,
+      deliver: (update) => this.#fanOut(update),
+      onDeliverError: (error) => this.#report(error, `${this.route}.update fan-out`),
+    });
+  }
+
+  /** Called once by the module that mounts this route. */
+  mount(host: RouteHost): void {
+    if (this.#host !== undefined) {
+      throw new WsgenError(
+        "ERR_ROUTE_ALREADY_MOUNTED",
+        `Route "${this.route}" is already mounted in module "${this.#host.module}"; create one router instance per module.`,
+      );
+    }
+    this.#host = host;
+  }
+
+  /** The topic a (raw) request names, or the zod error. */
+  parseRequest(payload: unknown): { ok: true; topic: string; request: Req } | { ok: false; error: z.ZodError } {
+    const parsed = this.requestSchema.safeParse(payload);
+    if (!parsed.success) return { ok: false, error: parsed.error };
+    return { ok: true, topic: buildTopic(this.route, parsed.data), request: parsed.data };
+  }
+
+  /**
+   * Subscribes `subscriber` to the topic `payload` names. Resolves with the
+   * response to send; never rejects.
+   */
+  async subscribe(subscriber: Subscriber, payload: unknown): Promise<SubscriptionResponse> {
+    const parsed = this.parseRequest(payload);
+    if (!parsed.ok) return invalidRequest(parsed.error);
+    const { topic, request } = parsed;
+    if (this.#shuttingDown) return { status: "error", message: "server is shutting down", topic };
+    if (this.#index.has(topic, subscriber) && this.#lifecycles.get(topic)?.state === "live") {
+      return { status: "ok", message: "already subscribed", topic };
+    }
+    this.#index.add(topic, subscriber);
+    const lifecycle = this.#lifecycles.get(topic) ?? this.#create(topic, request);
+    try {
+      await lifecycle.ready;
+    } catch (error) {
+      return { status: "error", message: `subscription refused: ${describeError(error)}`, topic };
+    }
+    return { status: "ok", message: "subscribed", topic };
+  }
+
+  /** Unsubscribes `subscriber` from the topic `payload` names. Never rejects. */
+  unsubscribe(subscriber: Subscriber, payload: unknown): SubscriptionResponse {
+    const parsed = this.parseRequest(payload);
+    if (!parsed.ok) return invalidRequest(parsed.error);
+    const { topic } = parsed;
+    if (!this.#index.has(topic, subscriber)) {
+      return { status: "error", message: "not subscribed to this topic", topic };
+    }
+    if (this.#index.delete(topic, subscriber)) this.#release(topic);
+    return { status: "ok", message: "unsubscribed", topic };
+  }
+
+  /** Releases every topic `subscriber` holds (on disconnect). */
+  release(subscriber: Subscriber): void {
+    for (const topic of this.#index.deleteHolder(subscriber)) this.#release(topic);
+  }
+
+  /** Number of topics `subscriber` holds on this route. */
+  subscriptionsOf(subscriber: Subscriber): number {
+    return this.#index.topicsOf(subscriber).size;
+  }
+
+  /**
+   * Removes every topic (calling `removeTopic` for each live one) and stops the
+   * queue. Resolves when every pending removeTopic has settled.
+   */
+  async shutdown(): Promise<void> {
+    this.#shuttingDown = true;
+    // Let pending creations settle first, so each created topic is also removed.
+    await Promise.allSettled([...this.#lifecycles.values()].map((lifecycle) => lifecycle.ready));
+    for (const topic of [...this.#index.topics()]) {
+      for (const holder of [...this.#index.holders(topic)]) this.#index.delete(topic, holder);
+      this.#release(topic);
+    }
+    this.#queue.close();
+    await Promise.allSettled([...this.#removals.values()]);
+  }
+
+  stats(): RouteStats {
+    return {
+      topics: this.#index.topicCount,
+      subscriptions: this.#index.subscriptionCount,
+      queued: this.#queue.size,
+      updatesDropped: this.#queue.dropped,
+      updatesInvalid: this.#updatesInvalid,
+      updatesPublished: this.#updatesPublished,
+      framesSent: this.#framesSent,
+    };
+  }
+
+  /** Topics with at least one subscriber. */
+  topics(): string[] {
+    return [...this.#index.topics()];
+  }
+
+  #create(topic: string, request: Req): Lifecycle {
+    const lifecycle: Lifecycle = { ready: Promise.resolve(), state: "creating" };
+    const topicUpdate: TopicUpdater<Data> = (data) => {
+      // Updates for a removed generation of the topic are late, not errors.
+      if (lifecycle.state === "removed") return;
+      this.#queue.push({ topic, lifecycle, data });
+    };
+    const previousRemoval = this.#removals.get(topic);
+    lifecycle.ready = (async () => {
+      if (previousRemoval !== undefined) await previousRemoval;
+      await this.service.createTopic(topic, topicUpdate, { route: this.route, topic, request });
+    })();
+    this.#lifecycles.set(topic, lifecycle);
+    lifecycle.ready.then(
+      () => {
+        if (lifecycle.state !== "creating") return;
+        lifecycle.state = "live";
+        // Everyone left while the service was starting: stop it again.
+        if (this.#index.holders(topic).size === 0) this.#release(topic);
+      },
+      (error: unknown) => {
+        lifecycle.state = "removed";
+        if (this.#lifecycles.get(topic) === lifecycle) this.#lifecycles.delete(topic);
+        // Every holder joined while this creation was pending; none keeps the subscription.
+        for (const holder of [...this.#index.holders(topic)]) this.#index.delete(topic, holder);
+        this.#report(
+          new WsgenError("ERR_SERVICE_FAILED", `createTopic("${topic}") failed: ${describeError(error)}`, { cause: error }),
+          `${this.route}.subscribe`,
+        );
+      },
+    );
+    return lifecycle;
+  }
+
+  /** Called when `topic` has no holder left: removes a live topic now, a creating one once created. */
+  #release(topic: string): void {
+    const lifecycle = this.#lifecycles.get(topic);
+    if (lifecycle === undefined || lifecycle.state !== "live") return;
+    if (this.#index.holders(topic).size > 0) return;
+    lifecycle.state = "removed";
+    this.#lifecycles.delete(topic);
+    const removal = (async () => {
+      try {
+        await this.service.removeTopic(topic);
+      } catch (error) {
+        this.#report(
+          new WsgenError("ERR_SERVICE_FAILED", `removeTopic("${topic}") failed: ${describeError(error)}`, { cause: error }),
+          `${this.route}.unsubscribe`,
+        );
+      }
+    })();
+    this.#removals.set(topic, removal);
+    void removal.then(() => {
+      if (this.#removals.get(topic) === removal) this.#removals.delete(topic);
+    });
+  }
+
+  #fanOut({ topic, lifecycle, data }: QueuedUpdate): void {
+    if (lifecycle.state === "removed") return;
+    const holders = this.#index.holders(topic);
+    if (holders.size === 0) return;
+    let payload: unknown = data;
+    if (this.#validateUpdates) {
+      const parsed = this.dataSchema.safeParse(data);
+      if (!parsed.success) {
+        this.#updatesInvalid += 1;
+        this.#report(
+          new WsgenError("ERR_INVALID_UPDATE", `update for "${topic}" does not match ${this.dataName}: ${parsed.error.message}`),
+          `${this.route}.update`,
+        );
+        return;
+      }
+      payload = parsed.data;
+    }
+    // Serialized once per update; every subscriber gets the same bytes.
+    const frame = Buffer.from(`${this.#updateFramePrefix}${JSON.stringify(topic)},"payload":${JSON.stringify(payload)}}}`);
+    this.#updatesPublished += 1;
+    for (const holder of holders) {
+      if (holder.sendFrame(frame)) this.#framesSent += 1;
+    }
+  }
+
+  #report(error: unknown, where: string): void {
+    if (this.#host !== undefined) this.#host.reportError(error, where);
+  }
+}
+
+/**
+ * The type a module's `ws.ts` aliases: `export type OrderWsRouter =
+ * WsRouter<OrderSubscriptionRequest, PlacedOrder>`. The generator turns each
+ * alias into a concrete class of the same name; the alias itself is the type
+ * of that class's instances.
+ */
+export type WsRouter<Req, Data> = WsRoute<Req, Data>;
+
+function invalidRequest(error: z.ZodError): SubscriptionResponse {
+  return { status: "error", message: `invalid request: ${error.issues.length} issue(s)`, topic: "", errors: error.issues };
+}
