@@ -1,0 +1,102 @@
+import fc from "fast-check";
+import { describe, expect, it, vi } from "vitest";
+import { buildTopic, canonicalJson, TopicIndex, topicRoute, UpdateQueue } from "wsgen";
+import { BarSubscriptionRequest } from "./support/fixtures.js";
+
+describe("buildTopic", () => {
+  it("builds the DESIGN.md example from the parsed request", () => {
+    const request = BarSubscriptionRequest.parse({ symbol: "AAPL", resolution: "1D" });
+    expect(buildTopic("bars", request)).toBe('bars:{"resolution":"1D","symbol":"AAPL"}');
+  });
+
+  it("applies defaults and strips unknown keys because it takes the parsed request", () => {
+    const request = BarSubscriptionRequest.parse({ symbol: "AAPL", extra: true });
+    expect(buildTopic("bars", request)).toBe('bars:{"resolution":"1D","symbol":"AAPL"}');
+  });
+
+  it("sorts keys recursively, keeps arrays in order and null as null, with no spaces", () => {
+    expect(canonicalJson({ b: [3, { z: 1, a: null }], a: { y: "x y", c: true } })).toBe(
+      '{"a":{"c":true,"y":"x y"},"b":[3,{"a":null,"z":1}]}',
+    );
+    expect(canonicalJson({ skip: undefined, keep: 1 })).toBe('{"keep":1}');
+    expect(topicRoute('quotes:{"symbols":["A:B"]}')).toBe("quotes");
+  });
+
+  it("is the same for any key order and parses back to the same value", () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const shuffled = JSON.parse(JSON.stringify(value, (_key, inner: unknown) => reverseKeys(inner))) as unknown;
+        const text = canonicalJson(value);
+        expect(canonicalJson(shuffled)).toBe(text);
+        expect(text.length).toBe(JSON.stringify(value).length); // same members, no added spaces
+        expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(value)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+function reverseKeys(value: unknown): unknown {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value).reverse());
+}
+
+describe("TopicIndex", () => {
+  it("counts a holder once per topic and reports first and last", () => {
+    const index = new TopicIndex<string>();
+    expect(index.add("t", "a")).toBe(true);
+    expect(index.add("t", "a")).toBe(false);
+    expect(index.add("t", "b")).toBe(false);
+    expect(index.subscriptionCount).toBe(2);
+    expect(index.delete("t", "a")).toBe(false);
+    expect(index.delete("t", "a")).toBe(false);
+    expect(index.delete("t", "b")).toBe(true);
+    expect(index.topicCount).toBe(0);
+  });
+
+  it("releases every topic of a dropped holder and reports the emptied ones", () => {
+    const index = new TopicIndex<string>();
+    index.add("x", "a");
+    index.add("y", "a");
+    index.add("y", "b");
+    expect(index.deleteHolder("a")).toEqual(["x"]);
+    expect([...index.holders("y")]).toEqual(["b"]);
+    expect(index.topicsOf("a").size).toBe(0);
+  });
+});
+
+describe("UpdateQueue", () => {
+  it("drops the oldest items when full, counts them and never throws", async () => {
+    const delivered: number[] = [];
+    const queue = new UpdateQueue<number>({ capacity: 3, deliver: (item) => delivered.push(item) });
+    for (let i = 1; i <= 10; i++) expect(queue.push(i)).toBe(true);
+    expect(queue.size).toBe(3);
+    expect(queue.dropped).toBe(7);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(delivered).toEqual([8, 9, 10]);
+  });
+
+  it("keeps draining when delivery throws, and refuses items once closed", () => {
+    const onDeliverError = vi.fn();
+    const delivered: number[] = [];
+    const queue = new UpdateQueue<number>({
+      deliver: (item) => {
+        if (item === 2) throw new Error("boom");
+        delivered.push(item);
+      },
+      onDeliverError,
+    });
+    queue.push(1);
+    queue.push(2);
+    queue.push(3);
+    queue.drain();
+    expect(delivered).toEqual([1, 3]);
+    expect(onDeliverError).toHaveBeenCalledOnce();
+    queue.close();
+    expect(queue.push(4)).toBe(false);
+  });
+
+  it("rejects a capacity that is not a positive integer", () => {
+    expect(() => new UpdateQueue({ capacity: 0, deliver: () => undefined })).toThrow(/positive integer/);
+  });
+});
