@@ -5,6 +5,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: ["wsgen-source"] } },
   test: {
     include: ["tests/**/*.test.ts"],
+    reporters: ["default", "./tests/support/summary-reporter.ts"],
     testTimeout: 20_000,
     hookTimeout: 20_000,
   },

@@ -214,7 +214,14 @@ function buildDocument(modules: readonly ModuleSpec[], merged: boolean, options:
     }
   }
 
-  const document: JsonObject = { asyncapi: version, info, defaultContentType: "application/json" };
+  const tags: Json[] = modules.map((module) => ({ name: module.name, description: moduleTitle(module) }));
+  if (version === "3.0.0") info.tags = tags;
+  const document: JsonObject = { asyncapi: version };
+  // 2.6.0 documents carry an identifier and top-level tags (3.0.0 moved tags into info).
+  if (version === "2.6.0") document.id = `urn:wsgen:${modules.map((module) => module.name).join(":")}`;
+  document.info = info;
+  document.defaultContentType = "application/json";
+  if (version === "2.6.0") document.tags = tags;
   if (options.server !== undefined) {
     const server: JsonObject =
       version === "3.0.0"

@@ -6,7 +6,7 @@ import WebSocket, { type ClientOptions } from "ws";
 
 export interface Frame {
   type: string;
-  payload?: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- tests read arbitrary frame payloads
+  payload?: any; // tests read arbitrary frame payloads
   id?: string;
 }
 

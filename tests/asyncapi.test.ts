@@ -1,0 +1,177 @@
+/**
+ * AsyncAPI 3.0.0 and 2.6.0 documents of a two-module app: valid per
+ * @asyncapi/parser with zero errors, with model names as schema names, and
+ * a merged document that keeps each module's channels and schemas apart.
+ */
+import { Parser } from "@asyncapi/parser";
+import { createServer } from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { WsRoute, type AsyncApiVersion, type WsRouteOptions } from "wsgen";
+import { BarWsRouter, OrderWsRouter, RecordingService } from "./support/fixtures.js";
+import { startApp, type RunningApp } from "./support/server.js";
+
+/** A second model named `Bar`, with another shape, in another module: the merge must not mix them up. */
+const BrokerBar = z.object({ account: z.string(), pnl: z.number().describe("Profit and loss") });
+type BrokerBar = z.infer<typeof BrokerBar>;
+const BrokerBarRequest = z.object({ account: z.string(), tags: z.array(z.string()).default([]) });
+type BrokerBarRequest = z.infer<typeof BrokerBarRequest>;
+class BrokerBarWsRouter extends WsRoute<BrokerBarRequest, BrokerBar> {
+  constructor(options: WsRouteOptions<BrokerBarRequest, BrokerBar>) {
+    super({ ...options, request: BrokerBarRequest, data: BrokerBar, requestName: "BarSubscriptionRequest", dataName: "Bar" });
+  }
+}
+
+let running: RunningApp;
+beforeAll(async () => {
+  // A plain node:http handler beside wsgen: its own routes keep working.
+  const handler = createServer((request, response) => {
+    response.writeHead(request.url === "/health" ? 200 : 404).end(request.url === "/health" ? "ok" : "");
+  }).listeners("request")[0] as Parameters<typeof createServer>[1];
+  running = await startApp(
+    {
+      modules: [
+        { name: "datafeed", routers: [new BarWsRouter({ route: "bars", service: new RecordingService(), description: "OHLC bars" })] },
+        {
+          name: "broker",
+          title: "Broker WebSockets",
+          version: "2.1.0",
+          routers: [
+            new OrderWsRouter({ route: "orders", service: new RecordingService() }),
+            new BrokerBarWsRouter({ route: "bars", service: new RecordingService() }),
+          ],
+        },
+      ],
+    },
+    handler,
+  );
+});
+afterAll(() => running.stop());
+
+const parser = new Parser();
+async function errorsOf(document: unknown): Promise<string[]> {
+  const { diagnostics } = await parser.parse(JSON.stringify(document));
+  return diagnostics
+    .filter((diagnostic) => Number(diagnostic.severity) === 0 /* DiagnosticSeverity.Error */)
+    .map((diagnostic) => `${diagnostic.code}: ${diagnostic.message} at ${diagnostic.path.join("/")}`);
+}
+
+/** Every `$ref` string in a JSON value. */
+function refsIn(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(refsIn);
+  if (typeof value !== "object" || value === null) return [];
+  return Object.entries(value).flatMap(([key, inner]) => (key === "$ref" && typeof inner === "string" ? [inner] : refsIn(inner)));
+}
+
+async function fetchJson(path: string): Promise<Record<string, any>> {
+  const response = await fetch(running.httpUrl(path));
+  expect(response.status).toBe(200);
+  expect(response.headers.get("content-type")).toMatch(/application\/json/);
+  return (await response.json()) as Record<string, any>;
+}
+
+describe.each<AsyncApiVersion>(["3.0.0", "2.6.0"])("AsyncAPI %s", (version) => {
+  const query = version === "3.0.0" ? "" : "?version=2.6.0";
+
+  it("validates each module's served document with zero errors", async () => {
+    for (const module of ["datafeed", "broker"]) {
+      const document = await fetchJson(`/api/v1/${module}/ws/asyncapi.json${query}`);
+      expect(document.asyncapi).toBe(version);
+      expect(await errorsOf(document)).toEqual([]);
+    }
+  });
+
+  it("validates the merged document with zero errors", async () => {
+    const document = await fetchJson(`/api/v1/ws/asyncapi.json${query}`);
+    expect(document.asyncapi).toBe(version);
+    expect(await errorsOf(document)).toEqual([]);
+  });
+
+  it("names schemas after the models", async () => {
+    const document = await fetchJson(`/api/v1/broker/ws/asyncapi.json${query}`);
+    expect(Object.keys(document.components.schemas)).toEqual(
+      expect.arrayContaining(["OrderSubscriptionRequest", "PlacedOrder", "BarSubscriptionRequest", "Bar"]),
+    );
+    expect(document.components.schemas.Bar.properties.pnl).toEqual({ type: "number", description: "Profit and loss" });
+    // Requests are documented as clients send them: defaulted fields are optional.
+    expect(document.components.schemas.BarSubscriptionRequest.required).toEqual(["account"]);
+  });
+
+  it("keeps each module's channels under its own address and its messages on its own schemas", async () => {
+    const document = await fetchJson(`/api/v1/ws/asyncapi.json${query}`);
+    const channels = document.channels as Record<string, any>;
+    if (version === "3.0.0") {
+      expect(Object.fromEntries(Object.entries(channels).map(([key, channel]) => [key, channel.address]))).toEqual({
+        datafeed: "/api/v1/datafeed/ws",
+        broker: "/api/v1/broker/ws",
+      });
+    } else {
+      expect(Object.keys(channels).sort()).toEqual(["/api/v1/broker/ws", "/api/v1/datafeed/ws"]);
+    }
+    const { messages, schemas } = document.components as Record<string, Record<string, unknown>>;
+    expect(schemas!["datafeed.Bar"]).not.toEqual(schemas!["broker.Bar"]);
+    for (const module of ["datafeed", "broker"]) {
+      const own = Object.entries(messages!).filter(([key]) => key.startsWith(`${module}.`));
+      expect(own.length).toBeGreaterThan(0);
+      for (const [, message] of own) {
+        for (const pointer of refsIn(message)) expect(pointer).toMatch(new RegExp(`^#/components/schemas/${module}\\.`));
+      }
+    }
+    for (const [key, channel] of Object.entries(channels)) {
+      const module = version === "3.0.0" ? key : key.split("/")[3];
+      for (const pointer of refsIn(channel)) expect(pointer).toMatch(new RegExp(`^#/components/messages/${module}\\.`));
+    }
+  });
+});
+
+describe("AsyncAPI operations (3.0.0)", () => {
+  it("expresses subscribe and unsubscribe as receive operations with a reply, and update as send", async () => {
+    const document = await fetchJson("/api/v1/datafeed/ws/asyncapi.json");
+    const operations = document.operations as Record<string, any>;
+    expect(Object.keys(operations)).toEqual(["bars.subscribe", "bars.unsubscribe", "bars.update", "ping", "error"]);
+    expect(operations["bars.subscribe"]).toMatchObject({
+      action: "receive",
+      channel: { $ref: "#/channels/datafeed" },
+      messages: [{ $ref: "#/channels/datafeed/messages/bars.subscribe" }],
+      reply: { messages: [{ $ref: "#/channels/datafeed/messages/bars.subscribe.response" }] },
+    });
+    expect(operations["bars.update"]).toMatchObject({ action: "send" });
+    const parsed = await parser.parse(JSON.stringify(document));
+    const subscribe = parsed.document!.operations().get("bars.subscribe")!;
+    expect(
+      subscribe
+        .reply()
+        ?.messages()
+        .all()
+        .map((message) => message.name()),
+    ).toEqual(["bars.subscribe.response"]);
+  });
+});
+
+describe("serving", () => {
+  it("serves an HTML viewer per module and for the merged document", async () => {
+    for (const [path, names] of [
+      ["/api/v1/datafeed/ws/asyncapi", ["bars.subscribe", "bars.update", "BarSubscriptionRequest"]],
+      ["/api/v1/ws/asyncapi", ["datafeed.bars.subscribe", "broker.orders.unsubscribe", "broker.PlacedOrder"]],
+    ] as const) {
+      const response = await fetch(running.httpUrl(path));
+      expect(response.status).toBe(200);
+      expect(response.headers.get("content-type")).toMatch(/text\/html/);
+      const html = await response.text();
+      for (const name of names) expect(html).toContain(name);
+    }
+  });
+
+  it("answers an unknown AsyncAPI version with 400 and other methods with 405", async () => {
+    const bad = await fetch(running.httpUrl("/api/v1/ws/asyncapi.json?version=1.2.0"));
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toMatch(/3\.0\.0, 2\.6\.0/);
+    expect((await fetch(running.httpUrl("/api/v1/ws/asyncapi.json"), { method: "POST" })).status).toBe(405);
+  });
+
+  it("leaves other requests to the server's own handler", async () => {
+    const health = await fetch(running.httpUrl("/health"));
+    expect([health.status, await health.text()]).toEqual([200, "ok"]);
+    expect((await fetch(running.httpUrl("/api/v1/nope/ws/asyncapi.json"))).status).toBe(404);
+  });
+});
