@@ -98,7 +98,7 @@ interface OperationDef {
 function describeModule(module: ModuleSpec, schemas: SchemaTable): { messages: MessageDef[]; operations: OperationDef[] } {
   const messages: MessageDef[] = [];
   const operations: OperationDef[] = [];
-  const response = schemas.addStatic("SubscriptionResponse", subscriptionResponseSchema);
+  const response = schemas.addStatic("wsgen.SubscriptionResponse", subscriptionResponseSchema);
   for (const route of module.routes) {
     const request = schemas.addModel(route.requestName, route.requestSchema, "input");
     const data = schemas.addModel(route.dataName, route.dataSchema, "output");
@@ -148,7 +148,7 @@ function describeModule(module: ModuleSpec, schemas: SchemaTable): { messages: M
   messages.push({
     name: "error",
     summary: "A frame named no valid operation.",
-    payloadSchema: schemas.addStatic("ErrorPayload", errorPayloadSchema),
+    payloadSchema: schemas.addStatic("wsgen.ErrorPayload", errorPayloadSchema),
     correlated: true,
   });
   operations.push({ name: "ping", action: "receive", summary: "Check that the connection is alive.", message: "ping", reply: "pong" });
@@ -283,45 +283,45 @@ class SchemaTable {
 
   /** Adds a model's JSON Schema under its name; a same-named model with a different shape gets a suffix. */
   addModel(name: string, schema: z.ZodType, io: "input" | "output"): string {
-    const json = this.#convert(name, schema, io);
+    const json = z.toJSONSchema(schema, { target: "draft-07", io, unrepresentable: "any" }) as JsonObject;
+    delete json.$schema;
     const text = JSON.stringify(json);
-    let key = `${this.#prefix}${name}`;
+    let key = `${this.#prefix}${componentKey(name)}`;
     const existing = this.#byName.get(key);
     if (existing !== undefined && existing !== text) key = `${key}.${io}`;
     this.#byName.set(key, text);
-    this.#target[key] = json;
-    return key;
-  }
-
-  #convert(name: string, schema: z.ZodType, io: "input" | "output"): JsonObject {
-    const json = z.toJSONSchema(schema, { target: "draft-07", io, unrepresentable: "any" }) as JsonObject;
-    delete json.$schema;
-    // Named sub-schemas ($defs, from `.meta({ id })` or cycles) become components of their own.
+    // Named sub-schemas ($defs, from `.meta({ id })` or cycles) become components under the final key.
     const definitions = (json.definitions ?? json.$defs) as JsonObject | undefined;
     delete json.definitions;
     delete json.$defs;
-    const self = `${this.#prefix}${name}`;
     const rewrite = (value: Json): Json => {
       if (Array.isArray(value)) return value.map(rewrite);
       if (value === null || typeof value !== "object") return value;
       const out: JsonObject = {};
-      for (const [key, inner] of Object.entries(value)) {
-        if (key === "$ref" && typeof inner === "string") {
-          if (inner === "#") out[key] = this.pointer(self);
-          else {
-            const match = /^#\/(?:definitions|\$defs)\/(.+)$/.exec(inner);
-            out[key] = match ? this.pointer(`${self}.${match[1]}`) : inner;
-          }
-        } else out[key] = rewrite(inner);
+      for (const [property, inner] of Object.entries(value)) {
+        if (property === "$ref" && typeof inner === "string") out[property] = this.#rewriteRef(inner, key);
+        else out[property] = rewrite(inner);
       }
       return out;
     };
     if (definitions !== undefined) {
-      for (const [defName, def] of Object.entries(definitions)) this.#target[`${self}.${defName}`] = rewrite(def);
+      for (const [defName, def] of Object.entries(definitions))
+        this.#target[`${key}.${componentKey(unescapePointer(defName))}`] = rewrite(def);
     }
-    return rewrite(json) as JsonObject;
+    this.#target[key] = rewrite(json);
+    return key;
+  }
+
+  #rewriteRef(pointer: string, key: string): string {
+    if (pointer === "#") return this.pointer(key);
+    const match = /^#\/(?:definitions|\$defs)\/(.+)$/.exec(pointer);
+    return match ? this.pointer(`${key}.${componentKey(unescapePointer(match[1] as string))}`) : pointer;
   }
 }
+
+const unescapePointer = (segment: string): string => segment.replace(/~1/g, "/").replace(/~0/g, "~");
+/** AsyncAPI component keys allow only letters, digits, `.`, `_` and `-`. */
+const componentKey = (name: string): string => name.replace(/[^A-Za-z0-9._-]/g, "_");
 
 const subscriptionResponseSchema: JsonObject = {
   type: "object",

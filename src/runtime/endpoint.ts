@@ -69,6 +69,7 @@ export class WsEndpoint {
   #slowConsumerCloses = 0;
   #framesDropped = 0;
   #heartbeatTerminations = 0;
+  #closed = false;
 
   constructor(definition: WsModuleDefinition, options: EndpointOptions) {
     this.name = definition.name;
@@ -86,13 +87,15 @@ export class WsEndpoint {
       routes.set(route.route, route);
       route.mount({ module: this.name, reportError: (error, where) => options.reportError(error, { module: this.name, where }) });
       this.#handlers.set(`${route.route}.subscribe`, (connection, payload, id, type) => {
-        connection.enqueue(async () => {
+        this.#serially(connection, type, id, async () => {
+          // A subscribe queued behind a slow one may run after the socket closed: it must not take a topic.
+          if (!connection.isOpen) return;
           const response = await route.subscribe(connection, payload);
           connection.sendFrame(encodeFrame(responseType(type), response, id));
         });
       });
       this.#handlers.set(`${route.route}.unsubscribe`, (connection, payload, id, type) => {
-        connection.enqueue(() => {
+        this.#serially(connection, type, id, () => {
           connection.sendFrame(encodeFrame(responseType(type), route.unsubscribe(connection, payload), id));
           return Promise.resolve();
         });
@@ -148,6 +151,7 @@ export class WsEndpoint {
    * removeTopic has settled.
    */
   async close(): Promise<void> {
+    this.#closed = true;
     if (this.#heartbeat !== undefined) clearInterval(this.#heartbeat);
     const closed = [...this.#connections].map(
       (connection) =>
@@ -156,12 +160,16 @@ export class WsEndpoint {
           connection.close(CloseCode.goingAway, "server shutdown");
         }),
     );
-    await Promise.all([...this.routes.values()].map((route) => route.shutdown()));
+    await Promise.all([...this.routes.values()].map((route) => route.shutdown(this.#options.closeTimeout)));
     await Promise.all(closed);
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 
   #accept(ws: WebSocket, request: IncomingMessage, user: unknown): void {
+    if (this.#closed) {
+      ws.close(CloseCode.goingAway, "server shutdown");
+      return;
+    }
     const connection = new Connection(randomUUID(), ws, request, user, this.#options, {
       onFrameDropped: () => {
         this.#framesDropped += 1;
@@ -176,9 +184,11 @@ export class WsEndpoint {
       lifespan = setTimeout(() => connection.close(CloseCode.maxLifespan, "max connection lifespan"), this.#options.maxConnectionLifespan);
       lifespan.unref();
     }
-    ws.on("pong", () => {
+    const markAlive = (): void => {
       connection.alive = true;
-    });
+    };
+    ws.on("pong", markAlive);
+    ws.on("ping", markAlive);
     ws.on("message", (data, isBinary) => {
       connection.alive = true;
       if (isBinary) {
@@ -228,6 +238,18 @@ export class WsEndpoint {
       this.#options.reportError(error, { module: this.name, where: type });
       this.#sendError(connection, { code: "internal_error", message: `Operation "${type}" failed: ${describeError(error)}` }, id);
     }
+  }
+
+  /** Runs a subscribe/unsubscribe in the connection's order; a throw becomes an internal_error answer. */
+  #serially(connection: Connection, type: string, id: string | undefined, operation: () => Promise<void>): void {
+    connection.enqueue(async () => {
+      try {
+        await operation();
+      } catch (error) {
+        this.#options.reportError(error, { module: this.name, where: type });
+        this.#sendError(connection, { code: "internal_error", message: `Operation "${type}" failed: ${describeError(error)}` }, id);
+      }
+    });
   }
 
   #sendError(connection: Connection, error: ErrorPayload, id: string | undefined): void {

@@ -7,7 +7,7 @@ export { WsgenError } from "./errors.js";
 export type { WsgenErrorCode } from "./errors.js";
 export { CloseCode, encodeFrame, parseFrame, responseType, subscribeType, unsubscribeType, updateType } from "./protocol.js";
 export type { Envelope, ErrorCode, ErrorPayload, SubscriptionResponse, SubscriptionStatus, TopicUpdate } from "./protocol.js";
-export { WsRoute } from "./route.js";
+export { isRouteName, WsRoute } from "./route.js";
 export type {
   RouteStats,
   Subscriber,
@@ -15,6 +15,7 @@ export type {
   TopicUpdater,
   WsRouteOptions,
   WsRouter,
+  WsRouterOptions,
   WsRouteSchemas,
   WsRouteService,
 } from "./route.js";
@@ -22,7 +23,7 @@ export { buildTopic, canonicalJson, topicRoute } from "./topic.js";
 export { TopicIndex } from "./topic-index.js";
 export { DEFAULT_QUEUE_CAPACITY, UpdateQueue } from "./update-queue.js";
 export type { UpdateQueueOptions } from "./update-queue.js";
-export { API_PREFIX, createWsApp, defineModule, WsApp } from "./ws-app.js";
+export { API_PREFIX, createWsApp, defineModule, isModuleName, WsApp } from "./ws-app.js";
 export type { WsAppOptions, WsAppStats } from "./ws-app.js";
 export type { AnyRoute, EndpointStats, WsModuleDefinition } from "./endpoint.js";
 export { WsEndpoint } from "./endpoint.js";

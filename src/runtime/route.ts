@@ -56,6 +56,12 @@ export interface WsRouteOptions<Req, Data> {
   validateUpdates?: boolean;
 }
 
+/**
+ * Options of a generated router class: its route name is fixed by `ws.ts`
+ * (so clients and documents know it statically) and may be restated.
+ */
+export type WsRouterOptions<Req, Data, Route extends string> = Omit<WsRouteOptions<Req, Data>, "route"> & { route?: Route };
+
 /** The part a generated class supplies: the two schemas and their model names. */
 export interface WsRouteSchemas<Req, Data> {
   request: z.ZodType<Req>;
@@ -90,6 +96,11 @@ type QueuedUpdate = { topic: string; lifecycle: Lifecycle; data: unknown };
 
 const ROUTE_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
 
+/** Route names prefix operation types and topics: a letter, then letters, digits, `_` or `-`. */
+export function isRouteName(name: unknown): name is string {
+  return typeof name === "string" && ROUTE_NAME.test(name);
+}
+
 export class WsRoute<Req, Data> {
   readonly route: string;
   readonly description: string | undefined;
@@ -114,7 +125,7 @@ export class WsRoute<Req, Data> {
   #framesSent = 0;
 
   constructor(options: WsRouteOptions<Req, Data> & WsRouteSchemas<Req, Data>) {
-    if (typeof options.route !== "string" || !ROUTE_NAME.test(options.route)) {
+    if (!isRouteName(options.route)) {
       throw new WsgenError(
         "ERR_INVALID_ROUTE_NAME",
         `Route name ${JSON.stringify(options.route)} is invalid: use a letter followed by letters, digits, "_" or "-" (for example "orders").`,
@@ -202,10 +213,13 @@ export class WsRoute<Req, Data> {
    * Removes every topic (calling `removeTopic` for each live one) and stops the
    * queue. Resolves when every pending removeTopic has settled.
    */
-  async shutdown(): Promise<void> {
+  async shutdown(timeoutMs = 5_000): Promise<void> {
     this.#shuttingDown = true;
-    // Let pending creations settle first, so each created topic is also removed.
-    await Promise.allSettled([...this.#lifecycles.values()].map((lifecycle) => lifecycle.ready));
+    // Let pending creations settle first (for at most timeoutMs), so each created topic is also removed.
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    await Promise.race([Promise.allSettled([...this.#lifecycles.values()].map((lifecycle) => lifecycle.ready)), timeout]);
+    clearTimeout(timer);
     for (const topic of [...this.#index.topics()]) {
       for (const holder of [...this.#index.holders(topic)]) this.#index.delete(topic, holder);
       this.#release(topic);

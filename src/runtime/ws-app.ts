@@ -60,6 +60,11 @@ export interface WsAppStats {
 
 const MODULE_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 
+/** Module names are plain identifiers: they become URL segments and folder names. */
+export function isModuleName(name: unknown): name is string {
+  return typeof name === "string" && MODULE_NAME.test(name);
+}
+
 export class WsApp<User = unknown> {
   readonly endpoints: ReadonlyMap<string, WsEndpoint>;
   readonly #options: WsAppOptions<User>;
@@ -73,10 +78,10 @@ export class WsApp<User = unknown> {
 
   constructor(options: WsAppOptions<User>) {
     this.#options = options;
-    const reportError = options.onError ?? defaultReportError;
+    const reportError = (error: unknown, context: { module: string; where: string }): void => this.#reportError(error, context);
     const endpoints = new Map<string, WsEndpoint>();
     for (const definition of options.modules) {
-      if (typeof definition.name !== "string" || !MODULE_NAME.test(definition.name)) {
+      if (!isModuleName(definition.name)) {
         throw new WsgenError(
           "ERR_INVALID_MODULE_NAME",
           `Module name ${JSON.stringify(definition.name)} is invalid: use a plain identifier such as "broker".`,
@@ -146,11 +151,13 @@ export class WsApp<User = unknown> {
     void this.#authenticate(request).then(
       (user) => {
         if (socket.destroyed) return;
-        if (user === undefined) rejectUpgrade(socket, 401, "Authentication required.");
+        // close() may have started while the hook ran: accepting now would escape it.
+        if (this.#closing !== undefined) rejectUpgrade(socket, 503, "Server is shutting down.");
+        else if (user === undefined) rejectUpgrade(socket, 401, "Authentication required.");
         else endpoint.handleUpgrade(request, socket, head, user);
       },
       (error: unknown) => {
-        (this.#options.onError ?? defaultReportError)(error, { module: endpoint.name, where: "authenticate" });
+        this.#reportError(error, { module: endpoint.name, where: "authenticate" });
         rejectUpgrade(socket, 500, "Authentication failed with an internal error.");
       },
     );
@@ -159,7 +166,12 @@ export class WsApp<User = unknown> {
 
   /** Serves the AsyncAPI documents and viewers. Returns false for any other request. */
   handleRequest(request: IncomingMessage, response: ServerResponse): boolean {
-    const url = new URL(request.url ?? "/", "http://localhost");
+    let url: URL;
+    try {
+      url = new URL(request.url ?? "/", "http://localhost");
+    } catch {
+      return false; // not a URL we serve; the server's own handler answers it
+    }
     const match = /^\/api\/v1\/(?:([A-Za-z][A-Za-z0-9_]*)\/)?ws\/(asyncapi\.json|asyncapi)\/?$/.exec(url.pathname);
     if (match === null) return false;
     const [, moduleName, resource] = match;
@@ -228,6 +240,15 @@ export class WsApp<User = unknown> {
   #endpointAt(path: string): WsEndpoint | undefined {
     const match = /^\/api\/v1\/([A-Za-z][A-Za-z0-9_]*)\/ws\/?$/.exec(path);
     return match === null ? undefined : this.endpoints.get(match[1] as string);
+  }
+
+  /** Reports through onError; an onError that throws must not take the server down with it. */
+  #reportError(error: unknown, context: { module: string; where: string }): void {
+    try {
+      (this.#options.onError ?? defaultReportError)(error, context);
+    } catch (failure) {
+      defaultReportError(failure, { module: context.module, where: `onError (while reporting ${context.where})` });
+    }
   }
 
   async #authenticate(request: IncomingMessage): Promise<unknown> {
