@@ -23,7 +23,7 @@ const Exploding = z.object({
 type Exploding = z.output<typeof Exploding>;
 class ExplodingWsRouter extends WsRoute<Exploding, Bar> {
   constructor(options: WsRouteOptions<Exploding, Bar>) {
-    super({ ...options, request: Exploding, data: z.any() as z.ZodType<Bar>, requestName: "Exploding", dataName: "Bar" });
+    super({ ...options, request: Exploding, data: z.any(), requestName: "Exploding", dataName: "Bar" });
   }
 }
 
