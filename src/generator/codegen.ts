@@ -1,0 +1,136 @@
+/**
+ * The generate pipeline, start to end:
+ *   config → load (ts-morph discovery) → render (handlebars) → format gate
+ *   → [check: compare with disk] | [lint gate → typecheck gate → write]
+ * `--check` and `--watch` are different ends of this one pipe.
+ */
+import { performance } from "node:perf_hooks";
+import { loadConfig, type ResolvedConfig } from "./config.js";
+import { ExitCode, GateError, InputError, type Problem } from "./errors.js";
+import { createGateProgram, runFormatGate, runLintGate, runTypecheckGate } from "./gates.js";
+import { loadProject, selectModules, type LoadedProject } from "./load.js";
+import { compareWithDisk, writeToDisk, type FileResult } from "./output.js";
+import { renderModule, type RenderedFile } from "./render.js";
+
+export interface GenerateOptions {
+  cwd: string;
+  /** `--config` */
+  config?: string;
+  /** `--modules a,b`; all modules with a ws.ts when absent. */
+  modules?: string[];
+  /** Compare with disk instead of writing. */
+  check?: boolean;
+  /** Gates; each defaults to the config's setting (itself on by default). */
+  format?: boolean;
+  lint?: boolean;
+  typecheck?: boolean;
+  /** Called as each stage finishes, for progress output. */
+  onStage?: (stage: Stage, milliseconds: number) => void;
+}
+
+export type Stage = "config" | "load" | "render" | "format" | "lint" | "typecheck" | "compare" | "write";
+
+export interface ModuleResult {
+  name: string;
+  files: FileResult[];
+}
+
+export interface GenerateResult {
+  mode: "write" | "check";
+  exitCode: ExitCode;
+  modules: ModuleResult[];
+  /** Milliseconds per stage that ran, and in total. */
+  timings: Partial<Record<Stage | "total", number>>;
+  /** Present when exitCode is 2 or 3. */
+  error?: { kind: "input" | "gate" | "internal"; gate?: GateError["gate"]; message: string; problems: Problem[] };
+  /** Lint warnings: printed, not fatal. */
+  warnings: Problem[];
+  /** Files the run read (ws.ts and everything it imports, the config): what `--watch` watches. */
+  inputs: string[];
+}
+
+/** Runs the pipeline. Never throws: failures become the result's exit code and error. */
+export async function generate(options: GenerateOptions): Promise<GenerateResult> {
+  const mode = options.check === true ? "check" : "write";
+  const result: GenerateResult = { mode, exitCode: ExitCode.ok, modules: [], timings: {}, warnings: [], inputs: [] };
+  const started = performance.now();
+  let stageStart = started;
+  const stage = (name: Stage): void => {
+    const now = performance.now();
+    result.timings[name] = Math.round(now - stageStart);
+    options.onStage?.(name, now - stageStart);
+    stageStart = now;
+  };
+  try {
+    const config = await loadConfig(options.cwd, options.config);
+    result.inputs.push(config.configPath);
+    stage("config");
+    const loaded = loadProject(config, selectModules(config, options.modules));
+    result.inputs.push(...projectInputs(loaded));
+    stage("load");
+    const byModule = loaded.modules.map((module) => ({ module, files: renderModule(config, module) }));
+    stage("render");
+    let files = byModule.flatMap(({ files }) => files);
+    if (options.format ?? config.gates.format) {
+      files = await runFormatGate(config.root, files);
+      stage("format");
+    }
+    const directories = loaded.modules.map((module) => ({
+      module: module.name,
+      dir: module.outputDir,
+      files: files.filter((file) => file.module === module.name),
+    }));
+    if (mode === "check") {
+      result.modules = directories.map((directory) => ({ name: directory.module, files: compareWithDisk(config.root, directory) }));
+      stage("compare");
+      const drift = result.modules.some((module) => module.files.some((file) => file.status !== "unchanged"));
+      result.exitCode = drift ? ExitCode.drift : ExitCode.ok;
+    } else {
+      await runWriteGates(options, config, files, result, stage);
+      for (const directory of directories)
+        result.modules.push({ name: directory.module, files: await writeToDisk(config.root, directory) });
+      stage("write");
+    }
+  } catch (error) {
+    result.exitCode = error instanceof InputError || error instanceof GateError ? ExitCode.input : ExitCode.internal;
+    result.modules = [];
+    if (error instanceof InputError) result.error = { kind: "input", message: error.message, problems: error.problems };
+    else if (error instanceof GateError)
+      result.error = { kind: "gate", gate: error.gate, message: error.message, problems: error.problems };
+    else
+      result.error = { kind: "internal", message: error instanceof Error ? (error.stack ?? error.message) : String(error), problems: [] };
+  }
+  result.timings.total = Math.round(performance.now() - started);
+  return result;
+}
+
+async function runWriteGates(
+  options: GenerateOptions,
+  config: ResolvedConfig,
+  files: RenderedFile[],
+  result: GenerateResult,
+  stage: (name: Stage) => void,
+): Promise<void> {
+  const lint = options.lint ?? config.gates.lint;
+  const typecheck = options.typecheck ?? config.gates.typecheck;
+  if (!lint && !typecheck) return;
+  const gate = createGateProgram(config.root, config.tsconfigPath, files);
+  if (lint) {
+    result.warnings.push(...(await runLintGate(config.root, files, gate)).warnings);
+    stage("lint");
+  }
+  if (typecheck) {
+    runTypecheckGate(gate, files);
+    stage("typecheck");
+  }
+}
+
+/** The project's own source files the run read (not packages, not generated output). */
+function projectInputs(loaded: LoadedProject): string[] {
+  const outputs = loaded.modules.map((module) => `${module.outputDir}/`);
+  return loaded.project
+    .getSourceFiles()
+    .filter((file) => !file.isInNodeModules() && !file.isDeclarationFile())
+    .map((file) => file.getFilePath() as string)
+    .filter((path) => !outputs.some((output) => path.startsWith(output)));
+}

@@ -1,0 +1,174 @@
+/**
+ * Configuration: `wsgen.config.json`, `.mjs` or `.ts` (exporting
+ * `defineConfig({...})`) at the project root, validated with zod. Every
+ * path in it is relative to the config file's folder, the project root.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { dirname, join, relative, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { z } from "zod";
+import { ASYNCAPI_VERSIONS, isModuleName } from "../runtime/index.js";
+import { InputError } from "./errors.js";
+
+export const CONFIG_FILES = ["wsgen.config.json", "wsgen.config.mjs", "wsgen.config.ts"] as const;
+
+const Gates = z
+  .object({
+    format: z.boolean().default(true),
+    lint: z.boolean().default(true),
+    typecheck: z.boolean().default(true),
+  })
+  .strict();
+
+export const WsgenConfig = z
+  .object({
+    /** Folder holding `<module>/ws.ts`. */
+    modulesDir: z.string().min(1),
+    /** tsconfig used for discovery and the typecheck gate. */
+    tsconfig: z.string().min(1).default("tsconfig.json"),
+    /** Folder, inside each module, that receives generated routers. */
+    outputDir: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+$/, "a plain folder name")
+      .default("ws_generated"),
+    gates: Gates.default({ format: true, lint: true, typecheck: true }),
+    spec: z
+      .object({
+        /** Folder, inside each module, that receives `<module>_asyncapi.json`. */
+        dir: z
+          .string()
+          .regex(/^[A-Za-z0-9_.-]+$/, "a plain folder name")
+          .default("specs_generated"),
+        /** Where the merged document of all modules goes (relative to the project root). */
+        merged: z.string().min(1).optional(),
+        version: z.enum(ASYNCAPI_VERSIONS as [string, ...string[]]).default("3.0.0"),
+      })
+      .strict()
+      .default({ dir: "specs_generated", version: "3.0.0" }),
+  })
+  .strict();
+
+export type WsgenConfigInput = z.input<typeof WsgenConfig>;
+
+/** The validated config with absolute paths. */
+export interface ResolvedConfig extends z.output<typeof WsgenConfig> {
+  root: string;
+  configPath: string;
+  modulesPath: string;
+  tsconfigPath: string;
+}
+
+/** Types a `wsgen.config.ts`/`.mjs`: `export default defineConfig({ modulesDir: "src/modules" })`. */
+export function defineConfig(config: WsgenConfigInput): WsgenConfigInput {
+  return config;
+}
+
+/** Finds and validates the config: `--config path`, else the first CONFIG_FILES entry in `cwd`. */
+export async function loadConfig(cwd: string, explicit?: string): Promise<ResolvedConfig> {
+  const configPath =
+    explicit !== undefined ? resolve(cwd, explicit) : CONFIG_FILES.map((name) => join(cwd, name)).find((path) => existsSync(path));
+  if (configPath === undefined) {
+    throw InputError.at(
+      undefined,
+      `No wsgen config in ${cwd}.`,
+      `Create wsgen.config.json with {"modulesDir": "src/modules"}, or pass --config <path>.`,
+      "ERR_NO_CONFIG",
+    );
+  }
+  if (!existsSync(configPath)) {
+    throw InputError.at(undefined, `Config file ${configPath} does not exist.`, "Check the --config path.", "ERR_NO_CONFIG");
+  }
+  const root = dirname(configPath);
+  const shown = relative(cwd, configPath) || configPath;
+  const raw = await readConfigValue(configPath, shown);
+  const parsed = WsgenConfig.safeParse(raw);
+  if (!parsed.success) {
+    throw new InputError(
+      parsed.error.issues.map((issue) => ({
+        location: { file: shown, line: 1, column: 1 },
+        message: `config ${issue.path.length > 0 ? `"${issue.path.join(".")}"` : "value"}: ${issue.message}`,
+        hint: "See the Configuration section of the wsgen README for every option.",
+        code: "ERR_CONFIG",
+      })),
+    );
+  }
+  const config = parsed.data;
+  const modulesPath = resolve(root, config.modulesDir);
+  if (!existsSync(modulesPath)) {
+    throw InputError.at(
+      { file: shown, line: 1, column: 1 },
+      `modulesDir "${config.modulesDir}" does not exist (${modulesPath}).`,
+      "Point modulesDir at the folder holding <module>/ws.ts.",
+      "ERR_CONFIG",
+    );
+  }
+  const tsconfigPath = resolve(root, config.tsconfig);
+  if (!existsSync(tsconfigPath)) {
+    throw InputError.at(
+      { file: shown, line: 1, column: 1 },
+      `tsconfig "${config.tsconfig}" does not exist.`,
+      'Set "tsconfig" to your project\'s tsconfig.json.',
+      "ERR_CONFIG",
+    );
+  }
+  return { ...config, root, configPath, modulesPath, tsconfigPath };
+}
+
+async function readConfigValue(path: string, shown: string): Promise<unknown> {
+  if (path.endsWith(".json")) {
+    try {
+      return JSON.parse(readFileSync(path, "utf8")) as unknown;
+    } catch (error) {
+      throw InputError.at(
+        { file: shown, line: 1, column: 1 },
+        `Config is not valid JSON: ${(error as Error).message}`,
+        "Fix the JSON syntax.",
+        "ERR_CONFIG",
+      );
+    }
+  }
+  try {
+    const module = (await importConfigModule(path)) as { default?: unknown };
+    return module.default;
+  } catch (error) {
+    throw InputError.at(
+      { file: shown, line: 1, column: 1 },
+      `Config could not be loaded: ${(error as Error).message}`,
+      "The file must `export default defineConfig({...})`.",
+      "ERR_CONFIG",
+    );
+  }
+}
+
+/** `.mjs` imports directly; `.ts` is transpiled to a temporary `.mjs` first (Node 20 cannot import TypeScript). */
+async function importConfigModule(path: string): Promise<unknown> {
+  if (!path.endsWith(".ts")) return import(pathToFileURL(path).href);
+  const { ts } = await import("ts-morph");
+  const output = ts.transpileModule(readFileSync(path, "utf8"), {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+    fileName: path,
+  }).outputText;
+  // Beside the original, so relative and package imports resolve the same way.
+  const dir = await mkdtemp(join(dirname(path), ".wsgen-config-"));
+  const file = join(dir, "config.mjs");
+  try {
+    await writeFile(file, output);
+    return await import(pathToFileURL(file).href);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Refuses module names that are not plain identifiers (nothing may leave modulesDir). */
+export function checkModuleNames(names: readonly string[]): void {
+  const bad = names.filter((name) => !isModuleName(name));
+  if (bad.length > 0) {
+    throw InputError.at(
+      undefined,
+      `Invalid module name${bad.length > 1 ? "s" : ""}: ${bad.map((name) => JSON.stringify(name)).join(", ")}.`,
+      "Module names are plain identifiers (letters, digits, _), the names of folders directly inside modulesDir.",
+      "ERR_MODULE_NAME",
+    );
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Errors of the generator pipeline, each mapped to a CLI exit code.
+ * `InputError` and `GateError` are the user's to fix (exit 2) and name
+ * file, line and column; anything else is an internal error (exit 3).
+ */
+export interface SourceLocation {
+  /** Path relative to the project root, with forward slashes. */
+  file: string;
+  line: number;
+  column: number;
+}
+
+export interface Problem {
+  location?: SourceLocation;
+  message: string;
+  /** What to do about it. */
+  hint?: string;
+  /** A rule id (eslint), TS code (TS2322) or wsgen code. */
+  code?: string;
+}
+
+export const ExitCode = { ok: 0, drift: 1, input: 2, internal: 3 } as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** Bad usage, config or input: exit 2, nothing written. */
+export class InputError extends Error {
+  readonly problems: Problem[];
+
+  constructor(problems: Problem[]) {
+    super(problems.map(formatProblem).join("\n"));
+    this.name = "InputError";
+    this.problems = problems;
+  }
+
+  static at(location: SourceLocation | undefined, message: string, hint?: string, code?: string): InputError {
+    return new InputError([{ ...(location ? { location } : {}), message, ...(hint ? { hint } : {}), ...(code ? { code } : {}) }]);
+  }
+}
+
+/** A quality gate (format, lint, typecheck) rejected the output: exit 2, nothing written. */
+export class GateError extends Error {
+  readonly gate: "format" | "lint" | "typecheck";
+  readonly problems: Problem[];
+
+  constructor(gate: GateError["gate"], problems: Problem[]) {
+    super(`${gate} gate failed:\n${problems.map(formatProblem).join("\n")}`);
+    this.name = "GateError";
+    this.gate = gate;
+    this.problems = problems;
+  }
+}
+
+export function formatProblem(problem: Problem): string {
+  const where = problem.location ? `${problem.location.file}:${problem.location.line}:${problem.location.column}: ` : "";
+  const code = problem.code ? ` [${problem.code}]` : "";
+  const hint = problem.hint ? `\n  hint: ${problem.hint}` : "";
+  return `${where}${problem.message}${code}${hint}`;
+}

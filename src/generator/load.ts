@@ -1,0 +1,403 @@
+/**
+ * Discovery: read each module's `ws.ts` with ts-morph and find every type
+ * alias of the form `WsRouter<A, B>` (exported or not, however WsRouter was
+ * imported or renamed). Resolve `A` and `B` through imports, renames and
+ * re-exports to the zod schema value of the same name, and compute the
+ * import path the generated file needs. Every problem is an InputError
+ * naming file:line:col.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, relative, sep } from "node:path";
+import type { Node as MorphNode, Project, SourceFile, Symbol as MorphSymbol, TypeAliasDeclaration } from "ts-morph";
+import { isRouteName } from "../runtime/index.js";
+import type { ResolvedConfig } from "./config.js";
+import { checkModuleNames } from "./config.js";
+import { InputError, type Problem, type SourceLocation } from "./errors.js";
+import { loadTsMorph } from "./tools.js";
+
+export interface ModelRef {
+  /** The model's exported name: the schema name in documents, the identifier generated code imports. */
+  name: string;
+  /** Module specifier from the generated file: `../../../models/broker.js` or a package name. */
+  importPath: string;
+  location: SourceLocation;
+}
+
+export interface RouterDeclaration {
+  /** The alias name, and the generated class name. */
+  name: string;
+  /** The route name: `@route` tag of the alias, else the name without its `WsRouter` suffix, lower-camel. */
+  route: string;
+  /** `<kebab-name>.ts` */
+  fileName: string;
+  description: string | undefined;
+  request: ModelRef;
+  data: ModelRef;
+  location: SourceLocation;
+}
+
+export interface ModuleDeclarations {
+  name: string;
+  /** Absolute path of the module's `ws.ts`. */
+  wsFile: string;
+  /** Absolute path of its output folder (`ws_generated/`). */
+  outputDir: string;
+  routers: RouterDeclaration[];
+}
+
+export interface LoadedProject {
+  config: ResolvedConfig;
+  project: Project;
+  modules: ModuleDeclarations[];
+}
+
+/** Module names to generate: the requested ones (checked), or every folder of modulesDir with a ws.ts. */
+export function selectModules(config: ResolvedConfig, requested: readonly string[] | undefined): string[] {
+  if (requested !== undefined && requested.length > 0) {
+    checkModuleNames(requested);
+    const missing = requested.filter((name) => !existsSync(join(config.modulesPath, name, "ws.ts")));
+    if (missing.length > 0) {
+      throw InputError.at(
+        undefined,
+        `No ws.ts for module${missing.length > 1 ? "s" : ""} ${missing.join(", ")} in ${relativeTo(config.root, config.modulesPath)}/.`,
+        `Create ${relativeTo(config.root, join(config.modulesPath, missing[0] as string, "ws.ts"))}, or check --modules.`,
+        "ERR_NO_MODULE",
+      );
+    }
+    return [...new Set(requested)];
+  }
+  return readdirSync(config.modulesPath)
+    .filter((name) => statSync(join(config.modulesPath, name)).isDirectory() && existsSync(join(config.modulesPath, name, "ws.ts")))
+    .sort();
+}
+
+/** Creates the ts-morph project from the user's tsconfig, with just the ws.ts files and what they import. */
+export function loadProject(config: ResolvedConfig, moduleNames: readonly string[]): LoadedProject {
+  const { Project } = loadTsMorph();
+  let project: Project;
+  try {
+    project = new Project({ tsConfigFilePath: config.tsconfigPath, skipAddingFilesFromTsConfig: true });
+  } catch (error) {
+    throw InputError.at(
+      { file: relativeTo(config.root, config.tsconfigPath), line: 1, column: 1 },
+      `tsconfig could not be read: ${(error as Error).message}`,
+      "Fix the tsconfig.",
+      "ERR_TSCONFIG",
+    );
+  }
+  const files = moduleNames.map((name) => project.addSourceFileAtPath(join(config.modulesPath, name, "ws.ts")));
+  project.resolveSourceFileDependencies();
+  const problems: Problem[] = [];
+  const modules: ModuleDeclarations[] = [];
+  files.forEach((file, index) => {
+    const name = moduleNames[index] as string;
+    const outputDir = join(config.modulesPath, name, config.outputDir);
+    try {
+      modules.push({ name, wsFile: file.getFilePath(), outputDir, routers: discoverRouters(config, file, outputDir) });
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      problems.push(...error.problems);
+    }
+  });
+  if (problems.length > 0) throw new InputError(problems);
+  return { config, project, modules };
+}
+
+function discoverRouters(config: ResolvedConfig, file: SourceFile, outputDir: string): RouterDeclaration[] {
+  const syntax = file.getProject().getProgram().compilerObject.getSyntacticDiagnostics(file.compilerNode);
+  if (syntax.length > 0) {
+    throw new InputError(
+      syntax.map((diagnostic) => ({
+        location: locationAtPos(config, file, diagnostic.start ?? 0),
+        message: `ws.ts does not parse: ${loadTsMorph().ts.flattenDiagnosticMessageText(diagnostic.messageText, " ")}`,
+        hint: "Fix the syntax error; ws.ts must be valid TypeScript.",
+        code: `TS${diagnostic.code}`,
+      })),
+    );
+  }
+  const problems: Problem[] = [];
+  const routers: RouterDeclaration[] = [];
+  for (const alias of file.getTypeAliases()) {
+    try {
+      const router = readRouterAlias(config, alias, outputDir);
+      if (router !== undefined) routers.push(router);
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      problems.push(...error.problems);
+    }
+  }
+  problems.push(...collisions(routers));
+  if (problems.length > 0) throw new InputError(problems);
+  if (routers.length === 0) {
+    throw InputError.at(
+      locationAtPos(config, file, 0),
+      "ws.ts declares no WsRouter alias.",
+      'Add one, e.g. `export type OrderWsRouter = WsRouter<OrderSubscriptionRequest, PlacedOrder>;` with `import type { WsRouter } from "wsgen";`.',
+      "ERR_NO_ROUTERS",
+    );
+  }
+  return routers.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** Returns the router an alias declares, or undefined when the alias is not a WsRouter. */
+function readRouterAlias(config: ResolvedConfig, alias: TypeAliasDeclaration, outputDir: string): RouterDeclaration | undefined {
+  const { Node } = loadTsMorph();
+  const typeNode = alias.getTypeNode();
+  if (typeNode === undefined || !Node.isTypeReference(typeNode)) return undefined;
+  const typeName = typeNode.getTypeName();
+  const symbol = resolveAlias(typeName.getSymbol());
+  const location = locationOf(config, alias);
+  if (symbol === undefined) {
+    if (/WsRouter$/.test(typeName.getText())) {
+      throw InputError.at(
+        location,
+        `${typeName.getText()} does not resolve to a type.`,
+        'Import it: `import type { WsRouter } from "wsgen";` and check that wsgen is installed.',
+        "ERR_UNRESOLVED",
+      );
+    }
+    return undefined;
+  }
+  if (!isWsRouterMarker(symbol)) return undefined;
+
+  const name = alias.getName();
+  const args = typeNode.getTypeArguments();
+  if (args.length !== 2) {
+    throw InputError.at(
+      location,
+      `${name}: WsRouter takes two type arguments, the request model and the data model.`,
+      `Write \`WsRouter<RequestModel, DataModel>\`.`,
+      "ERR_ROUTER_ARGS",
+    );
+  }
+  const docs = alias.getJsDocs();
+  const routeTag = docs.flatMap((doc) => doc.getTags()).find((tag) => tag.getTagName() === "route");
+  const route = routeTag !== undefined ? (routeTag.getCommentText() ?? "").trim() : defaultRouteName(name);
+  if (!isRouteName(route)) {
+    throw InputError.at(
+      routeTag !== undefined ? locationOf(config, routeTag) : location,
+      `${name}: route name ${JSON.stringify(route)} is invalid.`,
+      "Route names start with a letter, then letters, digits, _ or -. Set one with a `/** @route orders */` tag on the alias.",
+      "ERR_ROUTE_NAME",
+    );
+  }
+  const description = docs
+    .map((doc) => doc.getDescription().trim())
+    .filter((text) => text.length > 0)
+    .join("\n");
+  return {
+    name,
+    route,
+    fileName: `${toKebabCase(name)}.ts`,
+    description: description.length > 0 ? description : undefined,
+    request: resolveModel(config, args[0] as MorphNode, outputDir, name, "request"),
+    data: resolveModel(config, args[1] as MorphNode, outputDir, name, "data"),
+    location,
+  };
+}
+
+/** Follows a type argument to the exported zod schema value of the same name. */
+function resolveModel(config: ResolvedConfig, arg: MorphNode, outputDir: string, routerName: string, role: "request" | "data"): ModelRef {
+  const { Node } = loadTsMorph();
+  const location = locationOf(config, arg);
+  const hint = "A model is `export const X = z.object({...})` beside `export type X = z.infer<typeof X>`.";
+  if (!Node.isTypeReference(arg)) {
+    throw InputError.at(location, `${routerName}: the ${role} type \`${arg.getText()}\` is not a model name.`, hint, "ERR_MODEL");
+  }
+  const typeName = arg.getTypeName();
+  const symbol = resolveAlias(typeName.getSymbol());
+  if (symbol === undefined) {
+    throw InputError.at(
+      location,
+      `${routerName}: the ${role} type \`${typeName.getText()}\` does not resolve.`,
+      `Import it into ws.ts. ${hint}`,
+      "ERR_UNRESOLVED",
+    );
+  }
+  const value = symbol.getValueDeclaration();
+  if (value === undefined || !Node.isVariableDeclaration(value)) {
+    throw InputError.at(
+      location,
+      `${routerName}: the ${role} type \`${typeName.getText()}\` has no zod schema value of the same name behind it.`,
+      hint,
+      "ERR_NO_SCHEMA",
+    );
+  }
+  const valueType = value.getType();
+  if (valueType.getProperty("safeParse") === undefined || valueType.getProperty("parse") === undefined) {
+    throw InputError.at(
+      locationOf(config, value),
+      `${routerName}: \`${value.getName()}\`, the value behind the ${role} type, is not a zod schema.`,
+      hint,
+      "ERR_NO_SCHEMA",
+    );
+  }
+  const declaringFile = value.getSourceFile();
+  if (declaringFile.isInNodeModules()) return modelFromPackage(config, typeName, location, routerName, role);
+  const exportName = exportNameOf(declaringFile, value);
+  if (exportName === undefined) {
+    throw InputError.at(
+      locationOf(config, value),
+      `${routerName}: the schema \`${value.getName()}\` is not exported from its file.`,
+      `Export it (\`export const ${value.getName()} = …\`) so generated code can import it.`,
+      "ERR_NOT_EXPORTED",
+    );
+  }
+  return { name: exportName, importPath: importSpecifier(outputDir, declaringFile.getFilePath()), location: locationOf(config, value) };
+}
+
+/** A model that lives in a package: import it the way ws.ts does. */
+function modelFromPackage(
+  config: ResolvedConfig,
+  typeName: MorphNode,
+  location: SourceLocation,
+  routerName: string,
+  role: string,
+): ModelRef {
+  const { Node } = loadTsMorph();
+  const leftmost = Node.isQualifiedName(typeName) ? leftmostIdentifier(typeName) : typeName;
+  const rightmost = Node.isQualifiedName(typeName) ? typeName.getRight().getText() : undefined;
+  const declaration = leftmost.getSymbol()?.getDeclarations()[0];
+  const importDeclaration = declaration?.getFirstAncestorByKind(loadTsMorph().SyntaxKind.ImportDeclaration);
+  if (declaration === undefined || importDeclaration === undefined) {
+    throw InputError.at(
+      location,
+      `${routerName}: cannot tell how to import the ${role} model \`${typeName.getText()}\`.`,
+      "Import the model into ws.ts by name from its package.",
+      "ERR_UNRESOLVED",
+    );
+  }
+  const name = rightmost ?? (Node.isImportSpecifier(declaration) ? declaration.getName() : leftmost.getText());
+  return { name, importPath: importDeclaration.getModuleSpecifierValue(), location: locationOf(config, declaration) };
+}
+
+function leftmostIdentifier(node: MorphNode): MorphNode {
+  const { Node } = loadTsMorph();
+  let current = node;
+  while (Node.isQualifiedName(current)) current = current.getLeft();
+  return current;
+}
+
+/** The name under which `file` exports `declaration` (its own name first), or undefined. */
+function exportNameOf(file: SourceFile, declaration: MorphNode & { getName(): string }): string | undefined {
+  const names: string[] = [];
+  for (const [name, declarations] of file.getExportedDeclarations()) {
+    if (declarations.includes(declaration as never)) names.push(name);
+  }
+  return names.includes(declaration.getName()) ? declaration.getName() : names.sort()[0];
+}
+
+function resolveAlias(symbol: MorphSymbol | undefined): MorphSymbol | undefined {
+  if (symbol === undefined) return undefined;
+  return symbol.isAlias() ? symbol.getAliasedSymbol() : symbol;
+}
+
+/** True for wsgen's own `WsRouter` type, wherever it was imported from. */
+function isWsRouterMarker(symbol: MorphSymbol): boolean {
+  const declaration = symbol.getDeclarations()[0];
+  if (declaration === undefined || symbol.getName() !== "WsRouter") return false;
+  return packageNameOf(declaration.getSourceFile().getFilePath()) === "wsgen";
+}
+
+const packageNames = new Map<string, string | undefined>();
+function packageNameOf(file: string): string | undefined {
+  let dir = dirname(file);
+  const visited: string[] = [];
+  for (;;) {
+    if (packageNames.has(dir)) break;
+    visited.push(dir);
+    const manifest = join(dir, "package.json");
+    if (existsSync(manifest)) {
+      const { name } = JSON.parse(readFileSync(manifest, "utf8")) as { name?: string };
+      packageNames.set(dir, name);
+      break;
+    }
+    const parent = dirname(dir);
+    if (parent === dir) {
+      packageNames.set(dir, undefined);
+      break;
+    }
+    dir = parent;
+  }
+  const name = packageNames.get(dir);
+  for (const seen of visited) packageNames.set(seen, name);
+  return name;
+}
+
+function collisions(routers: readonly RouterDeclaration[]): Problem[] {
+  const problems: Problem[] = [];
+  const seen = {
+    name: new Map<string, RouterDeclaration>(),
+    route: new Map<string, RouterDeclaration>(),
+    file: new Map<string, RouterDeclaration>(),
+  };
+  for (const router of routers) {
+    const first = seen.name.get(router.name);
+    if (first !== undefined) {
+      problems.push({
+        location: router.location,
+        message: `Duplicate router name ${router.name} (first at line ${first.location.line}).`,
+        hint: "Rename one of the aliases.",
+        code: "ERR_DUPLICATE_ROUTER",
+      });
+      continue;
+    }
+    seen.name.set(router.name, router);
+    const sameRoute = seen.route.get(router.route);
+    if (sameRoute !== undefined) {
+      problems.push({
+        location: router.location,
+        message: `${router.name} and ${sameRoute.name} both use the route "${router.route}".`,
+        hint: "Give one a different name or a `/** @route … */` tag.",
+        code: "ERR_DUPLICATE_ROUTE",
+      });
+    }
+    seen.route.set(router.route, router);
+    const sameFile = seen.file.get(router.fileName);
+    if (router.fileName === "index.ts" || sameFile !== undefined) {
+      problems.push({
+        location: router.location,
+        message: `${router.name} would be written to ${router.fileName}, which ${sameFile ? `${sameFile.name} also uses` : "is the barrel"}.`,
+        hint: "Rename the alias so its kebab-case file name is unique and not index.",
+        code: "ERR_BARREL_COLLISION",
+      });
+    }
+    seen.file.set(router.fileName, router);
+  }
+  return problems;
+}
+
+/** `OrderWsRouter` → `order`, `BarsRouter` → `bars`, `HTTPFeed` → `hTTPFeed`. */
+export function defaultRouteName(aliasName: string): string {
+  const base = aliasName.replace(/(?:Ws)?Router$/, "");
+  return base.length === 0 ? aliasName : `${base.charAt(0).toLowerCase()}${base.slice(1)}`;
+}
+
+/** `OrderWsRouter` → `order-ws-router`, `HTTPQuoteRouter` → `http-quote-router`. */
+export function toKebabCase(name: string): string {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, "$1-$2")
+    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1-$2")
+    .replace(/_/g, "-")
+    .toLowerCase();
+}
+
+/** The ESM specifier from a file in `fromDir` to the TypeScript file `target`. */
+export function importSpecifier(fromDir: string, target: string): string {
+  let path = relative(fromDir, target).split(sep).join("/");
+  path = path.replace(/\.d\.ts$/, ".js").replace(/\.(c|m)?tsx?$/, (_match, kind: string | undefined) => `.${kind ?? ""}js`);
+  return path.startsWith(".") ? path : `./${path}`;
+}
+
+export function relativeTo(root: string, path: string): string {
+  return relative(root, path).split(sep).join("/") || ".";
+}
+
+function locationOf(config: ResolvedConfig, node: MorphNode): SourceLocation {
+  return locationAtPos(config, node.getSourceFile(), node.getStart());
+}
+
+function locationAtPos(config: ResolvedConfig, file: SourceFile, pos: number): SourceLocation {
+  const { line, column } = file.getLineAndColumnAtPos(pos);
+  return { file: relativeTo(config.root, file.getFilePath()), line, column };
+}

@@ -1,0 +1,92 @@
+/**
+ * `wsgen spec`: the AsyncAPI documents of the selected modules, written to
+ * `<module>/<spec.dir>/<module>_asyncapi.json`, and the merged document to
+ * `--out` or the config's `spec.merged`. Built by the same functions the
+ * runtime serves, from the same routes ws.ts declares, with the models'
+ * zod schemas imported from the project (through tsx, as TypeScript).
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { z } from "zod";
+import { buildMergedAsyncApi, buildModuleAsyncApi, type AsyncApiVersion, type ModuleSpec, type RouteSpec } from "../runtime/index.js";
+import { loadConfig } from "./config.js";
+import { ExitCode, GateError, InputError, type Problem } from "./errors.js";
+import { loadProject, relativeTo, selectModules, type ModelRef, type ModuleDeclarations } from "./load.js";
+import { writeAtomically, type FileResult } from "./output.js";
+
+export interface SpecOptions {
+  cwd: string;
+  config?: string;
+  modules?: string[];
+  /** Path of the merged document; default: the config's spec.merged (none: no merged document). */
+  out?: string;
+  version?: AsyncApiVersion;
+}
+
+export interface SpecResult {
+  exitCode: ExitCode;
+  files: FileResult[];
+  error?: { kind: "input" | "internal"; message: string; problems: Problem[] };
+}
+
+export async function writeSpecs(options: SpecOptions): Promise<SpecResult> {
+  const result: SpecResult = { exitCode: ExitCode.ok, files: [] };
+  try {
+    const config = await loadConfig(options.cwd, options.config);
+    const version = options.version ?? (config.spec.version as AsyncApiVersion);
+    const loaded = loadProject(config, selectModules(config, options.modules));
+    const specs = await Promise.all(loaded.modules.map((module) => moduleSpec(module)));
+    for (const [index, spec] of specs.entries()) {
+      const module = loaded.modules[index] as ModuleDeclarations;
+      const path = join(config.modulesPath, module.name, config.spec.dir, `${module.name}_asyncapi.json`);
+      result.files.push(await writeJson(config.root, path, buildModuleAsyncApi(spec, { version })));
+    }
+    const merged = options.out !== undefined ? resolve(options.cwd, options.out) : config.spec.merged !== undefined ? resolve(config.root, config.spec.merged) : undefined;
+    if (merged !== undefined) result.files.push(await writeJson(config.root, merged, buildMergedAsyncApi(specs, { version })));
+  } catch (error) {
+    result.exitCode = error instanceof InputError || error instanceof GateError ? ExitCode.input : ExitCode.internal;
+    result.error =
+      error instanceof InputError
+        ? { kind: "input", message: error.message, problems: error.problems }
+        : { kind: "internal", message: error instanceof Error ? (error.stack ?? error.message) : String(error), problems: [] };
+  }
+  return result;
+}
+
+/** The module as the runtime would describe it, with its models' schemas imported from the project. */
+async function moduleSpec(module: ModuleDeclarations): Promise<ModuleSpec> {
+  const { tsImport } = (await import("tsx/esm/api")) as { tsImport: (specifier: string, parent: string) => Promise<Record<string, unknown>> };
+  // Import specifiers are relative to the output folder, like the generated files that use them.
+  const parent = pathToFileURL(join(module.outputDir, "index.ts")).href;
+  const schemaOf = async (model: ModelRef): Promise<z.ZodType> => {
+    const exports = await tsImport(model.importPath, parent);
+    const schema = exports[model.name];
+    if (typeof schema !== "object" || schema === null || typeof (schema as { safeParse?: unknown }).safeParse !== "function") {
+      throw InputError.at(model.location, `${model.name} imported from ${model.importPath} is not a zod schema at run time.`, "Export the zod schema value under the model's name.", "ERR_NO_SCHEMA");
+    }
+    return schema as z.ZodType;
+  };
+  const routes: RouteSpec[] = [];
+  for (const router of module.routers) {
+    routes.push({
+      route: router.route,
+      description: router.description,
+      requestName: router.request.name,
+      requestSchema: await schemaOf(router.request),
+      dataName: router.data.name,
+      dataSchema: await schemaOf(router.data),
+    });
+  }
+  // Served documents list routes in mounting order; files list them by route name, stably.
+  routes.sort((a, b) => (a.route < b.route ? -1 : a.route > b.route ? 1 : 0));
+  return { name: module.name, path: `/api/v1/${module.name}/ws`, routes };
+}
+
+async function writeJson(root: string, path: string, document: unknown): Promise<FileResult> {
+  const content = `${JSON.stringify(document, null, 2)}\n`;
+  const relativePath = relativeTo(root, path);
+  if (existsSync(path) && readFileSync(path, "utf8") === content) return { path: relativePath, status: "unchanged" };
+  await writeAtomically(path, content);
+  return { path: relativePath, status: "written" };
+}

@@ -1,0 +1,61 @@
+/**
+ * `--watch`: run the pipeline once, then again (debounced) whenever one of
+ * the files the last run read changes — each ws.ts, everything it imports,
+ * and the config. Folders are watched rather than files, so editors that
+ * save by renaming are seen too.
+ */
+import { watch, type FSWatcher } from "node:fs";
+import { basename, dirname } from "node:path";
+import { generate, type GenerateOptions, type GenerateResult } from "./codegen.js";
+
+export interface WatchOptions extends GenerateOptions {
+  /** Milliseconds of quiet before a rerun. Default 100. */
+  debounce?: number;
+  onResult: (result: GenerateResult) => void;
+}
+
+export interface Watcher {
+  close(): void;
+}
+
+export async function watchAndGenerate(options: WatchOptions): Promise<Watcher> {
+  let watchers: FSWatcher[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  let closed = false;
+  let inputs = new Set<string>();
+
+  const rewatch = (files: readonly string[]): void => {
+    for (const watcher of watchers) watcher.close();
+    inputs = new Set(files);
+    const folders = new Set(files.map((file) => dirname(file)));
+    watchers = [...folders].map((folder) =>
+      watch(folder, (_event, name) => {
+        if (name !== null && inputs.has(`${folder}/${basename(name)}`)) schedule();
+      }),
+    );
+  };
+  const run = async (): Promise<void> => {
+    const result = await generate(options);
+    if (closed) return;
+    options.onResult(result);
+    // A run that failed before reading anything keeps watching what the last good run read.
+    if (result.inputs.length > 0) rewatch(result.inputs);
+  };
+  const schedule = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      running = running.then(run);
+    }, options.debounce ?? 100);
+  };
+
+  running = run();
+  await running;
+  return {
+    close() {
+      closed = true;
+      clearTimeout(timer);
+      for (const watcher of watchers) watcher.close();
+    },
+  };
+}
