@@ -6,6 +6,7 @@ export default defineConfig({
   test: {
     include: ["tests/**/*.test.ts"],
     reporters: ["default", "./tests/support/summary-reporter.ts"],
+    globalSetup: ["./tests/support/global-setup.ts"],
     testTimeout: 20_000,
     hookTimeout: 20_000,
   },

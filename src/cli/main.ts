@@ -86,7 +86,9 @@ Exit codes: 0 success or up to date, 1 drift (--check), 2 bad usage/config/input
     .addHelpText("after", "\nExample:\n  npx wsgen check --modules broker")
     .action((flags: CommonFlags, command: Command) => runGenerate({ ...flags, check: true }, command));
 
-  common(program.command("spec").description("write AsyncAPI documents: <module>/specs_generated/<module>_asyncapi.json and the merged one"))
+  common(
+    program.command("spec").description("write AsyncAPI documents: <module>/specs_generated/<module>_asyncapi.json and the merged one"),
+  )
     .option("--out <path>", "where to write the merged document (default: the config's spec.merged)")
     .addOption(new Option("--asyncapi <version>", "AsyncAPI version").choices(ASYNCAPI_VERSIONS))
     .addHelpText("after", "\nExample:\n  npx wsgen spec --out generated/asyncapi.json --asyncapi 3.0.0")
@@ -104,7 +106,8 @@ Exit codes: 0 success or up to date, 1 drift (--check), 2 bad usage/config/input
     await program.parseAsync([...argv], { from: "user" });
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return ExitCode.ok;
+      if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help")
+        return ExitCode.ok;
       if (error.code === "wsgen.usage") output.err(`error: ${error.message}`);
       return ExitCode.input;
     }
@@ -116,5 +119,7 @@ Exit codes: 0 success or up to date, 1 drift (--check), 2 bad usage/config/input
 
 /** Drops undefined members, so optional options stay absent rather than undefined. */
 function strip<T extends Record<string, unknown>>(value: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(value).filter(([, inner]) => inner !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
+  return Object.fromEntries(Object.entries(value).filter(([, inner]) => inner !== undefined)) as {
+    [K in keyof T]?: Exclude<T[K], undefined>;
+  };
 }

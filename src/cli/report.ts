@@ -64,7 +64,11 @@ export function reportGenerate(output: Output, result: GenerateResult): void {
     output.out(
       differing.length === 0
         ? paint(output, 32, `wsgen check: up to date (${seconds(result.timings.total)})`)
-        : paint(output, 31, `wsgen check: ${differing.length} file(s) differ from the ws.ts declarations; run \`npx wsgen generate\` and commit the result.`),
+        : paint(
+            output,
+            31,
+            `wsgen check: ${differing.length} file(s) differ from the ws.ts declarations; run \`npx wsgen generate\` and commit the result.`,
+          ),
     );
     return;
   }
@@ -78,7 +82,12 @@ export function reportGenerate(output: Output, result: GenerateResult): void {
 
 export function reportSpec(output: Output, result: SpecResult): void {
   if (result.error !== undefined) {
-    reportProblems(output, result.error.kind === "input" ? "wsgen spec: bad input." : "wsgen spec: internal error.", result.error.problems, result.error.message);
+    reportProblems(
+      output,
+      result.error.kind === "input" ? "wsgen spec: bad input." : "wsgen spec: internal error.",
+      result.error.problems,
+      result.error.message,
+    );
     return;
   }
   for (const file of result.files) output.out(`  ${file.status.padEnd(9)} ${file.path}`);

@@ -16,6 +16,8 @@ type ESLintModule = typeof import("eslint");
 /** Formats each file with prettier and the config prettier resolves for its path. */
 export async function runFormatGate(root: string, files: readonly RenderedFile[]): Promise<RenderedFile[]> {
   const prettier = await importFromProject<Prettier>(root, "prettier", "format");
+  // Configs may have changed since the last run in this process (watch mode, tests).
+  await prettier.clearConfigCache();
   const problems: Problem[] = [];
   const formatted = await Promise.all(
     files.map(async (file) => {
@@ -93,7 +95,7 @@ export async function runLintGate(root: string, files: readonly RenderedFile[], 
     cwd: root,
     overrideConfig: {
       files: files.map((file) => file.relativePath),
-      languageOptions: { parserOptions: { projectService: false, project: null, programs: [gate.program] } },
+      languageOptions: { parserOptions: { projectService: false, project: null, programs: [gate.program], tsconfigRootDir: root } },
     },
   });
   const problems: Problem[] = [];

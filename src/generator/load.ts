@@ -206,7 +206,7 @@ function resolveModel(config: ResolvedConfig, arg: MorphNode, outputDir: string,
   }
   const typeName = arg.getTypeName();
   const symbol = resolveAlias(typeName.getSymbol());
-  if (symbol === undefined) {
+  if (symbol === undefined || symbol.getDeclarations().length === 0) {
     throw InputError.at(
       location,
       `${routerName}: the ${role} type \`${typeName.getText()}\` does not resolve.`,
@@ -216,6 +216,16 @@ function resolveModel(config: ResolvedConfig, arg: MorphNode, outputDir: string,
   }
   const value = symbol.getValueDeclaration();
   if (value === undefined || !Node.isVariableDeclaration(value)) {
+    // The type is exported but its schema is not: say so rather than "no schema".
+    const hidden = symbol.getDeclarations()[0]?.getSourceFile().getVariableDeclaration(symbol.getName());
+    if (hidden !== undefined) {
+      throw InputError.at(
+        locationOf(config, hidden),
+        `${routerName}: the schema \`${hidden.getName()}\` is not exported from its file.`,
+        `Export it (\`export const ${hidden.getName()} = …\`) so generated code can import it.`,
+        "ERR_NOT_EXPORTED",
+      );
+    }
     throw InputError.at(
       location,
       `${routerName}: the ${role} type \`${typeName.getText()}\` has no zod schema value of the same name behind it.`,

@@ -42,7 +42,12 @@ export async function writeSpecs(options: SpecOptions): Promise<SpecResult> {
       const path = join(config.modulesPath, module.name, config.spec.dir, `${module.name}_asyncapi.json`);
       result.files.push(await writeJson(config.root, path, buildModuleAsyncApi(spec, { version })));
     }
-    const merged = options.out !== undefined ? resolve(options.cwd, options.out) : config.spec.merged !== undefined ? resolve(config.root, config.spec.merged) : undefined;
+    const merged =
+      options.out !== undefined
+        ? resolve(options.cwd, options.out)
+        : config.spec.merged !== undefined
+          ? resolve(config.root, config.spec.merged)
+          : undefined;
     if (merged !== undefined) result.files.push(await writeJson(config.root, merged, buildMergedAsyncApi(specs, { version })));
   } catch (error) {
     result.exitCode = error instanceof InputError || error instanceof GateError ? ExitCode.input : ExitCode.internal;
@@ -56,14 +61,21 @@ export async function writeSpecs(options: SpecOptions): Promise<SpecResult> {
 
 /** The module as the runtime would describe it, with its models' schemas imported from the project. */
 async function moduleSpec(module: ModuleDeclarations): Promise<ModuleSpec> {
-  const { tsImport } = (await import("tsx/esm/api")) as { tsImport: (specifier: string, parent: string) => Promise<Record<string, unknown>> };
+  const { tsImport } = (await import("tsx/esm/api")) as {
+    tsImport: (specifier: string, parent: string) => Promise<Record<string, unknown>>;
+  };
   // Import specifiers are relative to the output folder, like the generated files that use them.
   const parent = pathToFileURL(join(module.outputDir, "index.ts")).href;
   const schemaOf = async (model: ModelRef): Promise<z.ZodType> => {
     const exports = await tsImport(model.importPath, parent);
     const schema = exports[model.name];
     if (typeof schema !== "object" || schema === null || typeof (schema as { safeParse?: unknown }).safeParse !== "function") {
-      throw InputError.at(model.location, `${model.name} imported from ${model.importPath} is not a zod schema at run time.`, "Export the zod schema value under the model's name.", "ERR_NO_SCHEMA");
+      throw InputError.at(
+        model.location,
+        `${model.name} imported from ${model.importPath} is not a zod schema at run time.`,
+        "Export the zod schema value under the model's name.",
+        "ERR_NO_SCHEMA",
+      );
     }
     return schema as z.ZodType;
   };

@@ -19,21 +19,30 @@ export interface Watcher {
 }
 
 export async function watchAndGenerate(options: WatchOptions): Promise<Watcher> {
-  let watchers: FSWatcher[] = [];
+  const watchers = new Map<string, FSWatcher>();
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
   let closed = false;
   let inputs = new Set<string>();
 
+  // Folder watchers stay open across runs (only added or dropped), so no change is missed while swapping them.
   const rewatch = (files: readonly string[]): void => {
-    for (const watcher of watchers) watcher.close();
     inputs = new Set(files);
     const folders = new Set(files.map((file) => dirname(file)));
-    watchers = [...folders].map((folder) =>
-      watch(folder, (_event, name) => {
-        if (name !== null && inputs.has(`${folder}/${basename(name)}`)) schedule();
-      }),
-    );
+    for (const [folder, watcher] of watchers) {
+      if (folders.has(folder)) continue;
+      watcher.close();
+      watchers.delete(folder);
+    }
+    for (const folder of folders) {
+      if (watchers.has(folder)) continue;
+      watchers.set(
+        folder,
+        watch(folder, (_event, name) => {
+          if (name !== null && inputs.has(`${folder}/${basename(name)}`)) schedule();
+        }),
+      );
+    }
   };
   const run = async (): Promise<void> => {
     const result = await generate(options);
@@ -55,7 +64,8 @@ export async function watchAndGenerate(options: WatchOptions): Promise<Watcher> 
     close() {
       closed = true;
       clearTimeout(timer);
-      for (const watcher of watchers) watcher.close();
+      for (const watcher of watchers.values()) watcher.close();
+      watchers.clear();
     },
   };
 }

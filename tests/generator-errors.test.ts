@@ -1,0 +1,195 @@
+/**
+ * Bad input and failing gates: each exits 2 with a message naming file,
+ * line and column (and rule or TS code), and leaves ws_generated/ exactly
+ * as it was.
+ */
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { runCli, spawnCli } from "./support/cli.js";
+import { createProject, snapshotTree, twoModuleFiles, writeFiles } from "./support/project.js";
+
+const brokerWs = (body: string): Record<string, string> => ({ ...twoModuleFiles, "src/modules/broker/ws.ts": body });
+const header =
+  'import type { WsRouter } from "wsgen";\nimport type { OrderSubscriptionRequest, PlacedOrder } from "../../models/broker.js";\n';
+
+describe("input errors", () => {
+  const cases: { name: string; files: Record<string, string>; args?: string[]; message: RegExp; location?: string }[] = [
+    {
+      name: "a type argument that does not resolve",
+      files: brokerWs(`${header}export type OrderWsRouter = WsRouter<OrderSubscriptionRequest, Missing>;\n`),
+      message: /the data type `Missing` does not resolve/,
+      location: "src/modules/broker/ws.ts:3:64",
+    },
+    {
+      name: "a type with no zod schema value behind it",
+      files: brokerWs(`${header}interface Plain { id: string }\nexport type OrderWsRouter = WsRouter<OrderSubscriptionRequest, Plain>;\n`),
+      message: /the data type `Plain` has no zod schema value of the same name/,
+      location: "src/modules/broker/ws.ts:4:64",
+    },
+    {
+      name: "a value of the same name that is not a zod schema",
+      files: {
+        ...brokerWs(
+          `${header}import type { Fake } from "../../models/fake.js";\nexport type OrderWsRouter = WsRouter<OrderSubscriptionRequest, Fake>;\n`,
+        ),
+        "src/models/fake.ts": "export const Fake = { id: 'x' };\nexport type Fake = typeof Fake;\n",
+      },
+      message: /`Fake`, the value behind the data type, is not a zod schema/,
+      location: "src/models/fake.ts:1:14",
+    },
+    {
+      name: "a schema that is not exported",
+      files: {
+        ...brokerWs(
+          `${header}import type { Hidden } from "../../models/hidden.js";\nexport type OrderWsRouter = WsRouter<OrderSubscriptionRequest, Hidden>;\n`,
+        ),
+        "src/models/hidden.ts":
+          'import { z } from "zod";\nconst Hidden = z.object({ id: z.string() });\nexport type Hidden = z.infer<typeof Hidden>;\n',
+      },
+      message: /the schema `Hidden` is not exported from its file/,
+      location: "src/models/hidden.ts:2:7",
+    },
+    {
+      name: "a duplicate router name",
+      files: brokerWs(
+        `${header}export type OrderWsRouter = WsRouter<OrderSubscriptionRequest, PlacedOrder>;\ntype OrderWsRouter = WsRouter<OrderSubscriptionRequest, PlacedOrder>;\n`,
+      ),
+      message: /Duplicate router name OrderWsRouter/,
+      location: "src/modules/broker/ws.ts:4:1",
+    },
+    {
+      name: "names that collide in the barrel",
+      files: brokerWs(
+        `${header}export type OrderWsRouter = WsRouter<OrderSubscriptionRequest, PlacedOrder>;\nexport type OrderWSRouter = WsRouter<OrderSubscriptionRequest, PlacedOrder>;\n`,
+      ),
+      message: /OrderWSRouter would be written to order-ws-router\.ts, which OrderWsRouter also uses/,
+      location: "src/modules/broker/ws.ts:4:1",
+    },
+    {
+      name: "two routers on one route",
+      files: brokerWs(
+        `${header}/** @route orders */\nexport type A = WsRouter<OrderSubscriptionRequest, PlacedOrder>;\n/** @route orders */\nexport type B = WsRouter<OrderSubscriptionRequest, PlacedOrder>;\n`,
+      ),
+      message: /B and A both use the route "orders"/,
+    },
+    {
+      name: "a ws.ts that does not parse",
+      files: brokerWs(`${header}export type OrderWsRouter = WsRouter<OrderSubscriptionRequest, PlacedOrder>\nexport type = ;\n`),
+      message: /ws\.ts does not parse/,
+      location: "src/modules/broker/ws.ts:4:13",
+    },
+    {
+      name: "WsRouter with one type argument",
+      files: brokerWs(`${header}// @ts-expect-error: wrong arity, on purpose\nexport type OrderWsRouter = WsRouter<PlacedOrder>;\n`),
+      message: /WsRouter takes two type arguments/,
+    },
+    {
+      name: "an invalid @route name",
+      files: brokerWs(`${header}/** @route 9lives */\nexport type OrderWsRouter = WsRouter<OrderSubscriptionRequest, PlacedOrder>;\n`),
+      message: /route name "9lives" is invalid/,
+    },
+    {
+      name: "a config with an unknown key",
+      files: { ...twoModuleFiles, "wsgen.config.json": JSON.stringify({ modulesDir: "src/modules", outDir: "x" }) },
+      message: /wsgen\.config\.json:1:1: config value: Unrecognized key: "outDir"/,
+    },
+    {
+      name: "a module name that leaves modulesDir",
+      files: twoModuleFiles,
+      args: ["generate", "--modules", "../x"],
+      message: /Invalid module name: "\.\.\/x"/,
+    },
+    {
+      name: "a module without ws.ts",
+      files: twoModuleFiles,
+      args: ["generate", "--modules", "ghost"],
+      message: /No ws\.ts for module ghost in src\/modules\//,
+    },
+  ];
+
+  it.each(cases)("refuses $name with exit 2, a located message, and no write", async ({ files, args, message, location }) => {
+    const root = createProject("error", files);
+    const result = await runCli(root, args ?? ["generate", "--no-lint"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+    if (location !== undefined) expect(result.stderr).toContain(location);
+    expect(result.stderr).toMatch(/hint: /);
+    expect(snapshotTree(join(root, "src/modules/broker/ws_generated"))).toEqual({});
+  });
+
+  it("refuses unknown flags and bad values as usage errors (exit 2), from a real process", async () => {
+    const root = createProject("usage", twoModuleFiles);
+    const unknown = await spawnCli(root, ["generate", "--bogus"]);
+    expect([unknown.code, unknown.stderr]).toEqual([2, expect.stringMatching(/unknown option '--bogus'/)]);
+    const escape = await spawnCli(root, ["generate", "--modules", "../x"]);
+    expect([escape.code, escape.stderr]).toEqual([2, expect.stringMatching(/Invalid module name/)]);
+    const noConfig = await spawnCli(join(root, "src"), ["check"]);
+    expect([noConfig.code, noConfig.stderr]).toEqual([
+      2,
+      expect.stringMatching(/No wsgen config in .*\n.*hint: Create wsgen\.config\.json/),
+    ]);
+  });
+});
+
+describe("gate failures", () => {
+  async function generatedThenBroken(breakage: Record<string, string>) {
+    const root = createProject("gate", twoModuleFiles);
+    expect((await runCli(root, ["generate", "--no-lint"])).code).toBe(0);
+    const before = snapshotTree(join(root, "src/modules"));
+    // A new router, so the failing run has something to write.
+    writeFiles(root, {
+      "src/modules/broker/ws.ts": `${twoModuleFiles["src/modules/broker/ws.ts"]}\nexport type ExtraWsRouter = WsRouter<OrderSubscriptionRequest, PlacedOrder>;\n`,
+      ...breakage,
+    });
+    const after = (): Record<string, string> => {
+      const tree = snapshotTree(join(root, "src/modules"));
+      delete tree["broker/ws.ts"];
+      const expected = { ...before };
+      delete expected["broker/ws.ts"];
+      return { tree, expected } as never;
+    };
+    return { root, after };
+  }
+
+  it("format: a prettier that cannot format leaves ws_generated/ as it was", async () => {
+    const { root, after } = await generatedThenBroken({ ".prettierrc.json": JSON.stringify({ parser: "no-such-parser" }) });
+    const result = await runCli(root, ["generate"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/the format gate failed; nothing was written/);
+    expect(result.stderr).toMatch(
+      /src\/modules\/broker\/ws_generated\/extra-ws-router\.ts:1:1: prettier could not format the output: .*no-such-parser/,
+    );
+    const { tree, expected } = after() as unknown as { tree: object; expected: object };
+    expect(tree).toEqual(expected);
+  });
+
+  it("lint: a rule the output breaks names file, line and rule, and nothing is written", async () => {
+    const { root, after } = await generatedThenBroken({
+      "eslint.config.js":
+        'import tseslint from "typescript-eslint";\nexport default tseslint.config(...tseslint.configs.recommended, { rules: { "max-lines": ["error", 5] } });\n',
+    });
+    const result = await runCli(root, ["generate"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/the lint gate failed; nothing was written/);
+    expect(result.stderr).toMatch(
+      /src\/modules\/broker\/ws_generated\/extra-ws-router\.ts:6:1: File has too many lines \(\d+\)\. Maximum allowed is 5\. \[max-lines\]/,
+    );
+    const { tree, expected } = after() as unknown as { tree: object; expected: object };
+    expect(tree).toEqual(expected);
+  }, 30_000);
+
+  it("typecheck: a type that does not match its schema names the TS code, and nothing is written", async () => {
+    const { root, after } = await generatedThenBroken({
+      "src/models/broker.ts": twoModuleFiles["src/models/broker.ts"]!.replace(
+        "export type PlacedOrder = z.infer<typeof PlacedOrder>;",
+        "export type PlacedOrder = { id: number };",
+      ),
+    });
+    const result = await runCli(root, ["generate", "--no-lint"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/the typecheck gate failed; nothing was written/);
+    expect(result.stderr).toMatch(/src\/modules\/broker\/ws_generated\/extra-ws-router\.ts:\d+:\d+: .* \[TS2322\]/);
+    const { tree, expected } = after() as unknown as { tree: object; expected: object };
+    expect(tree).toEqual(expected);
+  }, 30_000);
+});
