@@ -149,17 +149,28 @@ describe("AsyncAPI operations (3.0.0)", () => {
 });
 
 describe("serving", () => {
-  it("serves an HTML viewer per module and for the merged document", async () => {
+  it("serves the basic HTML viewer per module and for the merged document", async () => {
     for (const [path, names] of [
       ["/api/v1/datafeed/ws/asyncapi", ["bars.subscribe", "bars.update", "BarSubscriptionRequest"]],
       ["/api/v1/ws/asyncapi", ["datafeed.bars.subscribe", "broker.orders.unsubscribe", "broker.PlacedOrder"]],
     ] as const) {
-      const response = await fetch(running.httpUrl(path));
+      const response = await fetch(running.httpUrl(`${path}?viewer=basic`));
       expect(response.status).toBe(200);
       expect(response.headers.get("content-type")).toMatch(/text\/html/);
       const html = await response.text();
-      for (const name of names) expect(html).toContain(name);
+      for (const name of names) expect(html).toContain(`<code>${name}</code>`);
     }
+  });
+
+  it("serves the AsyncAPI React viewer with its assets from the installed package", async () => {
+    const page = await (await fetch(running.httpUrl("/api/v1/broker/ws/asyncapi"))).text();
+    expect(page).toContain('<script src="/api/v1/ws/asyncapi/assets/standalone.js"></script>');
+    expect(page).toContain("AsyncApiStandalone.render(");
+    const script = await fetch(running.httpUrl("/api/v1/ws/asyncapi/assets/standalone.js"));
+    expect([script.status, script.headers.get("content-type")]).toEqual([200, "text/javascript; charset=utf-8"]);
+    expect((await script.text()).length).toBeGreaterThan(1_000_000);
+    const css = await fetch(running.httpUrl("/api/v1/ws/asyncapi/assets/default.min.css"));
+    expect([css.status, css.headers.get("content-type")]).toEqual([200, "text/css; charset=utf-8"]);
   });
 
   it("answers an unknown AsyncAPI version with 400 and other methods with 405", async () => {

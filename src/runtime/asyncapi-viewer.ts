@@ -1,8 +1,14 @@
 /**
- * A self-contained HTML page that shows an AsyncAPI 3.0.0 document built by
- * wsgen: its channels, operations (with replies) and schemas. Rendered on the
- * server, no script or network needed, so it works offline.
+ * HTML viewers of AsyncAPI documents. The rich one uses the AsyncAPI React
+ * component's standalone bundle from the installed package; without that
+ * package, a self-contained page rendered here lists channels, operations
+ * and schemas. Both work offline.
  */
+
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
+
 type Doc = Record<string, unknown>;
 
 const escapeHtml = (text: string): string =>
@@ -19,6 +25,10 @@ const lastSegment = (pointer: unknown): string => {
     .replace(/~0/g, "~");
 };
 
+/**
+ * A self-contained page showing an AsyncAPI 3.0.0 document built by wsgen:
+ * channels, operations (with replies) and schemas, rendered on the server.
+ */
 export function renderAsyncApiPage(document: Doc, jsonHref: string): string {
   const info = asRecord(document.info);
   const title = typeof info.title === "string" ? info.title : "AsyncAPI";
@@ -80,6 +90,67 @@ ${operationRows}
 </tbody></table>
 <h2>Schemas</h2>
 ${schemaSections}
+</body>
+</html>
+`;
+}
+
+/**
+ * The files of `@asyncapi/react-component`'s standalone bundle, resolved from
+ * the installed package (served locally: the viewer works offline), or
+ * undefined when the package is not installed.
+ */
+export interface ReactViewerAssets {
+  "standalone.js": string;
+  "default.min.css": string;
+}
+
+let reactAssets: ReactViewerAssets | null | undefined;
+
+export function findReactViewerAssets(): ReactViewerAssets | undefined {
+  if (reactAssets === undefined) {
+    reactAssets = null;
+    for (const base of [import.meta.url, pathToFileURL(join(process.cwd(), "package.json")).href]) {
+      try {
+        const manifest = createRequire(base).resolve("@asyncapi/react-component/package.json");
+        const root = dirname(manifest);
+        reactAssets = {
+          "standalone.js": join(root, "browser/standalone/index.js"),
+          "default.min.css": join(root, "styles/default.min.css"),
+        };
+        break;
+      } catch {
+        // not installed here; try the next place
+      }
+    }
+  }
+  return reactAssets ?? undefined;
+}
+
+/** A page rendering `document` with the AsyncAPI React component, its assets under `assetsPath`. */
+export function renderReactViewerPage(document: Doc, assetsPath: string, jsonHref: string): string {
+  const info = asRecord(document.info);
+  const title = typeof info.title === "string" ? info.title : "AsyncAPI";
+  // The document is inlined: `<` is escaped so no string in it can end the script element.
+  const inlined = JSON.stringify(document).replace(/</g, "\\u003c");
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)} — AsyncAPI</title>
+<link rel="stylesheet" href="${escapeHtml(assetsPath)}/default.min.css">
+<link rel="alternate" type="application/json" href="${escapeHtml(jsonHref)}">
+</head>
+<body>
+<div id="asyncapi"></div>
+<script src="${escapeHtml(assetsPath)}/standalone.js"></script>
+<script>
+AsyncApiStandalone.render(
+  { schema: ${inlined}, config: { show: { sidebar: true, errors: true } } },
+  document.getElementById("asyncapi"),
+);
+</script>
 </body>
 </html>
 `;

@@ -2,6 +2,8 @@ export { buildMergedAsyncApi, buildModuleAsyncApi, moduleTitle, ASYNCAPI_VERSION
 export type { AsyncApiOptions, AsyncApiVersion, ModuleSpec, RouteSpec } from "./asyncapi.js";
 export { renderAsyncApiPage } from "./asyncapi-viewer.js";
 export { Connection } from "./connection.js";
+export { LiveTopics } from "./live-topics.js";
+export type { LiveTopic, LiveTopicsHooks } from "./live-topics.js";
 export type { SlowConsumerPolicy } from "./connection.js";
 export { WsgenError } from "./errors.js";
 export type { WsgenErrorCode } from "./errors.js";

@@ -7,6 +7,7 @@
  * `/api/v1/ws/asyncapi.json` (viewer `/api/v1/ws/asyncapi`). Upgrades pass
  * the origin allow-list and the authentication hook before the handshake.
  */
+import { createReadStream } from "node:fs";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import {
@@ -17,7 +18,7 @@ import {
   type AsyncApiVersion,
   type ModuleSpec,
 } from "./asyncapi.js";
-import { renderAsyncApiPage } from "./asyncapi-viewer.js";
+import { findReactViewerAssets, renderAsyncApiPage, renderReactViewerPage, type ReactViewerAssets } from "./asyncapi-viewer.js";
 import type { SlowConsumerPolicy } from "./connection.js";
 import { describeError, WsgenError } from "./errors.js";
 import { WsEndpoint, type EndpointStats, type WsModuleDefinition } from "./endpoint.js";
@@ -172,6 +173,8 @@ export class WsApp<User = unknown> {
     } catch {
       return false; // not a URL we serve; the server's own handler answers it
     }
+    const asset = /^\/api\/v1\/ws\/asyncapi\/assets\/(standalone\.js|default\.min\.css)$/.exec(url.pathname);
+    if (asset !== null) return this.#serveViewerAsset(asset[1] as keyof ReactViewerAssets, request, response);
     const match = /^\/api\/v1\/(?:([A-Za-z][A-Za-z0-9_]*)\/)?ws\/(asyncapi\.json|asyncapi)\/?$/.exec(url.pathname);
     if (match === null) return false;
     const [, moduleName, resource] = match;
@@ -190,13 +193,30 @@ export class WsApp<User = unknown> {
     const version = resource === "asyncapi" ? "3.0.0" : (requested as AsyncApiVersion);
     const host = request.headers.host;
     const document = this.asyncapi(moduleName, { version, ...(host !== undefined ? { server: { host } } : {}) });
-    const body = resource === "asyncapi.json" ? `${JSON.stringify(document, null, 2)}\n` : renderAsyncApiPage(document, `asyncapi.json`);
+    const jsonHref = `${url.pathname.replace(/\/$/, "")}.json`;
+    let body: string;
+    if (resource === "asyncapi.json") body = `${JSON.stringify(document, null, 2)}\n`;
+    else if (url.searchParams.get("viewer") !== "basic" && findReactViewerAssets() !== undefined) {
+      body = renderReactViewerPage(document, `${API_PREFIX}/ws/asyncapi/assets`, jsonHref);
+    } else body = renderAsyncApiPage(document, jsonHref);
     response.writeHead(200, {
       "content-type": resource === "asyncapi.json" ? "application/json; charset=utf-8" : "text/html; charset=utf-8",
       "content-length": Buffer.byteLength(body),
       "cache-control": "no-cache",
     });
     response.end(request.method === "HEAD" ? undefined : body);
+    return true;
+  }
+
+  #serveViewerAsset(name: keyof ReactViewerAssets, request: IncomingMessage, response: ServerResponse): boolean {
+    const assets = findReactViewerAssets();
+    if (assets === undefined) return false;
+    response.writeHead(200, {
+      "content-type": name.endsWith(".js") ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8",
+      "cache-control": "public, max-age=3600",
+    });
+    if (request.method === "HEAD") response.end();
+    else createReadStream(assets[name]).pipe(response);
     return true;
   }
 
