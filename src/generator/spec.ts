@@ -90,8 +90,6 @@ async function moduleSpec(module: ModuleDeclarations): Promise<ModuleSpec> {
       dataSchema: await schemaOf(router.data),
     });
   }
-  // Served documents list routes in mounting order; files list them by route name, stably.
-  routes.sort((a, b) => (a.route < b.route ? -1 : a.route > b.route ? 1 : 0));
   return { name: module.name, path: `/api/v1/${module.name}/ws`, routes };
 }
 

@@ -99,7 +99,9 @@ function describeModule(module: ModuleSpec, schemas: SchemaTable): { messages: M
   const messages: MessageDef[] = [];
   const operations: OperationDef[] = [];
   const response = schemas.addStatic("wsgen.SubscriptionResponse", subscriptionResponseSchema);
-  for (const route of module.routes) {
+  // Sorted by route name, so a document does not depend on the order routers were mounted in.
+  const routes = [...module.routes].sort((a, b) => (a.route < b.route ? -1 : a.route > b.route ? 1 : 0));
+  for (const route of routes) {
     const request = schemas.addModel(route.requestName, route.requestSchema, "input");
     const data = schemas.addModel(route.dataName, route.dataSchema, "output");
     const about = route.description ?? `${route.route} updates`;

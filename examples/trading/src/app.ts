@@ -1,0 +1,72 @@
+/**
+ * The trading example as a library: two modules (datafeed, broker) on one
+ * node:http server, with the broker's HTTP endpoints and a landing page
+ * beside the WebSocket endpoints and their AsyncAPI documents.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createWsApp, type WsApp, type WsAppOptions } from "wsgen";
+import { Market } from "./market.js";
+import { createBrokerModule } from "./modules/broker/module.js";
+import { sendJson } from "./modules/broker/http.js";
+import type { BrokerService } from "./modules/broker/service.js";
+import { createDatafeedModule } from "./modules/datafeed/module.js";
+import type { DatafeedService } from "./modules/datafeed/service.js";
+import { renderLandingPage } from "./landing-page.js";
+
+export interface TradingAppOptions {
+  /** Milliseconds between updates of a datafeed topic and between broker matching passes. Default 1000. */
+  tickMs?: number;
+  market?: Market;
+  /** Passed to the wsgen runtime (heartbeat, limits, auth, onError, …). */
+  ws?: Omit<WsAppOptions, "modules">;
+}
+
+export interface TradingApp {
+  server: Server;
+  ws: WsApp;
+  market: Market;
+  broker: BrokerService;
+  datafeed: DatafeedService;
+  /** Stops accepting, closes clients with 1001, removes every topic, stops the simulators, closes the server. */
+  close(): Promise<void>;
+}
+
+export function createTradingApp(options: TradingAppOptions = {}): TradingApp {
+  const tickMs = options.tickMs ?? 1000;
+  const market = options.market ?? new Market();
+  const datafeed = createDatafeedModule({ market, tickMs });
+  const broker = createBrokerModule({ market, tickMs });
+  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+    try {
+      if (broker.handleHttp(request, response)) return;
+      if (request.method === "GET" && (request.url === "/" || request.url?.startsWith("/?"))) {
+        const host = request.headers.host ?? "localhost";
+        const body = renderLandingPage(host);
+        response.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-length": Buffer.byteLength(body) }).end(body);
+        return;
+      }
+      sendJson(response, 404, { error: `no route for ${request.method ?? "?"} ${request.url ?? ""}` });
+    } catch (error) {
+      sendJson(response, 500, { error: (error as Error).message });
+    }
+  });
+  const ws = createWsApp({ ...options.ws, modules: [datafeed.module, broker.module] }).attach(server);
+  let closing: Promise<void> | undefined;
+  return {
+    server,
+    ws,
+    market,
+    broker: broker.service,
+    datafeed: datafeed.service,
+    close() {
+      closing ??= (async () => {
+        await ws.close();
+        datafeed.service.stop();
+        broker.service.stop();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * `npm start`: the trading example on HOST (default 127.0.0.1) and PORT
+ * (default 8000), ticking every TICK_MS (default 1000). SIGINT/SIGTERM close
+ * it cleanly: clients get 1001, every topic is removed, the process exits 0.
+ */
+import type { AddressInfo } from "node:net";
+import { z } from "zod";
+import { createTradingApp } from "./app.js";
+import { endpointUrls } from "./endpoints.js";
+
+const Env = z.object({
+  HOST: z.string().min(1).default("127.0.0.1"),
+  PORT: z.coerce.number().int().min(0).max(65_535).default(8000),
+  TICK_MS: z.coerce.number().int().min(1).default(1000),
+});
+
+const env = Env.safeParse(process.env);
+if (!env.success) {
+  for (const issue of env.error.issues) console.error(`invalid environment variable ${issue.path.join(".")}: ${issue.message}`);
+  console.error("HOST is an interface address, PORT a port number (0 picks a free one), TICK_MS a whole number of milliseconds ≥ 1.");
+  process.exit(2);
+}
+const { HOST, PORT, TICK_MS } = env.data;
+
+const app = createTradingApp({ tickMs: TICK_MS });
+app.server.on("error", (error) => {
+  console.error(`cannot listen on ${HOST}:${PORT}: ${error.message}`);
+  process.exit(1);
+});
+app.server.listen(PORT, HOST, () => {
+  const { port } = app.server.address() as AddressInfo;
+  const base = `http://${HOST.includes(":") ? `[${HOST}]` : HOST}:${port}`;
+  console.log(`listening on ${base}`);
+  for (const { label, url } of endpointUrls(base)) console.log(`  ${label.padEnd(28)} ${url}`);
+});
+
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: shutting down`);
+    // A bounded shutdown: whatever hangs, the process is gone within 10 s.
+    setTimeout(() => {
+      console.error("shutdown took longer than 10 s; exiting");
+      process.exit(1);
+    }, 10_000).unref();
+    app.close().then(
+      () => {
+        console.log("closed cleanly");
+        process.exit(0);
+      },
+      (error: unknown) => {
+        console.error(`shutdown failed: ${(error as Error).message}`);
+        process.exit(1);
+      },
+    );
+  });
+}

@@ -1,0 +1,17 @@
+/** The datafeed module: its service and its generated routers, ready to mount. */
+import { defineModule, type WsModuleDefinition } from "wsgen";
+import type { Market } from "../../market.js";
+import { DatafeedService } from "./service.js";
+import { BarWsRouter, QuoteWsRouter } from "./ws_generated/index.js";
+
+export function createDatafeedModule(options: { market: Market; tickMs: number }): {
+  module: WsModuleDefinition;
+  service: DatafeedService;
+} {
+  const service = new DatafeedService(options);
+  const module = defineModule({
+    name: "datafeed",
+    routers: [new BarWsRouter({ service: service.bars }), new QuoteWsRouter({ service: service.quotes })],
+  });
+  return { module, service };
+}
