@@ -23,7 +23,8 @@ function time(cwd: string, args: string[]): number {
   const start = performance.now();
   const result = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: "utf8" });
   const elapsed = performance.now() - start;
-  if (result.status !== 0 && result.status !== 1) throw new Error(`wsgen ${args.join(" ")} exited ${String(result.status)}:\n${result.stderr}`);
+  if (result.status !== 0 && result.status !== 1)
+    throw new Error(`wsgen ${args.join(" ")} exited ${String(result.status)}:\n${result.stderr}`);
   return elapsed;
 }
 

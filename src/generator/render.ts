@@ -35,6 +35,7 @@ function loadTemplates(): Templates {
   handlebars.registerPartial("header", read("header"));
   // Text placed inside a /** */ comment must not close it.
   handlebars.registerHelper("jsdoc", (text: string) => text.replace(/\*\//g, "*\\/").replace(/\n/g, "\n * "));
+  handlebars.registerHelper("json", (value: unknown) => JSON.stringify(value));
   const compile = (name: string) => handlebars.compile(read(name), { noEscape: true, strict: true });
   templates = { router: compile("router"), barrel: compile("barrel") };
   return templates;

@@ -66,7 +66,9 @@ export function buildModuleAsyncApi(module: ModuleSpec, options: AsyncApiOptions
 }
 
 /** One document for every module, each under its own address and with its own schemas. */
-export function buildMergedAsyncApi(modules: readonly ModuleSpec[], options: AsyncApiOptions = {}): JsonObject {
+export function buildMergedAsyncApi(unordered: readonly ModuleSpec[], options: AsyncApiOptions = {}): JsonObject {
+  // Sorted by name, so the document does not depend on the order modules were listed in.
+  const modules = [...unordered].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return buildDocument(modules, true, {
     ...options,
     title: options.title ?? "WebSockets",
@@ -90,6 +92,8 @@ interface OperationDef {
   name: string;
   action: "send" | "receive";
   summary: string;
+  /** The route's description (its ws.ts JSDoc), when it has one. */
+  description?: string | undefined;
   message: string;
   reply?: string;
 }
@@ -104,7 +108,7 @@ function describeModule(module: ModuleSpec, schemas: SchemaTable): { messages: M
   for (const route of routes) {
     const request = schemas.addModel(route.requestName, route.requestSchema, "input");
     const data = schemas.addModel(route.dataName, route.dataSchema, "output");
-    const about = route.description ?? `${route.route} updates`;
+    const about = `${route.route} updates`;
     for (const op of ["subscribe", "unsubscribe"] as const) {
       const verb = op === "subscribe" ? "Subscribe to" : "Unsubscribe from";
       messages.push({
@@ -123,6 +127,7 @@ function describeModule(module: ModuleSpec, schemas: SchemaTable): { messages: M
         name: `${route.route}.${op}`,
         action: "receive",
         summary: `${verb} ${about}.`,
+        description: route.description,
         message: `${route.route}.${op}`,
         reply: `${route.route}.${op}.response`,
       });
@@ -142,6 +147,7 @@ function describeModule(module: ModuleSpec, schemas: SchemaTable): { messages: M
       name: `${route.route}.update`,
       action: "send",
       summary: `Push ${route.dataName} updates to a topic's subscribers.`,
+      description: route.description,
       message: `${route.route}.update`,
     });
   }
@@ -191,6 +197,7 @@ function buildDocument(modules: readonly ModuleSpec[], merged: boolean, options:
           action: op.action,
           channel: ref(channelPointer),
           summary: op.summary,
+          ...(op.description !== undefined ? { description: op.description } : {}),
           messages: [ref(`${channelPointer}/messages/${escapePointer(op.message)}`)],
         };
         if (op.reply !== undefined) {

@@ -14,6 +14,7 @@ export class OrderWsRouter extends WsRoute<OrderSubscriptionRequest, PlacedOrder
 
   constructor(options: WsRouterOptions<OrderSubscriptionRequest, PlacedOrder, "order">) {
     super({
+      description: "Orders of one account.",
       ...options,
       route: OrderWsRouter.route,
       request: OrderSubscriptionRequest,

@@ -14,6 +14,7 @@ export class ExecutionWsRouter extends WsRoute<ExecutionSubscriptionRequest, Exe
 
   constructor(options: WsRouterOptions<ExecutionSubscriptionRequest, Execution, "executions">) {
     super({
+      description: "Executions (fills) of one account, optionally of one symbol.",
       ...options,
       route: ExecutionWsRouter.route,
       request: ExecutionSubscriptionRequest,

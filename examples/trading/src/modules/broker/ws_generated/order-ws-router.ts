@@ -14,6 +14,7 @@ export class OrderWsRouter extends WsRoute<AccountSubscriptionRequest, PlacedOrd
 
   constructor(options: WsRouterOptions<AccountSubscriptionRequest, PlacedOrder, "orders">) {
     super({
+      description: "Orders of one account, each time one is placed or changes state.",
       ...options,
       route: OrderWsRouter.route,
       request: AccountSubscriptionRequest,

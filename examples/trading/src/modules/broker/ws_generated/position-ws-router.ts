@@ -14,6 +14,7 @@ export class PositionWsRouter extends WsRoute<AccountSubscriptionRequest, Positi
 
   constructor(options: WsRouterOptions<AccountSubscriptionRequest, Position, "positions">) {
     super({
+      description: "Positions of one account, each time a fill changes one.",
       ...options,
       route: PositionWsRouter.route,
       request: AccountSubscriptionRequest,

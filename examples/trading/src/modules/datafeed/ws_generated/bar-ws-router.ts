@@ -14,6 +14,7 @@ export class BarWsRouter extends WsRoute<BarSubscriptionRequest, Bar> {
 
   constructor(options: WsRouterOptions<BarSubscriptionRequest, Bar, "bars">) {
     super({
+      description: "OHLCV bars of one symbol at one resolution, one per tick.",
       ...options,
       route: BarWsRouter.route,
       request: BarSubscriptionRequest,

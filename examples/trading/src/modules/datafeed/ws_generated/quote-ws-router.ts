@@ -14,6 +14,7 @@ export class QuoteWsRouter extends WsRoute<QuoteSubscriptionRequest, Quote> {
 
   constructor(options: WsRouterOptions<QuoteSubscriptionRequest, Quote, "quotes">) {
     super({
+      description: "Quotes of a list of symbols, one per tick, round robin.",
       ...options,
       route: QuoteWsRouter.route,
       request: QuoteSubscriptionRequest,

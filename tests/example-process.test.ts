@@ -1,0 +1,89 @@
+/**
+ * The example as a newcomer runs it: a real server process (the command
+ * behind `npm start`) shut down by SIGTERM, its served documents equal to the
+ * committed ones, and the CI drift check catching an edited generated file.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TestClient } from "./support/client.js";
+import { spawnCli } from "./support/cli.js";
+import { createProject, REPO_ROOT } from "./support/project.js";
+import { eventually } from "./support/server.js";
+
+let server: ChildProcess;
+let output = "";
+let base = "";
+
+beforeAll(async () => {
+  server = spawn(
+    process.execPath,
+    [join(REPO_ROOT, "node_modules/tsx/dist/cli.mjs"), "--conditions=wsgen-source", "examples/trading/src/main.ts"],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, PORT: "0", HOST: "127.0.0.1", TICK_MS: "20" },
+    },
+  );
+  server.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  server.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  await eventually(() => output.includes("merged AsyncAPI JSON"), 30_000, "the server to listen and list its URLs");
+  base = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)![1]!;
+}, 40_000);
+afterAll(() => {
+  if (server.exitCode === null) server.kill("SIGKILL");
+});
+
+describe("the example server process", () => {
+  it("prints the URL of every endpoint and docs page", () => {
+    for (const path of [
+      "/api/v1/datafeed/ws",
+      "/api/v1/broker/ws",
+      "/api/v1/broker/orders",
+      "/api/v1/broker/ws/asyncapi",
+      "/api/v1/ws/asyncapi",
+    ]) {
+      expect(output).toContain(path);
+    }
+  });
+
+  it("serves the same AsyncAPI documents as the committed spec files", async () => {
+    const strip = (document: Record<string, unknown>) => ({ ...document, servers: undefined });
+    for (const [served, committed] of [
+      ["/api/v1/broker/ws/asyncapi.json", "examples/trading/src/modules/broker/specs_generated/broker_asyncapi.json"],
+      ["/api/v1/datafeed/ws/asyncapi.json", "examples/trading/src/modules/datafeed/specs_generated/datafeed_asyncapi.json"],
+      ["/api/v1/ws/asyncapi.json", "generated/asyncapi.json"],
+    ] as const) {
+      const live = (await (await fetch(`${base}${served}`)).json()) as Record<string, unknown>;
+      expect(strip(live)).toEqual(strip(JSON.parse(readFileSync(join(REPO_ROOT, committed), "utf8")) as Record<string, unknown>));
+    }
+  });
+
+  it("shuts down on SIGTERM: clients get 1001, topics are removed, exit 0", async () => {
+    const client = await TestClient.connect(`${base.replace("http", "ws")}/api/v1/datafeed/ws`);
+    await client.subscribe("bars", { symbol: "AAPL", resolution: "1D" });
+    await client.next((frame) => frame.type === "bars.update");
+    const exited = new Promise<number | null>((resolve) => server.once("exit", (code) => resolve(code)));
+    server.kill("SIGTERM");
+    expect((await client.closed).code).toBe(1001);
+    expect(await exited).toBe(0);
+    expect(output).toContain("SIGTERM: shutting down");
+    expect(output).toContain("closed cleanly");
+  }, 20_000);
+});
+
+describe("the CI drift check on the example", () => {
+  it("passes on the committed files and exits 1 when a generated file is edited in a copy", async () => {
+    const copy = createProject("drift", {});
+    for (const path of ["wsgen.config.json", "tsconfig.json", ".prettierrc.json", "package.json", "examples/trading"]) {
+      cpSync(join(REPO_ROOT, path), join(copy, path), { recursive: true });
+    }
+    const clean = await spawnCli(copy, ["check"]);
+    expect([clean.code, clean.stdout]).toEqual([0, expect.stringMatching(/up to date/)]);
+    const file = join(copy, "examples/trading/src/modules/broker/ws_generated/order-ws-router.ts");
+    writeFileSync(file, readFileSync(file, "utf8").replace('static readonly route = "orders";', 'static readonly route = "order";'));
+    const drifted = await spawnCli(copy, ["check"]);
+    expect(drifted.code).toBe(1);
+    expect(drifted.stdout).toContain('+  static readonly route = "orders";');
+  }, 30_000);
+});
