@@ -25,13 +25,28 @@ const lastSegment = (pointer: unknown): string => {
     .replace(/~0/g, "~");
 };
 
+const documentTitle = (document: Doc): string => {
+  const title = asRecord(document.info).title;
+  return typeof title === "string" ? title : "AsyncAPI";
+};
+
+/** The start of both viewer pages, up to and including the title. */
+function pageHead(document: Doc): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(documentTitle(document))} — AsyncAPI</title>`;
+}
+
 /**
  * A self-contained page showing an AsyncAPI 3.0.0 document built by wsgen:
  * channels, operations (with replies) and schemas, rendered on the server.
  */
 export function renderAsyncApiPage(document: Doc, jsonHref: string): string {
   const info = asRecord(document.info);
-  const title = typeof info.title === "string" ? info.title : "AsyncAPI";
+  const title = documentTitle(document);
   const channels = asRecord(document.channels);
   const operations = asRecord(document.operations);
   const schemas = asRecord(asRecord(document.components).schemas);
@@ -61,12 +76,7 @@ export function renderAsyncApiPage(document: Doc, jsonHref: string): string {
     )
     .join("\n");
 
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)} — AsyncAPI</title>
+  return `${pageHead(document)}
 <style>
 body { font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 72rem; padding: 0 1rem; color: #1d2430; }
 h1 { margin-bottom: 0.2rem; } .meta { color: #5a6472; }
@@ -129,16 +139,9 @@ export function findReactViewerAssets(): ReactViewerAssets | undefined {
 
 /** A page rendering `document` with the AsyncAPI React component, its assets under `assetsPath`. */
 export function renderReactViewerPage(document: Doc, assetsPath: string, jsonHref: string): string {
-  const info = asRecord(document.info);
-  const title = typeof info.title === "string" ? info.title : "AsyncAPI";
   // The document is inlined: `<` is escaped so no string in it can end the script element.
   const inlined = JSON.stringify(document).replace(/</g, "\\u003c");
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)} — AsyncAPI</title>
+  return `${pageHead(document)}
 <link rel="stylesheet" href="${escapeHtml(assetsPath)}/default.min.css">
 <link rel="alternate" type="application/json" href="${escapeHtml(jsonHref)}">
 </head>
