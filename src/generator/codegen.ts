@@ -4,13 +4,14 @@
  *   → [check: compare with disk] | [lint gate → typecheck gate → write]
  * `--check` and `--watch` are different ends of this one pipe.
  */
+import { dirname } from "node:path";
 import { performance } from "node:perf_hooks";
 import { loadConfig, type ResolvedConfig } from "./config.js";
 import { ExitCode, GateError, InputError, type Problem } from "./errors.js";
 import { createGateProgram, runFormatGate, runLintGate, runTypecheckGate } from "./gates.js";
 import { loadProject, selectModules, type LoadedProject } from "./load.js";
-import { compareWithDisk, writeToDisk, type FileResult } from "./output.js";
-import { renderModule, type RenderedFile } from "./render.js";
+import { compareWithDisk, writeToDisk, type FileResult, type OutputDirectory } from "./output.js";
+import { renderClient, renderModule, type RenderedFile } from "./render.js";
 
 export interface GenerateOptions {
   cwd: string;
@@ -68,18 +69,22 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     const loaded = loadProject(config, selectModules(config, options.modules));
     result.inputs.push(...projectInputs(loaded));
     stage("load");
-    const byModule = loaded.modules.map((module) => ({ module, files: renderModule(config, module) }));
+    let files = loaded.modules.flatMap((module) => renderModule(config, module));
+    // The client covers every module, so it is rendered only when every module is.
+    const withClient = config.clientPath !== undefined && (options.modules === undefined || options.modules.length === 0);
+    if (withClient) files.push(renderClient(config, loaded.modules, config.clientPath as string));
     stage("render");
-    let files = byModule.flatMap(({ files }) => files);
     if (options.format ?? config.gates.format) {
       files = await runFormatGate(config.root, files);
       stage("format");
     }
-    const directories = loaded.modules.map((module) => ({
+    const directories: OutputDirectory[] = loaded.modules.map((module) => ({
       module: module.name,
       dir: module.outputDir,
       files: files.filter((file) => file.module === module.name),
+      owned: true,
     }));
+    if (withClient) directories.push({ module: "(client)", dir: dirname(config.clientPath as string), files: files.filter((file) => file.module === ""), owned: false });
     if (mode === "check") {
       result.modules = directories.map((directory) => ({ name: directory.module, files: compareWithDisk(config.root, directory) }));
       stage("compare");

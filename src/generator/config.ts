@@ -46,6 +46,13 @@ export const WsgenConfig = z
       })
       .strict()
       .default({ dir: "specs_generated", version: "3.0.0" }),
+    client: z
+      .object({
+        /** Where the typed client bindings of all modules go (relative to the project root). */
+        out: z.string().regex(/\.ts$/, "a .ts file path"),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -57,6 +64,8 @@ export interface ResolvedConfig extends z.output<typeof WsgenConfig> {
   configPath: string;
   modulesPath: string;
   tsconfigPath: string;
+  /** Absolute path of the client bindings, when configured. */
+  clientPath: string | undefined;
 }
 
 /** Types a `wsgen.config.ts`/`.mjs`: `export default defineConfig({ modulesDir: "src/modules" })`. */
@@ -112,7 +121,8 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<Resolv
       "ERR_CONFIG",
     );
   }
-  return { ...config, root, configPath, modulesPath, tsconfigPath };
+  const clientPath = config.client !== undefined ? resolve(root, config.client.out) : undefined;
+  return { ...config, root, configPath, modulesPath, tsconfigPath, clientPath };
 }
 
 async function readConfigValue(path: string, shown: string): Promise<unknown> {

@@ -18,8 +18,10 @@ import { loadTsMorph } from "./tools.js";
 export interface ModelRef {
   /** The model's exported name: the schema name in documents, the identifier generated code imports. */
   name: string;
-  /** Module specifier from the generated file: `../../../models/broker.js` or a package name. */
+  /** Module specifier from the module's output folder: `../../../models/broker.js`, or a package name. */
   importPath: string;
+  /** Absolute path of the declaring file, for specifiers from other folders; undefined for package models. */
+  file: string | undefined;
   location: SourceLocation;
 }
 
@@ -253,7 +255,8 @@ function resolveModel(config: ResolvedConfig, arg: MorphNode, outputDir: string,
       "ERR_NOT_EXPORTED",
     );
   }
-  return { name: exportName, importPath: importSpecifier(outputDir, declaringFile.getFilePath()), location: locationOf(config, value) };
+  const file = declaringFile.getFilePath() as string;
+  return { name: exportName, importPath: importSpecifier(outputDir, file), file, location: locationOf(config, value) };
 }
 
 /** A model that lives in a package: import it the way ws.ts does. */
@@ -278,7 +281,7 @@ function modelFromPackage(
     );
   }
   const name = rightmost ?? (Node.isImportSpecifier(declaration) ? declaration.getName() : leftmost.getText());
-  return { name, importPath: importDeclaration.getModuleSpecifierValue(), location: locationOf(config, declaration) };
+  return { name, importPath: importDeclaration.getModuleSpecifierValue(), file: undefined, location: locationOf(config, declaration) };
 }
 
 function leftmostIdentifier(node: MorphNode): MorphNode {

@@ -22,14 +22,16 @@ export interface FileResult {
 
 export interface OutputDirectory {
   module: string;
-  /** Absolute path of `ws_generated/`. */
+  /** Absolute path of the folder (`ws_generated/`). */
   dir: string;
   files: RenderedFile[];
+  /** The folder belongs to wsgen: files it does not render are stale. False for project-level files. */
+  owned: boolean;
 }
 
 /** Files in the output folder that the rendering does not produce. */
 function staleFiles(directory: OutputDirectory): string[] {
-  if (!existsSync(directory.dir)) return [];
+  if (!directory.owned || !existsSync(directory.dir)) return [];
   const wanted = new Set(directory.files.map((file) => basename(file.path)));
   return readdirSync(directory.dir)
     .filter((name) => !wanted.has(name) && statSync(join(directory.dir, name)).isFile())

@@ -5,13 +5,14 @@
  * runs and machines once formatted.
  */
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
 import type { ResolvedConfig } from "./config.js";
-import { relativeTo, type ModuleDeclarations, type RouterDeclaration } from "./load.js";
+import { importSpecifier, relativeTo, type ModelRef, type ModuleDeclarations, type RouterDeclaration } from "./load.js";
 
 export interface RenderedFile {
+  /** The module whose output folder holds the file; "" for project-level files (the client). */
   module: string;
   /** Absolute path. */
   path: string;
@@ -25,6 +26,7 @@ const TEMPLATES_DIR = fileURLToPath(new URL("../../templates/", import.meta.url)
 interface Templates {
   router: Handlebars.TemplateDelegate;
   barrel: Handlebars.TemplateDelegate;
+  client: Handlebars.TemplateDelegate;
 }
 let templates: Templates | undefined;
 
@@ -37,7 +39,7 @@ function loadTemplates(): Templates {
   handlebars.registerHelper("jsdoc", (text: string) => text.replace(/\*\//g, "*\\/").replace(/\n/g, "\n * "));
   handlebars.registerHelper("json", (value: unknown) => JSON.stringify(value));
   const compile = (name: string) => handlebars.compile(read(name), { noEscape: true, strict: true });
-  templates = { router: compile("router"), barrel: compile("barrel") };
+  templates = { router: compile("router"), barrel: compile("barrel"), client: compile("client") };
   return templates;
 }
 
@@ -55,24 +57,48 @@ export function renderModule(config: ResolvedConfig, module: ModuleDeclarations)
   return files;
 }
 
-/** Template data for one router, with local names that cannot clash with the class or wsgen's imports. */
-function routerContext(router: RouterDeclaration, source: string) {
-  const taken = new Set([router.name, "WsRoute", "WsRouterOptions"]);
-  const imports = new Map<string, Map<string, string>>(); // path → exported name → local name
-  const localFor = (model: RouterDeclaration["request"], role: string): string => {
-    const byName = imports.get(model.importPath) ?? new Map<string, string>();
-    imports.set(model.importPath, byName);
-    const existing = byName.get(model.name);
+/**
+ * The named imports of one generated file: each model imported once, under a
+ * local name that clashes with nothing else in the file.
+ */
+class ImportTable {
+  readonly #taken: Set<string>;
+  readonly #byPath = new Map<string, Map<string, string>>(); // path → exported name → local name
+
+  constructor(reserved: readonly string[]) {
+    this.#taken = new Set(reserved);
+  }
+
+  /** The local name of `exported` from `path`; `role` disambiguates a clash. */
+  local(path: string, exported: string, role: string): string {
+    const byName = this.#byPath.get(path) ?? new Map<string, string>();
+    this.#byPath.set(path, byName);
+    const existing = byName.get(exported);
     if (existing !== undefined) return existing;
-    let local = model.name;
-    if (taken.has(local)) local = `${model.name}${role}`;
-    while (taken.has(local)) local = `${local}_`;
-    taken.add(local);
-    byName.set(model.name, local);
+    let local = exported;
+    if (this.#taken.has(local)) local = `${exported}${role}`;
+    while (this.#taken.has(local)) local = `${local}_`;
+    this.#taken.add(local);
+    byName.set(exported, local);
     return local;
-  };
-  const requestLocal = localFor(router.request, "Request");
-  const dataLocal = localFor(router.data, "Data");
+  }
+
+  /** Import lines' data, sorted by path. */
+  lines(): { path: string; specifiers: string }[] {
+    return [...this.#byPath]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([path, names]) => ({
+        path,
+        specifiers: [...names].map(([exported, local]) => (exported === local ? exported : `${exported} as ${local}`)).join(", "),
+      }));
+  }
+}
+
+/** Template data for one router. */
+function routerContext(router: RouterDeclaration, source: string) {
+  const imports = new ImportTable([router.name, "WsRoute", "WsRouterOptions"]);
+  const requestLocal = imports.local(router.request.importPath, router.request.name, "Request");
+  const dataLocal = imports.local(router.data.importPath, router.data.name, "Data");
   return {
     source,
     name: router.name,
@@ -82,11 +108,32 @@ function routerContext(router: RouterDeclaration, source: string) {
     data: router.data,
     requestLocal,
     dataLocal,
-    imports: [...imports]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([path, names]) => ({
-        path,
-        specifiers: [...names].map(([exported, local]) => (exported === local ? exported : `${exported} as ${local}`)).join(", "),
-      })),
+    imports: imports.lines(),
   };
+}
+
+/** The typed client bindings of every module, in one file. */
+export function renderClient(config: ResolvedConfig, modules: readonly ModuleDeclarations[], path: string): RenderedFile {
+  const { client } = loadTemplates();
+  const imports = new ImportTable(["createClient", "ClientOptions", "TypedClient", "wsContract", "WsContract", "createWsClient"]);
+  const specifier = (model: ModelRef): string => (model.file !== undefined ? importSpecifier(dirname(path), model.file) : model.importPath);
+  const sorted = [...modules].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const context = {
+    source: `${relativeTo(config.root, config.modulesPath)}/*/ws.ts`,
+    modules: sorted.map((module) => ({
+      name: module.name,
+      routes: [...module.routers]
+        .sort((a, b) => (a.route < b.route ? -1 : a.route > b.route ? 1 : 0))
+        .map((router) => ({
+          route: router.route,
+          requestLocal: imports.local(specifier(router.request), router.request.name, "Request"),
+          dataLocal: imports.local(specifier(router.data), router.data.name, "Data"),
+        })),
+    })),
+    imports: [] as { path: string; specifiers: string }[],
+    firstModule: sorted[0]?.name ?? "module",
+    firstRoute: sorted[0]?.routers[0]?.route ?? "route",
+  };
+  context.imports = imports.lines();
+  return { module: "", path, relativePath: relativeTo(config.root, path), content: client(context) };
 }

@@ -1,0 +1,118 @@
+/**
+ * The typed layer over WsClient: a contract (module → route → request and
+ * data schemas, as the generator emits it) becomes
+ * `client.datafeed.bars.subscribe({ symbol, resolution }, (bar) => …)` and
+ * `for await (const bar of client.datafeed.bars.stream({...}))`, with request
+ * and data types inferred from the schemas. One connection per module, opened
+ * on first use.
+ */
+import type { z } from "zod";
+import { WsClient, type ConnectionState, type Subscription, type WsClientOptions } from "./ws-client.js";
+
+export interface RouteContract<Request extends z.ZodType = z.ZodType, Data extends z.ZodType = z.ZodType> {
+  route: string;
+  request: Request;
+  data: Data;
+}
+export type ModuleContract = Record<string, RouteContract>;
+export type ClientContract = Record<string, ModuleContract>;
+
+/** An async iterable of updates that can also be ended from outside the loop. */
+export interface UpdateStream<Data> extends AsyncIterable<Data> {
+  readonly topic: Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface RouteClient<Request, Data> {
+  /** Resolves when the server confirmed; rejects with WsRequestError (and its zod issues) when refused. */
+  subscribe(request: Request, handler: (data: Data, topic: string) => void): Promise<Subscription>;
+  /** Updates as an async iterable; leaving the loop unsubscribes. Keeps at most `buffer` (default 1000) unread updates, dropping the oldest. */
+  stream(request: Request, options?: { buffer?: number }): UpdateStream<Data>;
+}
+
+export type TypedClient<Contract extends ClientContract> = {
+  [Module in keyof Contract]: {
+    [Route in keyof Contract[Module]]: RouteClient<z.input<Contract[Module][Route]["request"]>, z.output<Contract[Module][Route]["data"]>>;
+  };
+} & {
+  /** The module's connection (created on first use). */
+  connection(module: keyof Contract & string): WsClient;
+  /** Connection states by module, for modules in use. */
+  states(): Partial<Record<keyof Contract & string, ConnectionState>>;
+  close(): void;
+};
+
+export interface ClientOptions extends WsClientOptions {
+  /** Path of a module's endpoint; default `/api/v1/{module}/ws`. */
+  path?: (module: string) => string;
+}
+
+/** `baseUrl` is `ws://host:port` (or http(s)://, converted). */
+export function createClient<Contract extends ClientContract>(baseUrl: string, contract: Contract, options: ClientOptions = {}): TypedClient<Contract> {
+  const base = baseUrl.replace(/^http/, "ws").replace(/\/$/, "");
+  const path = options.path ?? ((module: string) => `/api/v1/${module}/ws`);
+  const connections = new Map<string, WsClient>();
+  const connection = (module: string): WsClient => {
+    let client = connections.get(module);
+    if (client === undefined) {
+      client = new WsClient(`${base}${path(module)}`, options);
+      connections.set(module, client);
+    }
+    return client;
+  };
+  const typed: Record<string, unknown> = {
+    connection,
+    states: () => Object.fromEntries([...connections].map(([module, client]) => [module, client.state])),
+    close: () => {
+      for (const client of connections.values()) client.close();
+    },
+  };
+  for (const [module, routes] of Object.entries(contract)) {
+    const routeClients: Record<string, RouteClient<unknown, unknown>> = {};
+    for (const [name, route] of Object.entries(routes)) {
+      const options = { requestSchema: route.request, dataSchema: route.data };
+      routeClients[name] = {
+        subscribe: (request, handler) => connection(module).subscribe(route.route, request, handler, options),
+        stream: (request, streamOptions) => createStream((handler) => connection(module).subscribe(route.route, request, handler, options), streamOptions?.buffer ?? 1000),
+      };
+    }
+    typed[module] = routeClients;
+  }
+  return typed as TypedClient<Contract>;
+}
+
+function createStream<Data>(subscribe: (handler: (data: Data) => void) => Promise<Subscription>, capacity: number): UpdateStream<Data> {
+  const buffer: Data[] = [];
+  let wake: (() => void) | undefined;
+  let done = false;
+  const subscription = subscribe((data) => {
+    buffer.push(data);
+    if (buffer.length > capacity) buffer.shift();
+    wake?.();
+  });
+  const close = async (): Promise<void> => {
+    done = true;
+    wake?.();
+    await (await subscription).unsubscribe();
+  };
+  return {
+    topic: subscription.then((active) => active.topic),
+    close,
+    async *[Symbol.asyncIterator]() {
+      await subscription; // surfaces a refused subscription as a throw from the loop
+      try {
+        while (!done) {
+          const next = buffer.shift();
+          if (next !== undefined) {
+            yield next;
+            continue;
+          }
+          await new Promise<void>((resolve) => (wake = resolve));
+          wake = undefined;
+        }
+      } finally {
+        if (!done) await close();
+      }
+    },
+  };
+}

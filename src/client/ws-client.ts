@@ -1,0 +1,334 @@
+/**
+ * WsClient: one connection to one module endpoint, speaking DESIGN.md's wire
+ * protocol. Browser-safe: no Node imports; it uses the global WebSocket
+ * unless given one (pass `ws`'s WebSocket on Node 20).
+ *
+ * Subscriptions live in a registry keyed by topic, computed with the shared
+ * topic builder from the parsed request. Many local handlers of one topic
+ * share one server subscription (the shared TopicIndex refcount). Handlers
+ * are registered before the subscribe frame is sent, so updates that arrive
+ * before the subscribe response are delivered. After a disconnect the client
+ * reconnects with capped, jittered exponential backoff and resubscribes
+ * every live topic; the same handlers keep receiving.
+ */
+import { buildTopic } from "../runtime/topic.js";
+import { TopicIndex } from "../runtime/topic-index.js";
+import { backoffDelay, type BackoffOptions } from "./backoff.js";
+import { WsClientClosedError, WsRequestError, type Issue } from "./errors.js";
+
+export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
+
+/** The part of the WHATWG WebSocket the client uses; `ws`'s WebSocket has it too. */
+export interface WebSocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((event: unknown) => void) | null;
+  onclose: ((event: { code: number; reason: string }) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+}
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+/** A zod-like schema: what the client needs of one (safeParse). */
+export interface SchemaLike<Output> {
+  safeParse(value: unknown): { success: true; data: Output } | { success: false; error: { issues: Issue[] } };
+}
+
+export interface WsClientOptions {
+  /** WebSocket implementation; default `globalThis.WebSocket`. */
+  WebSocket?: WebSocketConstructor;
+  backoff?: BackoffOptions;
+  /** Milliseconds to wait for a reply before a subscribe rejects. Default 10 000. */
+  requestTimeout?: number;
+  /** Validate incoming updates with the data schema. Default true. */
+  validate?: boolean;
+  onStateChange?: (state: ConnectionState) => void;
+  /** Server `error` frames, updates that fail validation, handler exceptions, lost resubscriptions. */
+  onError?: (error: Error) => void;
+}
+
+export interface SubscribeOptions<Req, Data> {
+  /** Applied to the request before the topic is built (defaults, stripping), as the server does. */
+  requestSchema?: SchemaLike<Req>;
+  dataSchema?: SchemaLike<Data>;
+}
+
+export interface Subscription {
+  readonly topic: string;
+  /** Stops this handler; the server subscription ends with the topic's last local handler. */
+  unsubscribe(): Promise<void>;
+}
+
+type Listener = { handler: (data: unknown, topic: string) => void; dataSchema: SchemaLike<unknown> | undefined };
+
+type LiveTopic = {
+  route: string;
+  request: unknown;
+  /** Connection generation the subscribe frame was last sent on. */
+  sentOn: number;
+  confirmed: Deferred;
+};
+
+type PendingReply = { resolve: (payload: ReplyPayload) => void; timer: ReturnType<typeof setTimeout> };
+type ReplyPayload = { status?: string; message?: string; topic?: string; errors?: Issue[] };
+
+const OPEN = 1;
+
+export class WsClient {
+  readonly url: string;
+  #state: ConnectionState = "connecting";
+  #socket: WebSocketLike | undefined;
+  #generation = 0;
+  #attempt = 0;
+  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  #nextId = 0;
+  readonly #options: WsClientOptions;
+  readonly #WebSocket: WebSocketConstructor;
+  readonly #listeners = new TopicIndex<Listener>();
+  readonly #live = new Map<string, LiveTopic>();
+  readonly #pending = new Map<string, PendingReply>();
+  readonly #stateWaiters = new Set<() => void>();
+
+  constructor(url: string, options: WsClientOptions = {}) {
+    this.url = url;
+    this.#options = options;
+    const Implementation = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (Implementation === undefined) throw new TypeError("No WebSocket implementation: pass options.WebSocket (e.g. `ws`'s WebSocket on Node 20).");
+    this.#WebSocket = Implementation;
+    this.#connect();
+  }
+
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  /** Resolves when the state is `state` (now or later). */
+  until(state: ConnectionState): Promise<void> {
+    if (this.#state === state) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (this.#state !== state) return;
+        this.#stateWaiters.delete(check);
+        resolve();
+      };
+      this.#stateWaiters.add(check);
+    });
+  }
+
+  /**
+   * Subscribes `handler` to the topic `request` names on `route`. Resolves
+   * once the server confirmed the subscription; rejects with WsRequestError
+   * (carrying the zod issues) when it refused it.
+   */
+  async subscribe<Req, Data>(
+    route: string,
+    request: unknown,
+    handler: (data: Data, topic: string) => void,
+    options: SubscribeOptions<Req, Data> = {},
+  ): Promise<Subscription> {
+    if (this.#state === "closed") throw new WsClientClosedError();
+    let parsed: unknown = request;
+    if (options.requestSchema !== undefined) {
+      const result = options.requestSchema.safeParse(request);
+      if (!result.success) throw new WsRequestError(`${route}.subscribe`, "invalid request", "", result.error.issues);
+      parsed = result.data;
+    }
+    const topic = buildTopic(route, parsed);
+    const listener: Listener = { handler: handler as Listener["handler"], dataSchema: options.dataSchema };
+    this.#listeners.add(topic, listener);
+    let live = this.#live.get(topic);
+    if (live === undefined) {
+      live = { route, request, sentOn: -1, confirmed: deferred() };
+      this.#live.set(topic, live);
+      if (this.#state === "open") this.#sendSubscribe(topic, live);
+    }
+    const subscription: Subscription = { topic, unsubscribe: () => this.#unsubscribe(topic, listener) };
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new WsRequestError(`${route}.subscribe`, `no answer within ${this.#requestTimeout} ms`, topic)), this.#requestTimeout);
+    });
+    try {
+      await Promise.race([live.confirmed.promise, timeout]);
+      return subscription;
+    } catch (error) {
+      this.#listeners.delete(topic, listener);
+      if (this.#listeners.holders(topic).size === 0 && this.#live.get(topic) === live) this.#live.delete(topic);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Closes the connection for good: no reconnect; pending subscribes reject. */
+  close(): void {
+    if (this.#state === "closed") return;
+    clearTimeout(this.#reconnectTimer);
+    this.#setState("closed");
+    for (const live of this.#live.values()) live.confirmed.reject(new WsClientClosedError());
+    this.#live.clear();
+    for (const pending of this.#pending.values()) clearTimeout(pending.timer);
+    this.#pending.clear();
+    this.#socket?.close(1000, "client closed");
+  }
+
+  get #requestTimeout(): number {
+    return this.#options.requestTimeout ?? 10_000;
+  }
+
+  #connect(): void {
+    this.#generation += 1;
+    const generation = this.#generation;
+    const socket = new this.#WebSocket(this.url);
+    this.#socket = socket;
+    socket.onopen = () => {
+      if (generation !== this.#generation || this.#state === "closed") return;
+      this.#attempt = 0;
+      this.#setState("open");
+      for (const [topic, live] of this.#live) this.#sendSubscribe(topic, live);
+    };
+    socket.onmessage = (event) => {
+      if (generation === this.#generation) this.#receive(event.data);
+    };
+    socket.onerror = () => undefined; // a close event follows; that is where we act
+    socket.onclose = () => {
+      if (generation !== this.#generation || this.#state === "closed") return;
+      for (const pending of this.#pending.values()) clearTimeout(pending.timer);
+      this.#pending.clear();
+      this.#setState("reconnecting");
+      const delay = backoffDelay(this.#attempt, this.#options.backoff);
+      this.#attempt += 1;
+      this.#reconnectTimer = setTimeout(() => this.#connect(), delay);
+    };
+  }
+
+  #sendSubscribe(topic: string, live: LiveTopic): void {
+    if (live.sentOn === this.#generation) return;
+    live.sentOn = this.#generation;
+    void this.#request(`${live.route}.subscribe`, live.request).then((reply) => {
+      if (reply === undefined || this.#live.get(topic) !== live) return; // connection lost (resent on reconnect) or gone
+      if (reply.status === "ok") {
+        live.confirmed.resolve();
+        return;
+      }
+      const error = new WsRequestError(`${live.route}.subscribe`, reply.message ?? "refused", reply.topic ?? topic, reply.errors ?? []);
+      this.#live.delete(topic);
+      for (const listener of [...this.#listeners.holders(topic)]) this.#listeners.delete(topic, listener);
+      // A first subscribe rejects its caller; a refused resubscription can only be reported.
+      if (live.confirmed.settled) this.#report(error);
+      live.confirmed.reject(error);
+    });
+  }
+
+  async #unsubscribe(topic: string, listener: Listener): Promise<void> {
+    if (!this.#listeners.delete(topic, listener)) return;
+    const live = this.#live.get(topic);
+    this.#live.delete(topic);
+    if (live === undefined || this.#state !== "open" || live.sentOn !== this.#generation) return;
+    const reply = await this.#request(`${live.route}.unsubscribe`, live.request);
+    if (reply !== undefined && reply.status !== "ok") this.#report(new WsRequestError(`${live.route}.unsubscribe`, reply.message ?? "refused", topic, reply.errors ?? []));
+  }
+
+  /** Sends a frame with a fresh id; resolves with the reply payload, or undefined if the connection is lost first. */
+  #request(type: string, payload: unknown): Promise<ReplyPayload | undefined> {
+    const socket = this.#socket;
+    if (socket === undefined || socket.readyState !== OPEN) return Promise.resolve(undefined);
+    const id = `c${++this.#nextId}`;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        resolve(undefined);
+      }, this.#requestTimeout);
+      this.#pending.set(id, { resolve, timer });
+      socket.send(JSON.stringify({ type, payload, id }));
+    });
+  }
+
+  #receive(data: unknown): void {
+    let frame: { type?: unknown; payload?: unknown; id?: unknown };
+    try {
+      frame = JSON.parse(typeof data === "string" ? data : String(data)) as typeof frame;
+    } catch {
+      this.#report(new Error("the server sent a frame that is not JSON"));
+      return;
+    }
+    if (typeof frame.type !== "string") return;
+    if (typeof frame.id === "string" && frame.type.endsWith(".response")) {
+      const pending = this.#pending.get(frame.id);
+      if (pending === undefined) return;
+      this.#pending.delete(frame.id);
+      clearTimeout(pending.timer);
+      pending.resolve((frame.payload ?? {}));
+      return;
+    }
+    if (frame.type === "error") {
+      const payload = (frame.payload ?? {}) as { code?: string; message?: string };
+      this.#report(new Error(`server error ${payload.code ?? ""}: ${payload.message ?? ""}`));
+      return;
+    }
+    if (frame.type.endsWith(".update")) this.#deliver(frame.payload as { topic?: unknown; payload?: unknown } | undefined);
+  }
+
+  #deliver(update: { topic?: unknown; payload?: unknown } | undefined): void {
+    if (update === undefined || typeof update.topic !== "string") return;
+    const { topic } = update;
+    for (const listener of this.#listeners.holders(topic)) {
+      let data = update.payload;
+      if (listener.dataSchema !== undefined && this.#options.validate !== false) {
+        const result = listener.dataSchema.safeParse(data);
+        if (!result.success) {
+          this.#report(new WsRequestError("update", `update for ${topic} does not match the data schema`, topic, result.error.issues));
+          continue;
+        }
+        data = result.data;
+      }
+      try {
+        listener.handler(data, topic);
+      } catch (error) {
+        this.#report(error instanceof Error ? error : new Error(String(error)));
+      }
+    }
+  }
+
+  #setState(state: ConnectionState): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    this.#options.onStateChange?.(state);
+    for (const waiter of [...this.#stateWaiters]) waiter();
+  }
+
+  #report(error: Error): void {
+    this.#options.onError?.(error);
+  }
+}
+
+interface Deferred {
+  promise: Promise<void>;
+  settled: boolean;
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (error: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // Nobody may be awaiting (every handler left): a rejection must not go unhandled.
+  promise.catch(() => undefined);
+  const result: Deferred = {
+    promise,
+    settled: false,
+    resolve: () => {
+      result.settled = true;
+      resolve();
+    },
+    reject: (error) => {
+      result.settled = true;
+      reject(error);
+    },
+  };
+  return result;
+}

@@ -1,0 +1,144 @@
+/**
+ * The typed client on Node against the running example: typed subscribe and
+ * streams, shared topics, refused requests with their issues, updates that
+ * beat the subscribe response, and reconnection with resubscription after
+ * the server restarts on the same port.
+ */
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { z } from "zod";
+import { WsClient, WsRequestError, type ConnectionState, type WebSocketConstructor } from "wsgen/client";
+import { LiveTopics, WsRoute, type WsRouteOptions } from "wsgen";
+import { createWsClient } from "../generated/client.js";
+import { createTradingApp, type TradingApp } from "../examples/trading/src/app.js";
+import type { Bar } from "../examples/trading/src/models/datafeed.js";
+import { eventually, startApp } from "./support/server.js";
+
+const NodeWebSocket = WebSocket as unknown as WebSocketConstructor;
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function startExample(port = 0): Promise<{ app: TradingApp; port: number }> {
+  const app = createTradingApp({ tickMs: 10 });
+  await new Promise<void>((resolve) => app.server.listen(port, "127.0.0.1", resolve));
+  return { app, port: (app.server.address() as AddressInfo).port };
+}
+
+describe("typed client", () => {
+  it("subscribes with typed requests and receives typed updates", async () => {
+    const { app, port } = await startExample();
+    cleanups.push(() => app.close());
+    const client = createWsClient(`ws://127.0.0.1:${port}`, { WebSocket: NodeWebSocket });
+    cleanups.push(() => client.close());
+    const bars: Bar[] = [];
+    const subscription = await client.datafeed.bars.subscribe({ symbol: "AAPL", resolution: "1D" }, (bar) => bars.push(bar));
+    expect(subscription.topic).toBe('bars:{"resolution":"1D","symbol":"AAPL"}');
+    await eventually(() => bars.length >= 2, 3_000, "bars");
+    expect(Object.keys(bars[0]!).sort()).toEqual(["close", "high", "low", "open", "time", "volume"]);
+    await subscription.unsubscribe();
+    await eventually(() => app.datafeed.activeTopics === 0, 2_000, "topic removed");
+  });
+
+  it("streams with for await, and leaving the loop unsubscribes", async () => {
+    const { app, port } = await startExample();
+    cleanups.push(() => app.close());
+    const client = createWsClient(`ws://127.0.0.1:${port}`, { WebSocket: NodeWebSocket });
+    cleanups.push(() => client.close());
+    const symbols: string[] = [];
+    for await (const quote of client.datafeed.quotes.stream({ symbols: ["MSFT", "NVDA"] })) {
+      symbols.push(quote.symbol);
+      if (symbols.length === 4) break;
+    }
+    expect(new Set(symbols)).toEqual(new Set(["MSFT", "NVDA"]));
+    await eventually(() => app.datafeed.activeTopics === 0, 2_000, "stream ended its subscription");
+  });
+
+  it("shares one server subscription between two local handlers", async () => {
+    const { app, port } = await startExample();
+    cleanups.push(() => app.close());
+    const client = createWsClient(`ws://127.0.0.1:${port}`, { WebSocket: NodeWebSocket });
+    cleanups.push(() => client.close());
+    let a = 0;
+    let b = 0;
+    const first = await client.datafeed.bars.subscribe({ symbol: "IBM", resolution: "5" }, () => (a += 1));
+    const second = await client.datafeed.bars.subscribe({ symbol: "IBM", resolution: "5" }, () => (b += 1));
+    expect(app.ws.stats().modules.datafeed!.routes.bars!.subscriptions).toBe(1);
+    await eventually(() => a > 1 && b > 1, 3_000, "both handlers");
+    await first.unsubscribe();
+    const seen = b;
+    await eventually(() => b > seen + 1, 3_000, "second handler keeps receiving");
+    expect(app.datafeed.activeTopics).toBe(1);
+    await second.unsubscribe();
+    await eventually(() => app.datafeed.activeTopics === 0, 2_000, "last handler removed the topic");
+  });
+
+  it("rejects an invalid request with the zod issues, checked by the client and by the server", async () => {
+    const { app, port } = await startExample();
+    cleanups.push(() => app.close());
+    const client = createWsClient(`ws://127.0.0.1:${port}`, { WebSocket: NodeWebSocket });
+    cleanups.push(() => client.close());
+    const local = await client.datafeed.bars.subscribe({ symbol: "", resolution: "1D" }, () => undefined).catch((error: unknown) => error);
+    expect(local).toBeInstanceOf(WsRequestError);
+    expect((local as WsRequestError).issues).toEqual([expect.objectContaining({ path: ["symbol"], code: "too_small" })]);
+    // Without a schema on the client, the server's answer carries the issues.
+    const raw = new WsClient(`ws://127.0.0.1:${port}/api/v1/datafeed/ws`, { WebSocket: NodeWebSocket });
+    cleanups.push(() => raw.close());
+    const remote = await raw.subscribe("bars", { symbol: 42 }, () => undefined).catch((error: unknown) => error);
+    expect(remote).toBeInstanceOf(WsRequestError);
+    expect((remote as WsRequestError).issues.map((issue) => issue.path)).toEqual(expect.arrayContaining([["symbol"], ["resolution"]]));
+  });
+
+  it("resubscribes by itself after the server restarts on the same port, to the same handler", async () => {
+    const first = await startExample();
+    const states: ConnectionState[] = [];
+    const client = createWsClient(`ws://127.0.0.1:${first.port}`, { WebSocket: NodeWebSocket, backoff: { initial: 20, max: 200 }, onStateChange: (state) => states.push(state) });
+    cleanups.push(() => client.close());
+    const bars: Bar[] = [];
+    await client.datafeed.bars.subscribe({ symbol: "AAPL", resolution: "1D" }, (bar) => bars.push(bar));
+    await eventually(() => bars.length > 0, 3_000, "bars before the restart");
+
+    await first.app.close();
+    await eventually(() => client.states().datafeed === "reconnecting", 3_000, "reconnecting");
+    const second = await startExample(first.port);
+    cleanups.push(() => second.app.close());
+    await client.connection("datafeed").until("open");
+    const before = bars.length;
+    await eventually(() => bars.length > before + 2, 5_000, "bars after the restart");
+    expect(second.app.datafeed.activeTopics).toBe(1);
+    expect(states).toEqual(["open", "reconnecting", ...states.slice(2)]);
+    expect(states.at(-1)).toBe("open");
+  });
+});
+
+describe("update ordering", () => {
+  const Tick = z.object({ n: z.number() });
+  type Tick = z.infer<typeof Tick>;
+  const TickRequest = z.object({ name: z.string() });
+  type TickRequest = z.infer<typeof TickRequest>;
+  class TickWsRouter extends WsRoute<TickRequest, Tick> {
+    constructor(options: WsRouteOptions<TickRequest, Tick>) {
+      super({ ...options, request: TickRequest, data: Tick, requestName: "TickRequest", dataName: "Tick" });
+    }
+  }
+
+  it("delivers updates that arrive before the subscribe response", async () => {
+    // The service sends a snapshot, then takes a while to finish createTopic.
+    const service = new LiveTopics<TickRequest, Tick>({
+      onCreate: async ({ update }) => {
+        update({ n: 1 });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      },
+    });
+    const running = await startApp({ modules: [{ name: "ticks", routers: [new TickWsRouter({ route: "ticks", service })] }] });
+    cleanups.push(() => running.stop());
+    const client = new WsClient(running.wsUrl("ticks"), { WebSocket: NodeWebSocket });
+    cleanups.push(() => client.close());
+    const received: number[] = [];
+    await client.subscribe("ticks", { name: "x" }, (tick: Tick) => received.push(tick.n), { requestSchema: TickRequest, dataSchema: Tick });
+    // When subscribe resolves, the snapshot that came before the response was already delivered.
+    expect(received).toEqual([1]);
+  });
+});
