@@ -94,7 +94,11 @@ describe("typed client", () => {
   it("resubscribes by itself after the server restarts on the same port, to the same handler", async () => {
     const first = await startExample();
     const states: ConnectionState[] = [];
-    const client = createWsClient(`ws://127.0.0.1:${first.port}`, { WebSocket: NodeWebSocket, backoff: { initial: 20, max: 200 }, onStateChange: (state) => states.push(state) });
+    const client = createWsClient(`ws://127.0.0.1:${first.port}`, {
+      WebSocket: NodeWebSocket,
+      backoff: { initial: 20, max: 200 },
+      onStateChange: (state) => states.push(state),
+    });
     cleanups.push(() => client.close());
     const bars: Bar[] = [];
     await client.datafeed.bars.subscribe({ symbol: "AAPL", resolution: "1D" }, (bar) => bars.push(bar));

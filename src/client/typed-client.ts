@@ -48,7 +48,11 @@ export interface ClientOptions extends WsClientOptions {
 }
 
 /** `baseUrl` is `ws://host:port` (or http(s)://, converted). */
-export function createClient<Contract extends ClientContract>(baseUrl: string, contract: Contract, options: ClientOptions = {}): TypedClient<Contract> {
+export function createClient<Contract extends ClientContract>(
+  baseUrl: string,
+  contract: Contract,
+  options: ClientOptions = {},
+): TypedClient<Contract> {
   const base = baseUrl.replace(/^http/, "ws").replace(/\/$/, "");
   const path = options.path ?? ((module: string) => `/api/v1/${module}/ws`);
   const connections = new Map<string, WsClient>();
@@ -73,7 +77,8 @@ export function createClient<Contract extends ClientContract>(baseUrl: string, c
       const options = { requestSchema: route.request, dataSchema: route.data };
       routeClients[name] = {
         subscribe: (request, handler) => connection(module).subscribe(route.route, request, handler, options),
-        stream: (request, streamOptions) => createStream((handler) => connection(module).subscribe(route.route, request, handler, options), streamOptions?.buffer ?? 1000),
+        stream: (request, streamOptions) =>
+          createStream((handler) => connection(module).subscribe(route.route, request, handler, options), streamOptions?.buffer ?? 1000),
       };
     }
     typed[module] = routeClients;

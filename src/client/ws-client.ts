@@ -94,7 +94,8 @@ export class WsClient {
     this.url = url;
     this.#options = options;
     const Implementation = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-    if (Implementation === undefined) throw new TypeError("No WebSocket implementation: pass options.WebSocket (e.g. `ws`'s WebSocket on Node 20).");
+    if (Implementation === undefined)
+      throw new TypeError("No WebSocket implementation: pass options.WebSocket (e.g. `ws`'s WebSocket on Node 20).");
     this.#WebSocket = Implementation;
     this.#connect();
   }
@@ -146,7 +147,10 @@ export class WsClient {
     const subscription: Subscription = { topic, unsubscribe: () => this.#unsubscribe(topic, listener) };
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new WsRequestError(`${route}.subscribe`, `no answer within ${this.#requestTimeout} ms`, topic)), this.#requestTimeout);
+      timer = setTimeout(
+        () => reject(new WsRequestError(`${route}.subscribe`, `no answer within ${this.#requestTimeout} ms`, topic)),
+        this.#requestTimeout,
+      );
     });
     try {
       await Promise.race([live.confirmed.promise, timeout]);
@@ -226,7 +230,8 @@ export class WsClient {
     this.#live.delete(topic);
     if (live === undefined || this.#state !== "open" || live.sentOn !== this.#generation) return;
     const reply = await this.#request(`${live.route}.unsubscribe`, live.request);
-    if (reply !== undefined && reply.status !== "ok") this.#report(new WsRequestError(`${live.route}.unsubscribe`, reply.message ?? "refused", topic, reply.errors ?? []));
+    if (reply !== undefined && reply.status !== "ok")
+      this.#report(new WsRequestError(`${live.route}.unsubscribe`, reply.message ?? "refused", topic, reply.errors ?? []));
   }
 
   /** Sends a frame with a fresh id; resolves with the reply payload, or undefined if the connection is lost first. */
@@ -258,7 +263,7 @@ export class WsClient {
       if (pending === undefined) return;
       this.#pending.delete(frame.id);
       clearTimeout(pending.timer);
-      pending.resolve((frame.payload ?? {}));
+      pending.resolve(frame.payload ?? {});
       return;
     }
     if (frame.type === "error") {

@@ -84,7 +84,13 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       files: files.filter((file) => file.module === module.name),
       owned: true,
     }));
-    if (withClient) directories.push({ module: "(client)", dir: dirname(config.clientPath as string), files: files.filter((file) => file.module === ""), owned: false });
+    if (withClient)
+      directories.push({
+        module: "(client)",
+        dir: dirname(config.clientPath as string),
+        files: files.filter((file) => file.module === ""),
+        owned: false,
+      });
     if (mode === "check") {
       result.modules = directories.map((directory) => ({ name: directory.module, files: compareWithDisk(config.root, directory) }));
       stage("compare");

@@ -1,6 +1,6 @@
 /**
  * The trading example as a library: two modules (datafeed, broker) on one
- * node:http server, with the broker's HTTP endpoints and a landing page
+ * node:http server, with the broker's HTTP endpoints and the demo page
  * beside the WebSocket endpoints and their AsyncAPI documents.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -11,7 +11,7 @@ import { sendJson } from "./modules/broker/http.js";
 import type { BrokerService } from "./modules/broker/service.js";
 import { createDatafeedModule } from "./modules/datafeed/module.js";
 import type { DatafeedService } from "./modules/datafeed/service.js";
-import { renderLandingPage } from "./landing-page.js";
+import { demoBundle, renderDemoPage } from "./demo-page.js";
 
 export interface TradingAppOptions {
   /** Milliseconds between updates of a datafeed topic and between broker matching passes. Default 1000. */
@@ -40,9 +40,16 @@ export function createTradingApp(options: TradingAppOptions = {}): TradingApp {
     try {
       if (broker.handleHttp(request, response)) return;
       if (request.method === "GET" && (request.url === "/" || request.url?.startsWith("/?"))) {
-        const host = request.headers.host ?? "localhost";
-        const body = renderLandingPage(host);
+        const body = renderDemoPage(request.headers.host ?? "localhost");
         response.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-length": Buffer.byteLength(body) }).end(body);
+        return;
+      }
+      if (request.method === "GET" && request.url === "/demo.js") {
+        demoBundle().then(
+          (script) =>
+            response.writeHead(200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-cache" }).end(script),
+          (error: unknown) => sendJson(response, 500, { error: `demo bundle failed: ${(error as Error).message}` }),
+        );
         return;
       }
       sendJson(response, 404, { error: `no route for ${request.method ?? "?"} ${request.url ?? ""}` });
