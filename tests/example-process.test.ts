@@ -75,7 +75,7 @@ describe("the example server process", () => {
 describe("the CI drift check on the example", () => {
   it("passes on the committed files and exits 1 when a generated file is edited in a copy", async () => {
     const copy = createProject("drift", {});
-    for (const path of ["wsgen.config.json", "tsconfig.json", ".prettierrc.json", "package.json", "examples/trading"]) {
+    for (const path of ["wsgen.config.json", "tsconfig.json", ".prettierrc.json", "package.json", "examples/trading", "generated"]) {
       cpSync(join(REPO_ROOT, path), join(copy, path), { recursive: true });
     }
     const clean = await spawnCli(copy, ["check"]);

@@ -143,3 +143,31 @@ describe("wsgen spec", () => {
     expect((await runCli(root, ["spec", "--asyncapi", "9.9.9"])).code).toBe(2);
   });
 });
+
+describe("client bindings", () => {
+  it("renders the typed contract of every module into config.client.out, behind the gates, and checks it for drift", async () => {
+    const project = createProject("client", {
+      ...twoModuleFiles,
+      "wsgen.config.json": JSON.stringify({ modulesDir: "src/modules", client: { out: "src/generated/client.ts" } }),
+    });
+    const run = await runCli(project, ["generate"]);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/\(client\)\s+1 written/);
+    const client = readFileSync(join(project, "src/generated/client.ts"), "utf8");
+    expect(client).toContain('import { createClient, type ClientOptions, type TypedClient } from "wsgen/client";');
+    expect(client).toContain('import { BarSubscriptionRequest, Bar } from "../models/datafeed.js";');
+    expect(client).toMatch(
+      /broker: \{\n\s+order: \{ route: "order", request: OrderSubscriptionRequest, data: PlacedOrder \},\n\s+positions: \{ route: "positions", request: OrderSubscriptionRequest, data: Position \},/,
+    );
+    expect(client).toContain("export function createWsClient(baseUrl: string, options?: ClientOptions): TypedClient<WsContract> {");
+    writeFileSync(join(project, "src/generated/client.ts"), client.replace('route: "order"', 'route: "orders"'));
+    const drift = await runCli(project, ["check"]);
+    expect(drift.code).toBe(1);
+    expect(drift.stdout).toContain("src/generated/client.ts");
+    // Generating a subset of modules leaves the all-modules client alone.
+    const subset = await runCli(project, ["generate", "--modules", "broker", "--no-lint", "--json"]);
+    const result = JSON.parse(subset.stdout) as { modules: { name: string }[] };
+    expect(result.modules.map((module) => module.name)).toEqual(["broker"]);
+  }, 60_000);
+});
