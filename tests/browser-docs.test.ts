@@ -50,6 +50,8 @@ describe("AsyncAPI viewer in Chromium", () => {
       await page.waitForFunction(() => document.body.innerText.includes("Operation ID"), undefined, { timeout: 20_000 });
       const text = await page.evaluate(() => document.body.innerText);
       for (const operation of [...expected, "ping", "error"]) expect(text, operation).toContain(operation);
+      // Channels are shown by their addresses.
+      for (const module of name === "merged" ? ["datafeed", "broker"] : [name]) expect(text).toContain(`/api/v1/${module}/ws`);
       await page.screenshot({ path: join(SCREENSHOTS, `asyncapi-${name}.png`), fullPage: false });
       // Everything the page loads comes from this server: it works offline.
       expect(failed).toEqual([]);

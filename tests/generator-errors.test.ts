@@ -213,3 +213,16 @@ describe("config files", () => {
     expect(JSON.parse(result.stdout).timings).not.toHaveProperty("lint");
   });
 });
+
+describe("help", () => {
+  it.each([
+    [[], ["generate", "check", "spec", "Examples:", "Exit codes:"]],
+    [["generate"], ["--modules", "--config", "--check", "--no-format", "--no-lint", "--no-typecheck", "--watch", "--json", "Examples:"]],
+    [["check"], ["--modules", "--config", "--json", "Example:"]],
+    [["spec"], ["--modules", "--config", "--out", "--asyncapi", "--json", "Example:"]],
+  ])("wsgen %s --help lists every flag with an example", async (command, expected) => {
+    const result = await runCli(process.cwd(), [...command, "--help"]);
+    expect(result.code).toBe(0);
+    for (const text of expected) expect(result.stdout).toContain(text);
+  });
+});

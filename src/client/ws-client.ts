@@ -41,7 +41,7 @@ export interface WsClientOptions {
   backoff?: BackoffOptions;
   /** Milliseconds to wait for a reply before a subscribe rejects. Default 10 000. */
   requestTimeout?: number;
-  /** Validate incoming updates with the data schema. Default true. */
+  /** Validate incoming updates with the data schema. Default: on, except when NODE_ENV is "production". */
   validate?: boolean;
   onStateChange?: (state: ConnectionState) => void;
   /** Server `error` frames, updates that fail validation, handler exceptions, lost resubscriptions. */
@@ -176,6 +176,13 @@ export class WsClient {
     this.#socket?.close(1000, "client closed");
   }
 
+  get #validate(): boolean {
+    if (this.#options.validate !== undefined) return this.#options.validate;
+    // Browsers have no `process`; bundlers usually replace process.env.NODE_ENV in production builds.
+    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+    return env?.NODE_ENV !== "production";
+  }
+
   get #requestTimeout(): number {
     return this.#options.requestTimeout ?? 10_000;
   }
@@ -279,7 +286,7 @@ export class WsClient {
     const { topic } = update;
     for (const listener of this.#listeners.holders(topic)) {
       let data = update.payload;
-      if (listener.dataSchema !== undefined && this.#options.validate !== false) {
+      if (listener.dataSchema !== undefined && this.#validate) {
         const result = listener.dataSchema.safeParse(data);
         if (!result.success) {
           this.#report(new WsRequestError("update", `update for ${topic} does not match the data schema`, topic, result.error.issues));
