@@ -7,7 +7,7 @@
  *   npx tsx bench/codegen.ts 50 3      # only 50 modules, 3 runs
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { rmSync } from "node:fs";
+import { cpSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { createProject, REPO_ROOT, removeProject } from "../tests/support/project.js";
@@ -37,17 +37,45 @@ const median = (values: number[]): number => {
 console.log(`node ${process.version}, ${runs} runs each, medians in ms`);
 console.log("| modules × routers | cold generate (all gates) | no-change rerun | check |");
 console.log("|---|---|---|---|");
-for (const modules of sizes) {
-  const root = createProject(`bench-${modules}`, syntheticProjectFiles(modules));
+/** Times cold (output removed), no-change rerun and check in `root`, `runs` times. */
+function measure(root: string, outputs: string[]): string {
   const cold: number[] = [];
   const rerun: number[] = [];
   const check: number[] = [];
   for (let i = 0; i < runs; i++) {
-    for (let m = 1; m <= modules; m++) rmSync(join(root, `src/modules/module${m}/ws_generated`), { recursive: true, force: true });
+    for (const output of outputs) rmSync(join(root, output), { recursive: true, force: true });
     cold.push(time(root, ["generate"]));
     rerun.push(time(root, ["generate"]));
     check.push(time(root, ["check"]));
   }
-  console.log(`| ${modules} × 4 | ${median(cold).toFixed(0)} | ${median(rerun).toFixed(0)} | ${median(check).toFixed(0)} |`);
+  return `${median(cold).toFixed(0)} | ${median(rerun).toFixed(0)} | ${median(check).toFixed(0)}`;
+}
+
+if (process.argv[2] === undefined) {
+  // The trading example, in a copy so the committed output is never touched.
+  const copy = createProject("bench-example", {});
+  for (const path of [
+    "wsgen.config.json",
+    "tsconfig.json",
+    ".prettierrc.json",
+    "package.json",
+    "eslint.config.js",
+    "examples/trading",
+    "generated",
+  ]) {
+    cpSync(join(REPO_ROOT, path), join(copy, path), { recursive: true });
+  }
+  const outputs = [
+    "examples/trading/src/modules/broker/ws_generated",
+    "examples/trading/src/modules/datafeed/ws_generated",
+    "generated/client.ts",
+  ];
+  console.log(`| trading example (2 modules, 5 routers + client) | ${measure(copy, outputs)} |`);
+  removeProject(copy);
+}
+for (const modules of sizes) {
+  const root = createProject(`bench-${modules}`, syntheticProjectFiles(modules));
+  const outputs = Array.from({ length: modules }, (_, index) => `src/modules/module${index + 1}/ws_generated`);
+  console.log(`| ${modules} × 4 | ${measure(root, outputs)} |`);
   removeProject(root);
 }
