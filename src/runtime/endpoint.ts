@@ -13,6 +13,7 @@ import { Connection, type ConnectionLimits } from "./connection.js";
 import { describeError, WsgenError } from "./errors.js";
 import { CloseCode, encodeFrame, parseFrame, responseType, type ErrorPayload } from "./protocol.js";
 import type { RouteStats, WsRoute } from "./route.js";
+import { TokenBucket, type RateLimit } from "./token-bucket.js";
 
 export interface WsModuleDefinition {
   /** A plain identifier; the endpoint is mounted at `/api/v1/{name}/ws`. */
@@ -35,6 +36,10 @@ export interface WsModuleDefinition {
 export type AnyRoute = WsRoute<any, any>;
 
 export interface EndpointOptions extends ConnectionLimits {
+  /** Subscriptions one connection may hold across the module's routes. */
+  maxSubscriptionsPerConnection: number;
+  /** Inbound frame rate per connection; over it the connection is closed with 1008. Undefined: no limit. */
+  rateLimit: RateLimit | undefined;
   heartbeatInterval: number;
   maxConnectionLifespan: number;
   maxPayload: number;
@@ -49,6 +54,8 @@ export interface EndpointStats {
   slowConsumerCloses: number;
   framesDropped: number;
   heartbeatTerminations: number;
+  rateLimitCloses: number;
+  subscriptionsRefused: number;
   routes: Record<string, RouteStats>;
 }
 
@@ -69,6 +76,8 @@ export class WsEndpoint {
   #slowConsumerCloses = 0;
   #framesDropped = 0;
   #heartbeatTerminations = 0;
+  #rateLimitCloses = 0;
+  #subscriptionsRefused = 0;
   #closed = false;
 
   constructor(definition: WsModuleDefinition, options: EndpointOptions) {
@@ -90,7 +99,7 @@ export class WsEndpoint {
         this.#serially(connection, type, id, async () => {
           // A subscribe queued behind a slow one may run after the socket closed: it must not take a topic.
           if (!connection.isOpen) return;
-          const response = await route.subscribe(connection, payload);
+          const response = await route.subscribe(connection, payload, () => this.#admit(connection));
           connection.sendFrame(encodeFrame(responseType(type), response, id));
         });
       });
@@ -141,6 +150,8 @@ export class WsEndpoint {
       slowConsumerCloses: this.#slowConsumerCloses,
       framesDropped: this.#framesDropped,
       heartbeatTerminations: this.#heartbeatTerminations,
+      rateLimitCloses: this.#rateLimitCloses,
+      subscriptionsRefused: this.#subscriptionsRefused,
       routes,
     };
   }
@@ -189,8 +200,14 @@ export class WsEndpoint {
     };
     ws.on("pong", markAlive);
     ws.on("ping", markAlive);
+    const bucket = this.#options.rateLimit !== undefined ? new TokenBucket(this.#options.rateLimit) : undefined;
     ws.on("message", (data, isBinary) => {
       connection.alive = true;
+      if (bucket !== undefined && !bucket.take()) {
+        if (connection.isOpen) this.#rateLimitCloses += 1;
+        connection.close(CloseCode.policyViolation, "rate limit exceeded");
+        return;
+      }
       if (isBinary) {
         this.#invalidFrames += 1;
         connection.close(CloseCode.unsupportedData, "binary frames are not supported; send JSON text frames");
@@ -250,6 +267,15 @@ export class WsEndpoint {
         this.#sendError(connection, { code: "internal_error", message: `Operation "${type}" failed: ${describeError(error)}` }, id);
       }
     });
+  }
+
+  /** Refuses a new subscription past the per-connection limit. */
+  #admit(connection: Connection): string | undefined {
+    let held = 0;
+    for (const route of this.routes.values()) held += route.subscriptionsOf(connection);
+    if (held < this.#options.maxSubscriptionsPerConnection) return undefined;
+    this.#subscriptionsRefused += 1;
+    return `subscription limit reached: at most ${this.#options.maxSubscriptionsPerConnection} per connection; unsubscribe from another topic first`;
   }
 
   #sendError(connection: Connection, error: ErrorPayload, id: string | undefined): void {

@@ -23,6 +23,8 @@ export type {
 } from "./route.js";
 export { buildTopic, canonicalJson, topicRoute } from "./topic.js";
 export { TopicIndex } from "./topic-index.js";
+export { TokenBucket } from "./token-bucket.js";
+export type { RateLimit } from "./token-bucket.js";
 export { DEFAULT_QUEUE_CAPACITY, UpdateQueue } from "./update-queue.js";
 export type { UpdateQueueOptions } from "./update-queue.js";
 export { API_PREFIX, createWsApp, defineModule, isModuleName, WsApp } from "./ws-app.js";

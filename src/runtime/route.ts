@@ -166,17 +166,25 @@ export class WsRoute<Req, Data> {
   }
 
   /**
-   * Subscribes `subscriber` to the topic `payload` names. Resolves with the
-   * response to send; never rejects.
+   * Subscribes `subscriber` to the topic `payload` names. `admit` may refuse a
+   * new subscription with a message. Resolves with the response to send.
    */
-  async subscribe(subscriber: Subscriber, payload: unknown): Promise<SubscriptionResponse> {
+  async subscribe(
+    subscriber: Subscriber,
+    payload: unknown,
+    admit: () => string | undefined = () => undefined,
+  ): Promise<SubscriptionResponse> {
     const parsed = this.parseRequest(payload);
     if (!parsed.ok) return invalidRequest(parsed.error);
     const { topic, request } = parsed;
     if (this.#shuttingDown) return { status: "error", message: "server is shutting down", topic };
-    if (this.#index.has(topic, subscriber) && this.#lifecycles.get(topic)?.state === "live") {
+    const held = this.#index.has(topic, subscriber);
+    if (held && this.#lifecycles.get(topic)?.state === "live") {
       return { status: "ok", message: "already subscribed", topic };
     }
+    // A new subscription must be admitted (the per-connection limit); renewing a held one need not be.
+    const refusal = held ? undefined : admit();
+    if (refusal !== undefined) return { status: "error", message: refusal, topic };
     this.#index.add(topic, subscriber);
     const lifecycle = this.#lifecycles.get(topic) ?? this.#create(topic, request);
     try {

@@ -20,6 +20,7 @@ import {
 } from "./asyncapi.js";
 import { findReactViewerAssets, renderAsyncApiPage, renderReactViewerPage, type ReactViewerAssets } from "./asyncapi-viewer.js";
 import type { SlowConsumerPolicy } from "./connection.js";
+import type { RateLimit } from "./token-bucket.js";
 import { describeError, WsgenError } from "./errors.js";
 import { WsEndpoint, type EndpointStats, type WsModuleDefinition } from "./endpoint.js";
 
@@ -35,6 +36,10 @@ export interface WsAppOptions<User = unknown> {
   maxConnectionLifespan?: number;
   /** Largest accepted frame in bytes; larger ones close with 1009. Default 65 536. */
   maxPayload?: number;
+  /** Subscriptions one connection may hold in a module; more are answered with status "error". Default 100. */
+  maxSubscriptionsPerConnection?: number;
+  /** Inbound frames per connection: `{ perSecond, burst }`; over it the connection is closed with 1008. Default none. */
+  rateLimit?: RateLimit;
   /** Bytes buffered for one client above which it is a slow consumer. Default 1 MiB. */
   highWaterMark?: number;
   /** What to do with a slow consumer: close it with 1013 (default) or drop frames for it. */
@@ -100,6 +105,8 @@ export class WsApp<User = unknown> {
           highWaterMark: nonNegative("highWaterMark", options.highWaterMark, 1024 * 1024),
           closeTimeout: nonNegative("closeTimeout", options.closeTimeout, 5_000),
           slowConsumer: options.slowConsumer ?? "close",
+          maxSubscriptionsPerConnection: nonNegative("maxSubscriptionsPerConnection", options.maxSubscriptionsPerConnection, 100),
+          rateLimit: checkRateLimit(options.rateLimit),
           reportError,
         }),
       );
@@ -329,6 +336,14 @@ function nonNegative(name: string, value: number | undefined, fallback: number):
     throw new WsgenError("ERR_INVALID_OPTION", `Option ${name} must be a non-negative number, got ${String(value)}.`);
   }
   return value;
+}
+
+function checkRateLimit(limit: RateLimit | undefined): RateLimit | undefined {
+  if (limit === undefined) return undefined;
+  if (!(limit.perSecond > 0) || !(limit.burst >= 1)) {
+    throw new WsgenError("ERR_INVALID_OPTION", `Option rateLimit needs perSecond > 0 and burst >= 1, got ${JSON.stringify(limit)}.`);
+  }
+  return limit;
 }
 
 function defaultReportError(error: unknown, context: { module: string; where: string }): void {
