@@ -17,6 +17,8 @@ export interface ConnectionLimits {
 }
 
 export interface ConnectionEvents {
+  /** A frame was handed to the socket. */
+  onFrameSent(connection: Connection): void;
   /** A frame was not written because the client is slow (policy "drop"). */
   onFrameDropped(connection: Connection): void;
   /** The client was closed with 1013 because it is slow (policy "close"). */
@@ -64,6 +66,7 @@ export class Connection<User = unknown> implements Subscriber {
       return false;
     }
     this.socket.send(frame, { binary: false });
+    this.#events.onFrameSent(this);
     return true;
   }
 

@@ -49,6 +49,8 @@ export interface EndpointOptions extends ConnectionLimits {
 
 export interface EndpointStats {
   connections: number;
+  /** Frames written to clients: updates, replies, errors, pongs. */
+  framesSent: number;
   invalidFrames: number;
   unknownOperations: number;
   slowConsumerCloses: number;
@@ -77,6 +79,7 @@ export class WsEndpoint {
   #framesDropped = 0;
   #heartbeatTerminations = 0;
   #rateLimitCloses = 0;
+  #framesSent = 0;
   #subscriptionsRefused = 0;
   #closed = false;
 
@@ -145,6 +148,7 @@ export class WsEndpoint {
     for (const [name, route] of this.routes) routes[name] = route.stats();
     return {
       connections: this.#connections.size,
+      framesSent: this.#framesSent,
       invalidFrames: this.#invalidFrames,
       unknownOperations: this.#unknownOperations,
       slowConsumerCloses: this.#slowConsumerCloses,
@@ -182,6 +186,9 @@ export class WsEndpoint {
       return;
     }
     const connection = new Connection(randomUUID(), ws, request, user, this.#options, {
+      onFrameSent: () => {
+        this.#framesSent += 1;
+      },
       onFrameDropped: () => {
         this.#framesDropped += 1;
       },

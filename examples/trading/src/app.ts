@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createWsApp, type WsApp, type WsAppOptions } from "wsgen";
+import { createMetrics } from "wsgen/metrics";
 import { Market } from "./market.js";
 import { createBrokerModule } from "./modules/broker/module.js";
 import { sendJson } from "./modules/broker/http.js";
@@ -44,6 +45,13 @@ export function createTradingApp(options: TradingAppOptions = {}): TradingApp {
         response.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-length": Buffer.byteLength(body) }).end(body);
         return;
       }
+      if (request.method === "GET" && request.url === "/metrics") {
+        metrics.text().then(
+          (text) => response.writeHead(200, { "content-type": metrics.contentType }).end(text),
+          (error: unknown) => sendJson(response, 500, { error: (error as Error).message }),
+        );
+        return;
+      }
       if (request.method === "GET" && request.url === "/demo.js") {
         demoBundle().then(
           (script) =>
@@ -58,6 +66,7 @@ export function createTradingApp(options: TradingAppOptions = {}): TradingApp {
     }
   });
   const ws = createWsApp({ ...options.ws, modules: [datafeed.module, broker.module] }).attach(server);
+  const metrics = createMetrics(ws);
   let closing: Promise<void> | undefined;
   return {
     server,

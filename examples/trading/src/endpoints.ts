@@ -11,5 +11,6 @@ export function endpointUrls(base: string): { label: string; url: string }[] {
     { label: "broker AsyncAPI docs", url: `${base}/api/v1/broker/ws/asyncapi` },
     { label: "merged AsyncAPI docs", url: `${base}/api/v1/ws/asyncapi` },
     { label: "merged AsyncAPI JSON", url: `${base}/api/v1/ws/asyncapi.json` },
+    { label: "Prometheus metrics", url: `${base}/metrics` },
   ];
 }

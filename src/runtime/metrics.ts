@@ -1,0 +1,74 @@
+/**
+ * Prometheus metrics of a WsApp, opt-in through `wsgen/metrics` (prom-client
+ * is an optional peer dependency). Values are read from `app.stats()` when
+ * scraped, so the hot paths only bump plain counters.
+ *
+ *   const metrics = createMetrics(app);
+ *   // GET /metrics → metrics.contentType, await metrics.text()
+ */
+import { Counter, Gauge, Registry } from "prom-client";
+import type { EndpointStats } from "./endpoint.js";
+import type { WsApp } from "./ws-app.js";
+
+export interface WsMetrics {
+  registry: Registry;
+  contentType: string;
+  /** The Prometheus text exposition of every metric in the registry. */
+  text(): Promise<string>;
+}
+
+type Reading = (stats: EndpointStats) => number;
+
+const sum = (stats: EndpointStats, field: "topics" | "subscriptions" | "updatesDropped"): number =>
+  Object.values(stats.routes).reduce((total, route) => total + route[field], 0);
+
+const GAUGES: Record<string, [help: string, reading: Reading]> = {
+  wsgen_connections: ["Open WebSocket connections.", (stats) => stats.connections],
+  wsgen_topics: ["Topics with at least one subscriber.", (stats) => sum(stats, "topics")],
+  wsgen_subscriptions: ["(topic, connection) subscriptions.", (stats) => sum(stats, "subscriptions")],
+};
+
+const COUNTERS: Record<string, [help: string, reading: Reading]> = {
+  wsgen_messages_sent_total: ["Frames written to clients (updates, replies, errors, pongs).", (stats) => stats.framesSent],
+  wsgen_updates_dropped_total: [
+    "Updates dropped: oldest-first overflow of the update queues, and frames skipped for slow clients.",
+    (stats) => sum(stats, "updatesDropped") + stats.framesDropped,
+  ],
+  wsgen_slow_consumer_closes_total: ["Connections closed with 1013 because they could not keep up.", (stats) => stats.slowConsumerCloses],
+  wsgen_invalid_frames_total: [
+    "Inbound frames that named no valid operation or broke the protocol.",
+    (stats) => stats.invalidFrames + stats.unknownOperations,
+  ],
+  wsgen_rate_limit_closes_total: ["Connections closed with 1008 for sending too fast.", (stats) => stats.rateLimitCloses],
+  wsgen_heartbeat_terminations_total: ["Connections terminated for missing a heartbeat.", (stats) => stats.heartbeatTerminations],
+};
+
+/** Registers the wsgen metrics of `app`, labelled by module, in `registry` (default: a new one). */
+export function createMetrics(app: WsApp<unknown>, registry: Registry = new Registry()): WsMetrics {
+  const modules = (): [string, EndpointStats][] => Object.entries(app.stats().modules);
+  for (const [name, [help, reading]] of Object.entries(GAUGES)) {
+    new Gauge({
+      name,
+      help,
+      labelNames: ["module"],
+      registers: [registry],
+      collect() {
+        for (const [module, stats] of modules()) this.set({ module }, reading(stats));
+      },
+    });
+  }
+  for (const [name, [help, reading]] of Object.entries(COUNTERS)) {
+    new Counter({
+      name,
+      help,
+      labelNames: ["module"],
+      registers: [registry],
+      collect() {
+        // The runtime keeps the running totals; the counter mirrors them at scrape time.
+        this.reset();
+        for (const [module, stats] of modules()) this.inc({ module }, reading(stats));
+      },
+    });
+  }
+  return { registry, contentType: registry.contentType, text: () => registry.metrics() };
+}
