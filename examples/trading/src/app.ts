@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createWsApp, type WsApp, type WsAppOptions } from "wsgen";
 import { createMetrics } from "wsgen/metrics";
+import { tokenAuthenticator } from "./auth.js";
 import { Market } from "./market.js";
 import { createBrokerModule } from "./modules/broker/module.js";
 import { sendJson } from "./modules/broker/http.js";
@@ -18,7 +19,11 @@ export interface TradingAppOptions {
   /** Milliseconds between updates of a datafeed topic and between broker matching passes. Default 1000. */
   tickMs?: number;
   market?: Market;
-  /** Passed to the wsgen runtime (heartbeat, limits, auth, onError, …). */
+  /** When set, WebSocket upgrades and broker HTTP requests need it (Bearer header or `token` query parameter). */
+  authToken?: string;
+  /** Browser origins allowed to open sockets; others get 403. Default: any. */
+  allowedOrigins?: string[];
+  /** Passed to the wsgen runtime (heartbeat, limits, onError, …). */
   ws?: Omit<WsAppOptions, "modules">;
 }
 
@@ -37,8 +42,18 @@ export function createTradingApp(options: TradingAppOptions = {}): TradingApp {
   const market = options.market ?? new Market();
   const datafeed = createDatafeedModule({ market, tickMs });
   const broker = createBrokerModule({ market, tickMs });
+  const authenticate = options.authToken !== undefined && options.authToken !== "" ? tokenAuthenticator(options.authToken) : undefined;
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     try {
+      if (request.url?.startsWith("/api/v1/broker/") === true && authenticate !== undefined && authenticate(request) === undefined) {
+        sendJson(
+          response,
+          401,
+          { error: "authentication required: Authorization: Bearer <token> or ?token=<token>" },
+          { "www-authenticate": "Bearer" },
+        );
+        return;
+      }
       if (broker.handleHttp(request, response)) return;
       if (request.method === "GET" && (request.url === "/" || request.url?.startsWith("/?"))) {
         const body = renderDemoPage(request.headers.host ?? "localhost");
@@ -65,7 +80,15 @@ export function createTradingApp(options: TradingAppOptions = {}): TradingApp {
       sendJson(response, 500, { error: (error as Error).message });
     }
   });
-  const ws = createWsApp({ ...options.ws, modules: [datafeed.module, broker.module] }).attach(server);
+  const ws = createWsApp<unknown>({
+    // Limits a public endpoint wants: 100 subscriptions and 50 frames/s (bursts of 100) per connection.
+    maxSubscriptionsPerConnection: 100,
+    rateLimit: { perSecond: 50, burst: 100 },
+    ...options.ws,
+    ...(authenticate !== undefined ? { authenticate } : {}),
+    ...(options.allowedOrigins !== undefined ? { allowedOrigins: options.allowedOrigins } : {}),
+    modules: [datafeed.module, broker.module],
+  }).attach(server);
   const metrics = createMetrics(ws);
   let closing: Promise<void> | undefined;
   return {

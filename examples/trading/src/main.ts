@@ -1,6 +1,8 @@
 /**
  * `npm start`: the trading example on HOST (default 127.0.0.1) and PORT
- * (default 8000), ticking every TICK_MS (default 1000). SIGINT/SIGTERM close
+ * (default 8000), ticking every TICK_MS (default 1000). AUTH_TOKEN, when set,
+ * is required of WebSocket upgrades and broker HTTP requests; ALLOWED_ORIGINS
+ * (comma-separated) limits browser origins. SIGINT/SIGTERM close
  * it cleanly: clients get 1001, every topic is removed, the process exits 0.
  */
 import type { AddressInfo } from "node:net";
@@ -12,6 +14,8 @@ const Env = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
   PORT: z.coerce.number().int().min(0).max(65_535).default(8000),
   TICK_MS: z.coerce.number().int().min(1).default(1000),
+  AUTH_TOKEN: z.string().optional(),
+  ALLOWED_ORIGINS: z.string().optional(),
 });
 
 const env = Env.safeParse(process.env);
@@ -20,9 +24,13 @@ if (!env.success) {
   console.error("HOST is an interface address, PORT a port number (0 picks a free one), TICK_MS a whole number of milliseconds ≥ 1.");
   process.exit(2);
 }
-const { HOST, PORT, TICK_MS } = env.data;
+const { HOST, PORT, TICK_MS, AUTH_TOKEN, ALLOWED_ORIGINS } = env.data;
 
-const app = createTradingApp({ tickMs: TICK_MS });
+const app = createTradingApp({
+  tickMs: TICK_MS,
+  ...(AUTH_TOKEN !== undefined && AUTH_TOKEN !== "" ? { authToken: AUTH_TOKEN } : {}),
+  ...(ALLOWED_ORIGINS !== undefined ? { allowedOrigins: ALLOWED_ORIGINS.split(",").map((origin) => origin.trim()) } : {}),
+});
 app.server.on("error", (error) => {
   console.error(`cannot listen on ${HOST}:${PORT}: ${error.message}`);
   process.exit(1);
@@ -31,6 +39,7 @@ app.server.listen(PORT, HOST, () => {
   const { port } = app.server.address() as AddressInfo;
   const base = `http://${HOST.includes(":") ? `[${HOST}]` : HOST}:${port}`;
   console.log(`listening on ${base}`);
+  if (AUTH_TOKEN) console.log("  authentication on: send Authorization: Bearer <AUTH_TOKEN> or ?token=<AUTH_TOKEN>");
   for (const { label, url } of endpointUrls(base)) console.log(`  ${label.padEnd(28)} ${url}`);
 });
 

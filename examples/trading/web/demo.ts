@@ -10,7 +10,11 @@ import type { PlacedOrder, Position } from "../src/models/broker.js";
 import type { Subscription } from "wsgen/client";
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+// With AUTH_TOKEN on the server, open the page as /?token=…: sockets carry it as a query parameter, HTTP as a header.
+const token = new URLSearchParams(location.search).get("token") ?? "";
+const authHeaders: Record<string, string> = token === "" ? {} : { authorization: `Bearer ${token}` };
 const client = createWsClient(location.origin, {
+  ...(token === "" ? {} : { path: (module: string) => `/api/v1/${module}/ws?token=${encodeURIComponent(token)}` }),
   onStateChange: () => renderStatus(),
   onError: (error) => console.warn(error.message),
 });
@@ -92,8 +96,12 @@ async function watchAccount(accountId: string): Promise<void> {
   ]);
   // What happened before we subscribed comes over HTTP; live updates win over it.
   const [orders, positions] = await Promise.all([
-    fetch(`/api/v1/broker/orders?accountId=${encodeURIComponent(accountId)}`).then((response) => response.json() as Promise<PlacedOrder[]>),
-    fetch(`/api/v1/broker/positions?accountId=${encodeURIComponent(accountId)}`).then((response) => response.json() as Promise<Position[]>),
+    fetch(`/api/v1/broker/orders?accountId=${encodeURIComponent(accountId)}`, { headers: authHeaders }).then(
+      (response) => response.json() as Promise<PlacedOrder[]>,
+    ),
+    fetch(`/api/v1/broker/positions?accountId=${encodeURIComponent(accountId)}`, { headers: authHeaders }).then(
+      (response) => response.json() as Promise<Position[]>,
+    ),
   ]);
   for (const order of orders)
     if (!state.orders.has(order.id) || state.orders.get(order.id)!.updatedAt < order.updatedAt) state.orders.set(order.id, order);
@@ -164,7 +172,7 @@ async function placeOrder(form: HTMLFormElement): Promise<void> {
   };
   const response = await fetch("/api/v1/broker/orders", {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...authHeaders },
     body: JSON.stringify(body),
   });
   const answer = (await response.json()) as { error?: string; issues?: { path: string[]; message: string }[] };
