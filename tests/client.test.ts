@@ -4,12 +4,13 @@
  * beat the subscribe response, and reconnection with resubscription after
  * the server restarts on the same port.
  */
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { z } from "zod";
-import { WsClient, WsRequestError, type ConnectionState, type WebSocketConstructor } from "wsgen/client";
-import { LiveTopics, WsRoute, type WsRouteOptions } from "wsgen";
+import { createClient, WsClient, WsRequestError, type ConnectionState, type WebSocketConstructor } from "wsgen/client";
+import { createWsApp, LiveTopics, WsRoute, type WsRouteOptions } from "wsgen";
 import { createWsClient } from "../generated/client.js";
 import { createTradingApp, type TradingApp } from "../examples/trading/src/app.js";
 import type { Bar } from "../examples/trading/src/models/datafeed.js";
@@ -144,5 +145,90 @@ describe("update ordering", () => {
     await client.subscribe("ticks", { name: "x" }, (tick: Tick) => received.push(tick.n), { requestSchema: TickRequest, dataSchema: Tick });
     // When subscribe resolves, the snapshot that came before the response was already delivered.
     expect(received).toEqual([1]);
+  });
+});
+
+describe("ending and refusals", () => {
+  const Tick = z.object({ n: z.number() });
+  type Tick = z.infer<typeof Tick>;
+  const TickRequest = z.object({ name: z.string() });
+  type TickRequest = z.infer<typeof TickRequest>;
+  class TickWsRouter extends WsRoute<TickRequest, Tick> {
+    constructor(options: WsRouteOptions<TickRequest, Tick>) {
+      super({ ...options, request: TickRequest, data: Tick, requestName: "TickRequest", dataName: "Tick" });
+    }
+  }
+  const contract = { ticks: { ticks: { route: "ticks", request: TickRequest, data: Tick } } } as const;
+
+  /** A ticks server on `port` whose createTopic succeeds, or refuses every topic. */
+  async function ticksServer(port: number, refuse: boolean): Promise<{ port: number; stop: () => Promise<void> }> {
+    const service = new LiveTopics<TickRequest, Tick>({
+      onCreate: ({ update }) => {
+        if (refuse) throw new Error("ticks are closed today");
+        update({ n: 1 });
+      },
+    });
+    const server = createServer();
+    const app = createWsApp({ modules: [{ name: "ticks", routers: [new TickWsRouter({ route: "ticks", service })] }] }).attach(server);
+    await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+    return {
+      port: (server.address() as AddressInfo).port,
+      stop: async () => {
+        await app.close();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      },
+    };
+  }
+
+  it("settles unsubscribe and ends streams when the client is closed", async () => {
+    const server = await ticksServer(0, false);
+    cleanups.push(() => server.stop());
+    const client = createClient(`ws://127.0.0.1:${server.port}`, contract, { WebSocket: NodeWebSocket });
+    const subscription = await client.ticks.ticks.subscribe({ name: "a" }, () => undefined);
+    const loop = (async () => {
+      const seen: number[] = [];
+      for await (const tick of client.ticks.ticks.stream({ name: "b" })) seen.push(tick.n);
+      return seen;
+    })();
+    await eventually(() => client.states().ticks === "open", 2_000, "open");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    client.close();
+    await expect(subscription.unsubscribe()).resolves.toBeUndefined();
+    await expect(loop).resolves.toEqual([1]);
+    await expect(client.connection("ticks").until("open")).rejects.toThrow(/closed/);
+  });
+
+  it("throws a refused subscription out of the stream's loop, with nothing unhandled", async () => {
+    const server = await ticksServer(0, true);
+    cleanups.push(() => server.stop());
+    const client = createClient(`ws://127.0.0.1:${server.port}`, contract, { WebSocket: NodeWebSocket });
+    cleanups.push(() => client.close());
+    const thrown = await (async () => {
+      for await (const tick of client.ticks.ticks.stream({ name: "x" })) void tick;
+    })().catch((error: unknown) => error);
+    expect(thrown).toBeInstanceOf(WsRequestError);
+    expect((thrown as Error).message).toMatch(/ticks are closed today/);
+  });
+
+  it("ends a stream with the error when its resubscription is refused after a reconnect", async () => {
+    const first = await ticksServer(0, false);
+    const errors: Error[] = [];
+    const client = createClient(`ws://127.0.0.1:${first.port}`, contract, {
+      WebSocket: NodeWebSocket,
+      backoff: { initial: 20, max: 100 },
+      onError: (error) => errors.push(error),
+    });
+    cleanups.push(() => client.close());
+    const loop = (async () => {
+      for await (const tick of client.ticks.ticks.stream({ name: "x" })) void tick;
+    })().catch((error: unknown) => error);
+    await eventually(() => client.states().ticks === "open", 2_000, "open");
+    await first.stop();
+    const second = await ticksServer(first.port, true);
+    cleanups.push(() => second.stop());
+    const thrown = await loop;
+    expect(thrown).toBeInstanceOf(WsRequestError);
+    expect(errors.map((error) => error.message)).toContainEqual(expect.stringMatching(/ticks are closed today/));
   });
 });

@@ -78,7 +78,10 @@ export function createClient<Contract extends ClientContract>(
       routeClients[name] = {
         subscribe: (request, handler) => connection(module).subscribe(route.route, request, handler, options),
         stream: (request, streamOptions) =>
-          createStream((handler) => connection(module).subscribe(route.route, request, handler, options), streamOptions?.buffer ?? 1000),
+          createStream(
+            (handler, onEnd) => connection(module).subscribe(route.route, request, handler, { ...options, onEnd }),
+            streamOptions?.buffer ?? 1000,
+          ),
       };
     }
     typed[module] = routeClients;
@@ -86,35 +89,54 @@ export function createClient<Contract extends ClientContract>(
   return typed as TypedClient<Contract>;
 }
 
-function createStream<Data>(subscribe: (handler: (data: Data) => void) => Promise<Subscription>, capacity: number): UpdateStream<Data> {
+function createStream<Data>(
+  subscribe: (handler: (data: Data) => void, onEnd: (error?: Error) => void) => Promise<Subscription>,
+  capacity: number,
+): UpdateStream<Data> {
   const buffer: Data[] = [];
   let wake: (() => void) | undefined;
   let done = false;
-  const subscription = subscribe((data) => {
-    buffer.push(data);
-    if (buffer.length > capacity) buffer.shift();
-    wake?.();
-  });
+  let failure: Error | undefined;
+  let iterated = false;
+  const subscription = subscribe(
+    (data) => {
+      buffer.push(data);
+      if (buffer.length > capacity) buffer.shift();
+      wake?.();
+    },
+    (error) => {
+      // The client closed (the loop ends) or refused a resubscription (the loop throws).
+      done = true;
+      failure = error;
+      wake?.();
+    },
+  );
+  const topic = subscription.then((active) => active.topic);
+  // Whoever iterates sees a refusal thrown from the loop; the derived promise must not also go unhandled.
+  topic.catch(() => undefined);
   const close = async (): Promise<void> => {
     done = true;
     wake?.();
     await (await subscription).unsubscribe();
   };
   return {
-    topic: subscription.then((active) => active.topic),
+    topic,
     close,
     async *[Symbol.asyncIterator]() {
+      if (iterated) throw new TypeError("a stream can be iterated once; call stream() again for another loop");
+      iterated = true;
       await subscription; // surfaces a refused subscription as a throw from the loop
       try {
-        while (!done) {
-          const next = buffer.shift();
-          if (next !== undefined) {
-            yield next;
+        for (;;) {
+          if (buffer.length > 0) {
+            yield buffer.shift() as Data;
             continue;
           }
+          if (done) break;
           await new Promise<void>((resolve) => (wake = resolve));
           wake = undefined;
         }
+        if (failure !== undefined) throw failure;
       } finally {
         if (!done) await close();
       }

@@ -52,6 +52,12 @@ export interface SubscribeOptions<Req, Data> {
   /** Applied to the request before the topic is built (defaults, stripping), as the server does. */
   requestSchema?: SchemaLike<Req>;
   dataSchema?: SchemaLike<Data>;
+  /**
+   * Called once when this handler will receive nothing more without having
+   * unsubscribed: with no argument when the client was closed, with the error
+   * when the server refused the resubscription after a reconnect.
+   */
+  onEnd?: (error?: Error) => void;
 }
 
 export interface Subscription {
@@ -60,7 +66,11 @@ export interface Subscription {
   unsubscribe(): Promise<void>;
 }
 
-type Listener = { handler: (data: unknown, topic: string) => void; dataSchema: SchemaLike<unknown> | undefined };
+type Listener = {
+  handler: (data: unknown, topic: string) => void;
+  dataSchema: SchemaLike<unknown> | undefined;
+  onEnd: ((error?: Error) => void) | undefined;
+};
 
 type LiveTopic = {
   route: string;
@@ -70,7 +80,7 @@ type LiveTopic = {
   confirmed: Deferred;
 };
 
-type PendingReply = { resolve: (payload: ReplyPayload) => void; timer: ReturnType<typeof setTimeout> };
+type PendingReply = { resolve: (payload: ReplyPayload | undefined) => void; timer: ReturnType<typeof setTimeout> };
 type ReplyPayload = { status?: string; message?: string; topic?: string; errors?: Issue[] };
 
 const OPEN = 1;
@@ -88,7 +98,7 @@ export class WsClient {
   readonly #listeners = new TopicIndex<Listener>();
   readonly #live = new Map<string, LiveTopic>();
   readonly #pending = new Map<string, PendingReply>();
-  readonly #stateWaiters = new Set<() => void>();
+  readonly #stateWaiters = new Set<(state: ConnectionState) => void>();
 
   constructor(url: string, options: WsClientOptions = {}) {
     this.url = url;
@@ -104,14 +114,16 @@ export class WsClient {
     return this.#state;
   }
 
-  /** Resolves when the state is `state` (now or later). */
+  /** Resolves when the state is `state` (now or later); rejects if the client is closed first. */
   until(state: ConnectionState): Promise<void> {
     if (this.#state === state) return Promise.resolve();
-    return new Promise((resolve) => {
-      const check = (): void => {
-        if (this.#state !== state) return;
+    if (this.#state === "closed") return Promise.reject(new WsClientClosedError());
+    return new Promise((resolve, reject) => {
+      const check = (current: ConnectionState): void => {
+        if (current !== state && current !== "closed") return;
         this.#stateWaiters.delete(check);
-        resolve();
+        if (current === state) resolve();
+        else reject(new WsClientClosedError());
       };
       this.#stateWaiters.add(check);
     });
@@ -136,7 +148,7 @@ export class WsClient {
       parsed = result.data;
     }
     const topic = buildTopic(route, parsed);
-    const listener: Listener = { handler: handler as Listener["handler"], dataSchema: options.dataSchema };
+    const listener: Listener = { handler: handler as Listener["handler"], dataSchema: options.dataSchema, onEnd: options.onEnd };
     this.#listeners.add(topic, listener);
     let live = this.#live.get(topic);
     if (live === undefined) {
@@ -157,7 +169,11 @@ export class WsClient {
       return subscription;
     } catch (error) {
       this.#listeners.delete(topic, listener);
-      if (this.#listeners.holders(topic).size === 0 && this.#live.get(topic) === live) this.#live.delete(topic);
+      if (this.#listeners.holders(topic).size === 0 && this.#live.get(topic) === live) {
+        this.#live.delete(topic);
+        // Timed out after the frame went out: a late "ok" must not leave the server sending to nobody.
+        if (live.sentOn === this.#generation && this.#state === "open") void this.#request(`${route}.unsubscribe`, request);
+      }
       throw error;
     } finally {
       clearTimeout(timer);
@@ -171,8 +187,8 @@ export class WsClient {
     this.#setState("closed");
     for (const live of this.#live.values()) live.confirmed.reject(new WsClientClosedError());
     this.#live.clear();
-    for (const pending of this.#pending.values()) clearTimeout(pending.timer);
-    this.#pending.clear();
+    this.#abandonPending();
+    for (const topic of [...this.#listeners.topics()]) this.#endListeners(topic, undefined);
     this.#socket?.close(1000, "client closed");
   }
 
@@ -204,8 +220,7 @@ export class WsClient {
     socket.onerror = () => undefined; // a close event follows; that is where we act
     socket.onclose = () => {
       if (generation !== this.#generation || this.#state === "closed") return;
-      for (const pending of this.#pending.values()) clearTimeout(pending.timer);
-      this.#pending.clear();
+      this.#abandonPending();
       this.#setState("reconnecting");
       const delay = backoffDelay(this.#attempt, this.#options.backoff);
       this.#attempt += 1;
@@ -224,9 +239,13 @@ export class WsClient {
       }
       const error = new WsRequestError(`${live.route}.subscribe`, reply.message ?? "refused", reply.topic ?? topic, reply.errors ?? []);
       this.#live.delete(topic);
-      for (const listener of [...this.#listeners.holders(topic)]) this.#listeners.delete(topic, listener);
-      // A first subscribe rejects its caller; a refused resubscription can only be reported.
-      if (live.confirmed.settled) this.#report(error);
+      // A first subscribe rejects its caller; a refused resubscription ends its handlers, with the error.
+      if (live.confirmed.settled) {
+        this.#report(error);
+        this.#endListeners(topic, error);
+      } else {
+        for (const listener of [...this.#listeners.holders(topic)]) this.#listeners.delete(topic, listener);
+      }
       live.confirmed.reject(error);
     });
   }
@@ -306,7 +325,28 @@ export class WsClient {
     if (this.#state === state) return;
     this.#state = state;
     this.#options.onStateChange?.(state);
-    for (const waiter of [...this.#stateWaiters]) waiter();
+    for (const waiter of [...this.#stateWaiters]) waiter(state);
+  }
+
+  /** The connection is gone: requests in flight resolve with no reply (subscriptions are resent on reconnect). */
+  #abandonPending(): void {
+    for (const pending of this.#pending.values()) {
+      clearTimeout(pending.timer);
+      pending.resolve(undefined);
+    }
+    this.#pending.clear();
+  }
+
+  /** Drops every handler of `topic`, telling each it has ended. */
+  #endListeners(topic: string, error: Error | undefined): void {
+    for (const listener of [...this.#listeners.holders(topic)]) {
+      this.#listeners.delete(topic, listener);
+      try {
+        listener.onEnd?.(error);
+      } catch (failure) {
+        this.#report(failure instanceof Error ? failure : new Error(String(failure)));
+      }
+    }
   }
 
   #report(error: Error): void {
