@@ -117,6 +117,14 @@ describe("wsgen generate --watch", () => {
       const models = join(project, "src/models/broker.ts");
       writeFileSync(models, `${readFileSync(models, "utf8")}\n// touched\n`);
       await eventually(() => runs.length >= 3, 30_000, "rerun after a model change");
+      // A broken ws.ts fails a run; fixing it reruns (the watch survives the failure).
+      const good = readFileSync(ws, "utf8");
+      const before = runs.length;
+      writeFileSync(ws, `${good}\nexport type = ;\n`);
+      await eventually(() => runs.length > before && runs.at(-1)?.exitCode === 2, 30_000, "failing run");
+      const failed = runs.length;
+      writeFileSync(ws, good);
+      await eventually(() => runs.length > failed && runs.at(-1)?.exitCode === 0, 30_000, "recovered run");
     } finally {
       child.kill("SIGTERM");
     }

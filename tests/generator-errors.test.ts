@@ -3,6 +3,7 @@
  * line and column (and rule or TS code), and leaves ws_generated/ exactly
  * as it was.
  */
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli, spawnCli } from "./support/cli.js";
@@ -225,4 +226,61 @@ describe("help", () => {
     expect(result.code).toBe(0);
     for (const text of expected) expect(result.stdout).toContain(text);
   });
+});
+
+describe("more bad input (found in review)", () => {
+  it.each([
+    [
+      "modulesDir is a file",
+      { "wsgen.config.json": JSON.stringify({ modulesDir: "package.json" }) },
+      ["generate"],
+      /modulesDir "package\.json" does not exist/,
+    ],
+    [
+      "ws.ts is a folder",
+      { "src/modules/odd/ws.ts/keep.txt": "" },
+      ["generate", "--modules", "odd"],
+      /src\/modules\/odd\/ws\.ts is not a file/,
+    ],
+    [
+      "a discovered module folder that is not an identifier",
+      { "src/modules/my-mod/ws.ts": twoModuleFiles["src/modules/broker/ws.ts"]! },
+      ["generate"],
+      /Invalid module name: "my-mod"/,
+    ],
+    [
+      "client.out inside a module's ws_generated/",
+      { "wsgen.config.json": JSON.stringify({ modulesDir: "src/modules", client: { out: "src/modules/broker/ws_generated/client.ts" } }) },
+      ["generate"],
+      /client\.out .* is inside a module's ws_generated\/ folder/,
+    ],
+    ["no command", {}, [], /Usage: wsgen/],
+  ])("%s exits 2", async (_name, extra, args, message) => {
+    const root = createProject("review", { ...twoModuleFiles, ...extra });
+    const result = await runCli(root, args);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+  });
+
+  it("rebases the import of a package model re-exported through a local barrel", async () => {
+    const root = createProject("barrel", {
+      ...twoModuleFiles,
+      "node_modules/fake-models/package.json": JSON.stringify({
+        name: "fake-models",
+        type: "module",
+        exports: { ".": { types: "./index.d.ts", default: "./index.js" } },
+      }),
+      "node_modules/fake-models/index.js": 'import { z } from "zod";\nexport const Tick = z.object({ n: z.number() });\n',
+      "node_modules/fake-models/index.d.ts":
+        'import { z } from "zod";\nexport declare const Tick: z.ZodObject<{ n: z.ZodNumber }>;\nexport type Tick = z.infer<typeof Tick>;\n',
+      "src/models/ticks.ts": 'export { Tick } from "fake-models";\n',
+      "src/modules/broker/ws.ts": `${twoModuleFiles["src/modules/broker/ws.ts"]}import type { Tick } from "../../models/ticks.js";\nexport type TickWsRouter = WsRouter<OrderSubscriptionRequest, Tick>;\n`,
+    });
+    const result = await runCli(root, ["generate", "--no-lint"]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(readFileSync(join(root, "src/modules/broker/ws_generated/tick-ws-router.ts"), "utf8")).toContain(
+      'import { Tick } from "../../../models/ticks.js";',
+    );
+  }, 30_000);
 });

@@ -102,6 +102,11 @@ Exit codes: 0 success or up to date, 1 drift (--check), 2 bad usage/config/input
       exitCode = result.exitCode;
     });
 
+  if (argv.length === 0) {
+    // No command is a usage error, not a request for help.
+    output.err(program.helpInformation().trimEnd());
+    return ExitCode.input;
+  }
   try {
     await program.parseAsync([...argv], { from: "user" });
   } catch (error) {

@@ -4,7 +4,7 @@
  *   → [check: compare with disk] | [lint gate → typecheck gate → write]
  * `--check` and `--watch` are different ends of this one pipe.
  */
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { loadConfig, type ResolvedConfig } from "./config.js";
 import { ExitCode, GateError, InputError, type Problem } from "./errors.js";
@@ -66,8 +66,11 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     const config = await loadConfig(options.cwd, options.config);
     result.inputs.push(config.configPath);
     stage("config");
-    const loaded = loadProject(config, selectModules(config, options.modules));
-    result.inputs.push(...projectInputs(loaded));
+    const selected = selectModules(config, options.modules);
+    // Known before loading, so --watch sees them even when this run fails to load them.
+    result.inputs.push(...selected.map((name) => join(config.modulesPath, name, "ws.ts")));
+    const loaded = loadProject(config, selected);
+    result.inputs = [config.configPath, ...projectInputs(loaded)];
     stage("load");
     let files = loaded.modules.flatMap((module) => renderModule(config, module));
     // The client covers every module, so it is rendered only when every module is.

@@ -3,9 +3,9 @@
  * `defineConfig({...})`) at the project root, validated with zod. Every
  * path in it is relative to the config file's folder, the project root.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { dirname, join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { z } from "zod";
 import { ASYNCAPI_VERSIONS, isModuleName } from "../runtime/index.js";
@@ -104,7 +104,7 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<Resolv
   }
   const config = parsed.data;
   const modulesPath = resolve(root, config.modulesDir);
-  if (!existsSync(modulesPath)) {
+  if (!existsSync(modulesPath) || !statSync(modulesPath).isDirectory()) {
     throw InputError.at(
       { file: shown, line: 1, column: 1 },
       `modulesDir "${config.modulesDir}" does not exist (${modulesPath}).`,
@@ -122,6 +122,15 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<Resolv
     );
   }
   const clientPath = config.client !== undefined ? resolve(root, config.client.out) : undefined;
+  // Module output folders are wsgen's alone (stale files are removed): the client must live elsewhere.
+  if (clientPath !== undefined && relative(modulesPath, clientPath).split(sep)[1] === config.outputDir) {
+    throw InputError.at(
+      { file: shown, line: 1, column: 1 },
+      `client.out "${config.client?.out ?? ""}" is inside a module's ${config.outputDir}/ folder.`,
+      "Put the client bindings outside every module's output folder, e.g. generated/client.ts.",
+      "ERR_CONFIG",
+    );
+  }
   return { ...config, root, configPath, modulesPath, tsconfigPath, clientPath };
 }
 

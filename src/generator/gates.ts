@@ -5,7 +5,7 @@
  * program is created once per run). A gate that fails throws a GateError
  * naming file, line, column and rule or TS code; nothing is written.
  */
-import { dirname } from "node:path";
+import { dirname, relative } from "node:path";
 import { GateError, type Problem } from "./errors.js";
 import type { RenderedFile } from "./render.js";
 import { importFromProject, loadProjectTypeScript, type TypeScript } from "./tools.js";
@@ -62,7 +62,21 @@ export function createGateProgram(root: string, tsconfigPath: string, files: rea
         configProblems.push({ message: ts.flattenDiagnosticMessageText(diagnostic.messageText, " "), code: `TS${diagnostic.code}` }),
     },
   );
-  if (parsed === undefined || configProblems.length > 0) throw new GateError("typecheck", configProblems);
+  const tsconfigFile = relative(root, tsconfigPath) || tsconfigPath;
+  // TS18003 (no inputs on disk) does not concern the gate: its inputs are the in-memory output.
+  for (const diagnostic of (parsed?.errors ?? []).filter((error) => error.code !== 18003)) {
+    configProblems.push({ message: ts.flattenDiagnosticMessageText(diagnostic.messageText, " "), code: `TS${diagnostic.code}` });
+  }
+  if (parsed === undefined || configProblems.length > 0) {
+    throw new GateError(
+      "typecheck",
+      configProblems.map((problem) => ({
+        ...problem,
+        location: { file: tsconfigFile, line: 1, column: 1 },
+        hint: "Fix the project's tsconfig.",
+      })),
+    );
+  }
   const memory = new Map(files.map((file) => [file.path, file.content]));
   const host = ts.createCompilerHost(parsed.options, true);
   const disk = {
@@ -91,17 +105,30 @@ export function createGateProgram(root: string, tsconfigPath: string, files: rea
  */
 export async function runLintGate(root: string, files: readonly RenderedFile[], gate: GateProgram): Promise<{ warnings: Problem[] }> {
   const { ESLint } = await importFromProject<ESLintModule>(root, "eslint", "lint");
+  // No `files` here: the override applies only where the project's own config already lints a file,
+  // so a config that does not cover .ts files skips them (a warning) instead of misparsing them.
   const eslint = new ESLint({
     cwd: root,
     overrideConfig: {
-      files: files.map((file) => file.relativePath),
       languageOptions: { parserOptions: { projectService: false, project: null, programs: [gate.program], tsconfigRootDir: root } },
     },
   });
   const problems: Problem[] = [];
   const warnings: Problem[] = [];
   for (const file of files) {
-    const results = await eslint.lintText(file.content, { filePath: file.path, warnIgnored: false });
+    let results: Awaited<ReturnType<typeof eslint.lintText>>;
+    try {
+      results = await eslint.lintText(file.content, { filePath: file.path, warnIgnored: true });
+    } catch (error) {
+      // Most often: no eslint config in the project.
+      throw new GateError("lint", [
+        {
+          message: `eslint could not run: ${(error as Error).message.split("\n")[0] ?? ""}`,
+          hint: "Add an eslint.config.js to the project, or pass --no-lint.",
+          code: "eslint",
+        },
+      ]);
+    }
     for (const result of results) {
       for (const message of result.messages) {
         const problem: Problem = {

@@ -7,7 +7,7 @@
  * naming file:line:col.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { dirname, join, relative, sep } from "node:path";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import type { Node as MorphNode, Project, SourceFile, Symbol as MorphSymbol, TypeAliasDeclaration } from "ts-morph";
 import { isRouteName } from "../runtime/index.js";
 import type { ResolvedConfig } from "./config.js";
@@ -66,11 +66,30 @@ export function selectModules(config: ResolvedConfig, requested: readonly string
         "ERR_NO_MODULE",
       );
     }
-    return [...new Set(requested)];
+    const unique = [...new Set(requested)];
+    for (const name of unique) checkWsFile(config, name);
+    return unique;
   }
-  return readdirSync(config.modulesPath)
-    .filter((name) => statSync(join(config.modulesPath, name)).isDirectory() && existsSync(join(config.modulesPath, name, "ws.ts")))
+  // Real folders only: a symlinked module could lead outside modulesDir.
+  const names = readdirSync(config.modulesPath, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && existsSync(join(config.modulesPath, entry.name, "ws.ts")))
+    .map((entry) => entry.name)
     .sort();
+  checkModuleNames(names);
+  for (const name of names) checkWsFile(config, name);
+  return names;
+}
+
+function checkWsFile(config: ResolvedConfig, name: string): void {
+  const path = join(config.modulesPath, name, "ws.ts");
+  if (!statSync(path).isFile()) {
+    throw InputError.at(
+      undefined,
+      `${relativeTo(config.root, path)} is not a file.`,
+      "ws.ts must be a TypeScript file declaring WsRouter aliases.",
+      "ERR_NO_MODULE",
+    );
+  }
 }
 
 /** Creates the ts-morph project from the user's tsconfig, with just the ws.ts files and what they import. */
@@ -245,7 +264,7 @@ function resolveModel(config: ResolvedConfig, arg: MorphNode, outputDir: string,
     );
   }
   const declaringFile = value.getSourceFile();
-  if (declaringFile.isInNodeModules()) return modelFromPackage(config, typeName, location, routerName, role);
+  if (declaringFile.isInNodeModules()) return modelFromPackage(config, outputDir, typeName, location, routerName, role);
   const exportName = exportNameOf(declaringFile, value);
   if (exportName === undefined) {
     throw InputError.at(
@@ -262,6 +281,7 @@ function resolveModel(config: ResolvedConfig, arg: MorphNode, outputDir: string,
 /** A model that lives in a package: import it the way ws.ts does. */
 function modelFromPackage(
   config: ResolvedConfig,
+  outputDir: string,
   typeName: MorphNode,
   location: SourceLocation,
   routerName: string,
@@ -281,7 +301,15 @@ function modelFromPackage(
     );
   }
   const name = rightmost ?? (Node.isImportSpecifier(declaration) ? declaration.getName() : leftmost.getText());
-  return { name, importPath: importDeclaration.getModuleSpecifierValue(), file: undefined, location: locationOf(config, declaration) };
+  const specifier = importDeclaration.getModuleSpecifierValue();
+  // A relative specifier (a local barrel re-exporting a package's model) is rebased from ws.ts to each output file.
+  const file = specifier.startsWith(".") ? resolve(dirname(declaration.getSourceFile().getFilePath()), specifier) : undefined;
+  return {
+    name,
+    importPath: file !== undefined ? importSpecifier(outputDir, file) : specifier,
+    file,
+    location: locationOf(config, declaration),
+  };
 }
 
 function leftmostIdentifier(node: MorphNode): MorphNode {
@@ -321,7 +349,12 @@ function packageNameOf(file: string): string | undefined {
     visited.push(dir);
     const manifest = join(dir, "package.json");
     if (existsSync(manifest)) {
-      const { name } = JSON.parse(readFileSync(manifest, "utf8")) as { name?: string };
+      let name: string | undefined;
+      try {
+        name = (JSON.parse(readFileSync(manifest, "utf8")) as { name?: string }).name;
+      } catch {
+        name = undefined; // an unreadable manifest names no package; wsgen's own has a name
+      }
       packageNames.set(dir, name);
       break;
     }

@@ -67,7 +67,17 @@ async function moduleSpec(module: ModuleDeclarations): Promise<ModuleSpec> {
   // Import specifiers are relative to the output folder, like the generated files that use them.
   const parent = pathToFileURL(join(module.outputDir, "index.ts")).href;
   const schemaOf = async (model: ModelRef): Promise<z.ZodType> => {
-    const exports = await tsImport(model.importPath, parent);
+    let exports: Record<string, unknown>;
+    try {
+      exports = await tsImport(model.importPath, parent);
+    } catch (error) {
+      throw InputError.at(
+        model.location,
+        `importing ${model.importPath} for ${model.name} failed: ${(error as Error).message.split("\n")[0] ?? ""}`,
+        "The model file must import without throwing; wsgen spec loads it to read the schema.",
+        "ERR_MODEL_IMPORT",
+      );
+    }
     const schema = exports[model.name];
     if (typeof schema !== "object" || schema === null || typeof (schema as { safeParse?: unknown }).safeParse !== "function") {
       throw InputError.at(

@@ -48,8 +48,8 @@ export async function watchAndGenerate(options: WatchOptions): Promise<Watcher> 
     const result = await generate(options);
     if (closed) return;
     options.onResult(result);
-    // A run that failed before reading anything keeps watching what the last good run read.
-    if (result.inputs.length > 0) rewatch(result.inputs);
+    // A failed run may have read less than the last one: keep watching both, so fixing the error reruns.
+    rewatch(result.exitCode === 0 || result.exitCode === 1 ? result.inputs : [...new Set([...inputs, ...result.inputs])]);
   };
   const schedule = (): void => {
     clearTimeout(timer);
