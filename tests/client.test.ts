@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { z } from "zod";
-import { createClient, WsClient, WsRequestError, type ConnectionState, type WebSocketConstructor } from "wsgen/client";
+import { createClient, WsClient, WsRequestError, type ClientOptions, type ConnectionState, type WebSocketConstructor } from "wsgen/client";
 import { createWsApp, LiveTopics, WsRoute, type WsRouteOptions } from "wsgen";
 import { createWsClient } from "../generated/client.js";
 import { createTradingApp, type TradingApp } from "../examples/trading/src/app.js";
@@ -22,6 +22,27 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
+const Tick = z.object({ n: z.number() });
+type Tick = z.infer<typeof Tick>;
+const TickRequest = z.object({ name: z.string() });
+type TickRequest = z.infer<typeof TickRequest>;
+class TickWsRouter extends WsRoute<TickRequest, Tick> {
+  constructor(options: WsRouteOptions<TickRequest, Tick>) {
+    super({ ...options, request: TickRequest, data: Tick, requestName: "TickRequest", dataName: "Tick" });
+  }
+}
+
+/** The example on `port` (0: any) with a typed client connected to it; both are cleaned up after the test. */
+async function exampleWithClient(
+  options: Partial<ClientOptions> = {},
+): Promise<{ app: TradingApp; port: number; client: ReturnType<typeof createWsClient> }> {
+  const { app, port } = await startExample();
+  cleanups.push(() => app.close());
+  const client = createWsClient(`ws://127.0.0.1:${port}`, { WebSocket: NodeWebSocket, ...options });
+  cleanups.push(() => client.close());
+  return { app, port, client };
+}
+
 async function startExample(port = 0): Promise<{ app: TradingApp; port: number }> {
   const app = createTradingApp({ tickMs: 10 });
   await new Promise<void>((resolve) => app.server.listen(port, "127.0.0.1", resolve));
@@ -30,10 +51,7 @@ async function startExample(port = 0): Promise<{ app: TradingApp; port: number }
 
 describe("typed client", () => {
   it("subscribes with typed requests and receives typed updates", async () => {
-    const { app, port } = await startExample();
-    cleanups.push(() => app.close());
-    const client = createWsClient(`ws://127.0.0.1:${port}`, { WebSocket: NodeWebSocket });
-    cleanups.push(() => client.close());
+    const { app, client } = await exampleWithClient();
     const bars: Bar[] = [];
     const subscription = await client.datafeed.bars.subscribe({ symbol: "AAPL", resolution: "1D" }, (bar) => bars.push(bar));
     expect(subscription.topic).toBe('bars:{"resolution":"1D","symbol":"AAPL"}');
@@ -44,10 +62,7 @@ describe("typed client", () => {
   });
 
   it("streams with for await, and leaving the loop unsubscribes", async () => {
-    const { app, port } = await startExample();
-    cleanups.push(() => app.close());
-    const client = createWsClient(`ws://127.0.0.1:${port}`, { WebSocket: NodeWebSocket });
-    cleanups.push(() => client.close());
+    const { app, client } = await exampleWithClient();
     const symbols: string[] = [];
     for await (const quote of client.datafeed.quotes.stream({ symbols: ["MSFT", "NVDA"] })) {
       symbols.push(quote.symbol);
@@ -58,10 +73,7 @@ describe("typed client", () => {
   });
 
   it("shares one server subscription between two local handlers", async () => {
-    const { app, port } = await startExample();
-    cleanups.push(() => app.close());
-    const client = createWsClient(`ws://127.0.0.1:${port}`, { WebSocket: NodeWebSocket });
-    cleanups.push(() => client.close());
+    const { app, client } = await exampleWithClient();
     let a = 0;
     let b = 0;
     const first = await client.datafeed.bars.subscribe({ symbol: "IBM", resolution: "5" }, () => (a += 1));
@@ -77,10 +89,7 @@ describe("typed client", () => {
   });
 
   it("rejects an invalid request with the zod issues, checked by the client and by the server", async () => {
-    const { app, port } = await startExample();
-    cleanups.push(() => app.close());
-    const client = createWsClient(`ws://127.0.0.1:${port}`, { WebSocket: NodeWebSocket });
-    cleanups.push(() => client.close());
+    const { port, client } = await exampleWithClient();
     const local = await client.datafeed.bars.subscribe({ symbol: "", resolution: "1D" }, () => undefined).catch((error: unknown) => error);
     expect(local).toBeInstanceOf(WsRequestError);
     expect((local as WsRequestError).issues).toEqual([expect.objectContaining({ path: ["symbol"], code: "too_small" })]);
@@ -119,16 +128,6 @@ describe("typed client", () => {
 });
 
 describe("update ordering", () => {
-  const Tick = z.object({ n: z.number() });
-  type Tick = z.infer<typeof Tick>;
-  const TickRequest = z.object({ name: z.string() });
-  type TickRequest = z.infer<typeof TickRequest>;
-  class TickWsRouter extends WsRoute<TickRequest, Tick> {
-    constructor(options: WsRouteOptions<TickRequest, Tick>) {
-      super({ ...options, request: TickRequest, data: Tick, requestName: "TickRequest", dataName: "Tick" });
-    }
-  }
-
   it("delivers updates that arrive before the subscribe response", async () => {
     // The service sends a snapshot, then takes a while to finish createTopic.
     const service = new LiveTopics<TickRequest, Tick>({
@@ -149,15 +148,6 @@ describe("update ordering", () => {
 });
 
 describe("ending and refusals", () => {
-  const Tick = z.object({ n: z.number() });
-  type Tick = z.infer<typeof Tick>;
-  const TickRequest = z.object({ name: z.string() });
-  type TickRequest = z.infer<typeof TickRequest>;
-  class TickWsRouter extends WsRoute<TickRequest, Tick> {
-    constructor(options: WsRouteOptions<TickRequest, Tick>) {
-      super({ ...options, request: TickRequest, data: Tick, requestName: "TickRequest", dataName: "Tick" });
-    }
-  }
   const contract = { ticks: { ticks: { route: "ticks", request: TickRequest, data: Tick } } } as const;
 
   /** A ticks server on `port` whose createTopic succeeds, or refuses every topic. */
