@@ -10,6 +10,7 @@ import { loadConfig, type ResolvedConfig } from "./config.js";
 import { ExitCode, GateError, InputError, type Problem } from "./errors.js";
 import { createGateProgram, runFormatGate, runLintGate, runTypecheckGate } from "./gates.js";
 import { loadProject, selectModules, type LoadedProject } from "./load.js";
+import { acquireWriteLock } from "./lock.js";
 import { compareWithDisk, writeToDisk, type FileResult, type OutputDirectory } from "./output.js";
 import { renderClient, renderModule, type RenderedFile } from "./render.js";
 
@@ -101,8 +102,14 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       result.exitCode = drift ? ExitCode.drift : ExitCode.ok;
     } else {
       await runWriteGates(options, config, files, result, stage);
-      for (const directory of directories)
-        result.modules.push({ name: directory.module, files: await writeToDisk(config.root, directory) });
+      // Serialized with other runs on this project, so no folder mixes two runs' files.
+      const lock = await acquireWriteLock(config.root);
+      try {
+        for (const directory of directories)
+          result.modules.push({ name: directory.module, files: await writeToDisk(config.root, directory) });
+      } finally {
+        lock.release();
+      }
       stage("write");
     }
   } catch (error) {
