@@ -1,8 +1,9 @@
 /**
  * DESIGN.md's bad-input table and reference counting under generated input,
  * over real sockets on 127.0.0.1: random binary frames close with 1003,
- * random text frames are answered and never close the connection, random
- * subscribe/unsubscribe payloads get well-formed responses, and random
+ * random text frames are answered and never close the connection (one byte
+ * over maxPayload closes with 1009), random subscribe/unsubscribe payloads
+ * get well-formed responses with the request's id, and random
  * multi-client sequences (with a service that fails or stalls) leave no
  * topic behind. Throughout, the process never sees an uncaught exception
  * or an unhandled rejection.
@@ -44,7 +45,7 @@ interface BarsServer {
   /** Records every call; its removeTopic runs (and is recorded) once the removal delay has passed. */
   service: RecordingService<BarSubscriptionRequest, Bar>;
   /** How long the service's removeTopic takes, so a re-creation has to wait for it. */
-  removalDelayMs: number;
+  timing: { removalDelayMs: number };
   /** Everything the app reported through onError. */
   reported: unknown[];
   connect: () => Promise<TestClient>;
@@ -55,11 +56,11 @@ interface BarsServer {
 async function startBarsServer(): Promise<BarsServer> {
   const service = new RecordingService<BarSubscriptionRequest, Bar>();
   const reported: unknown[] = [];
-  let removalDelayMs = 0;
+  const timing = { removalDelayMs: 0 };
   const slowToRemove: WsRouteService<BarSubscriptionRequest, Bar> = {
     createTopic: (topic, topicUpdate, context) => service.createTopic(topic, topicUpdate, context),
     removeTopic: async (topic) => {
-      if (removalDelayMs > 0) await pause(removalDelayMs);
+      if (timing.removalDelayMs > 0) await pause(timing.removalDelayMs);
       service.removeTopic(topic);
     },
   };
@@ -71,12 +72,7 @@ async function startBarsServer(): Promise<BarsServer> {
   return {
     running,
     service,
-    get removalDelayMs() {
-      return removalDelayMs;
-    },
-    set removalDelayMs(ms: number) {
-      removalDelayMs = ms;
-    },
+    timing,
     reported,
     connect: () => TestClient.connect(running.wsUrl("datafeed")),
     barStats: () => running.app.stats().modules.datafeed!.routes.bars!,
@@ -98,6 +94,19 @@ function useBarsServer(): () => BarsServer {
 
 /** A pause inside the fake service (a slow upstream), never a wait in the test itself. */
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Rejects if `promise` has not settled within `ms`, so a missing close fails one run instead of hanging the test. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** Terminates every client that is still connected. */
 function terminateAll(clients: readonly TestClient[]): void {
@@ -139,7 +148,7 @@ describe("random binary frames", () => {
         try {
           if (subscribeFirst) expect((await sender.subscribe("bars", { symbol: "BIN" })).payload.status).toBe("ok");
           for (const frame of frames) sender.socket.send(frame, { binary: true });
-          expect((await sender.closed).code).toBe(1003);
+          expect((await within(sender.closed, 2_000, "close")).code).toBe(1003);
         } finally {
           sender.socket.terminate();
         }
@@ -155,7 +164,7 @@ describe("random binary frames", () => {
           fresh.socket.terminate();
         }
       }),
-      { numRuns: 40 },
+      { numRuns: 60, interruptAfterTimeLimit: 12_000 },
     );
     expect(server().reported).toEqual([]);
   }, 15_000);
@@ -234,38 +243,39 @@ const trickyUnit = fc.oneof(
 const envelopeLike = fc.record(
   {
     type: fc.oneof(
-      fc.constantFrom(
-        "bars.subscribe",
-        "bars.unsubscribe",
-        "ping",
-        "pong",
-        "bars.update",
-        "bars.subscribe.response",
-        "error",
-        "",
-        "__proto__",
-        "constructor",
-        "toString",
-        "orders.subscribe",
-        "bars",
-        "bars.subscribe ",
-      ),
+      {
+        weight: 4,
+        arbitrary: fc.constantFrom(
+          "bars.subscribe",
+          "bars.unsubscribe",
+          "ping",
+          "pong",
+          "bars.update",
+          "bars.subscribe.response",
+          "error",
+          "",
+          "__proto__",
+          "constructor",
+          "toString",
+          "orders.subscribe",
+          "bars",
+          "bars.subscribe ",
+        ),
+      },
       fc.string(),
       fc.anything({ maxDepth: 1 }),
     ),
-    payload: fc.anything(),
-    id: fc.oneof(fc.string(), fc.anything({ maxDepth: 1 })),
+    payload: fc.oneof(fc.anything(), fc.record({ symbol: fc.constantFrom("AAPL", "", 7) }, { requiredKeys: [] })),
+    id: fc.oneof({ weight: 4, arbitrary: fc.string({ maxLength: 12 }) }, fc.anything({ maxDepth: 1 })),
   },
-  { requiredKeys: [] },
+  { requiredKeys: ["type"] },
 );
 
 /** A JSON text cut off at a random point. */
-const truncatedJson = fc
-  .tuple(fc.jsonValue(), fc.nat())
-  .map(([value, cut]) => {
-    const text = JSON.stringify(value);
-    return text.slice(0, cut % (text.length + 1));
-  });
+const truncatedJson = fc.tuple(fc.jsonValue(), fc.nat()).map(([value, cut]) => {
+  const text = JSON.stringify(value);
+  return text.slice(0, cut % (text.length + 1));
+});
 
 /** Arrays or objects nested far deeper than any request schema, bare or as a request payload. */
 const deeplyNested = fc.oneof(
@@ -282,7 +292,7 @@ const textFrame = fc
     fc.string({ unit: trickyUnit, maxLength: 200 }),
     fc.jsonValue().map((value) => JSON.stringify(value)),
     fc.anything({ withBoxedValues: true, withNullPrototype: true, withSparseArray: true, withDate: true }).map(toJsonText),
-    envelopeLike.map(toJsonText),
+    { weight: 4, arbitrary: envelopeLike.map(toJsonText) },
     truncatedJson,
     deeplyNested,
   )
@@ -308,7 +318,7 @@ describe("random text frames", () => {
           client.socket.terminate();
         }
       }),
-      { numRuns: 80 },
+      { numRuns: 150, interruptAfterTimeLimit: 12_000 },
     );
     expect(server().reported).toEqual([]);
   }, 15_000);
@@ -326,7 +336,7 @@ describe("random text frames", () => {
     const overLimit = JSON.stringify({ type: "ping", payload: "x".repeat(MAX_PAYLOAD) }).slice(0, MAX_PAYLOAD + 1);
     expect(Buffer.byteLength(overLimit)).toBe(MAX_PAYLOAD + 1);
     client.send(overLimit);
-    expect((await client.closed).code).toBe(1009);
+    expect((await within(client.closed, 2_000, "close")).code).toBe(1009);
     await eventually(() => barStats().subscriptions === 0 && service.count("remove") === service.count("create"), 2_000, "released");
 
     const fresh = await connect();
@@ -342,15 +352,21 @@ describe("random text frames", () => {
 // 3. Valid envelopes with random request payloads.
 
 /** Values of every JSON-ish type, with the symbols a valid request would use mixed in. */
-const looseField = fc.oneof(
-  fc.constantFrom("AAPL", "MSFT", "1D", "1H", ""),
-  fc.string({ maxLength: 12 }),
-  fc.anything({ maxDepth: 2 }),
-);
+const looseField = fc.oneof(fc.constantFrom("AAPL", "MSFT", "1D", "1H", ""), fc.string({ maxLength: 12 }), fc.anything({ maxDepth: 2 }));
 
 const barRequestPayload = fc.oneof(
+  // Mostly valid requests over a few topics, so subscribe/unsubscribe pairs meet.
+  {
+    weight: 3,
+    arbitrary: fc.record(
+      { symbol: fc.constantFrom("AAPL", "MSFT"), resolution: fc.constantFrom("1D", "1H") },
+      { requiredKeys: ["symbol"] },
+    ),
+  },
   fc.anything(),
   fc.record({ symbol: looseField, resolution: looseField }, { requiredKeys: [] }),
+  // Own keys that name prototype members, as JSON.parse creates them.
+  fc.dictionary(fc.constantFrom("symbol", "resolution", "__proto__", "constructor", "toString", "hasOwnProperty"), looseField),
   fc.record({ symbol: looseField, resolution: looseField, extra: fc.anything({ maxDepth: 1 }) }, { requiredKeys: ["symbol"] }),
 );
 
@@ -405,7 +421,7 @@ describe("valid envelopes with random payloads", () => {
           client.socket.terminate();
         }
       }),
-      { numRuns: 80 },
+      { numRuns: 150, interruptAfterTimeLimit: 12_000 },
     );
     expect(server().reported).toEqual([]);
     await eventually(() => server().barStats().topics === 0, 2_000, "all topics released");
@@ -417,22 +433,30 @@ describe("valid envelopes with random payloads", () => {
 
 type CreateOutcome = "ok" | "throw" | "reject-later" | "slow";
 
-const clientStep = fc.record({
-  client: fc.nat({ max: 3 }),
-  action: fc.constantFrom("subscribe", "subscribe", "unsubscribe", "terminate", "close", "reconnect"),
-  symbol: fc.constantFrom("AAPL", "MSFT", "TSLA"),
-  /** Wait for the reply before the next step, or fire and go on. */
-  awaitReply: fc.boolean(),
-});
+const clientStep = fc.record(
+  {
+    client: fc.nat({ max: 3 }),
+    action: fc.constantFrom("subscribe", "subscribe", "subscribe", "unsubscribe", "unsubscribe", "terminate", "close", "reconnect"),
+    symbol: fc.constantFrom("AAPL", "MSFT", "TSLA"),
+    /** Wait for the reply before the next step, or fire and go on. */
+    awaitReply: fc.boolean(),
+  },
+  { noNullPrototype: true },
+);
 
-const scenario = fc.record({
-  clientCount: fc.integer({ min: 3, max: 4 }),
-  steps: fc.array(clientStep, { minLength: 1, maxLength: 25 }),
-  /** The service's createTopic outcomes, used in turn. */
-  createOutcomes: fc.array(fc.constantFrom<CreateOutcome>("ok", "ok", "throw", "reject-later", "slow"), { minLength: 1, maxLength: 6 }),
-  createDelayMs: fc.integer({ min: 1, max: 8 }),
-  removalDelayMs: fc.constantFrom(0, 0, 2),
-});
+const scenario = fc.record(
+  {
+    clientCount: fc.integer({ min: 3, max: 4 }),
+    steps: fc.array(clientStep, { minLength: 4, maxLength: 30, size: "medium" }),
+    /** The service's createTopic outcomes, used in turn. */
+    createOutcomes: fc.array(fc.constantFrom<CreateOutcome>("ok", "ok", "throw", "reject-later", "slow"), { minLength: 1, maxLength: 6 }),
+    createDelayMs: fc.integer({ min: 1, max: 8 }),
+    removalDelayMs: fc.constantFrom(0, 0, 2),
+    /** How the clients still connected at the end leave: close handshake or dropped socket. */
+    leaveGracefully: fc.boolean(),
+  },
+  { noNullPrototype: true },
+);
 
 /** Per topic, calls must alternate create → (failed | remove) → create …, and end closed. */
 function expectBalancedCalls(calls: readonly { kind: "create" | "failed" | "remove"; topic: string }[]): void {
@@ -449,14 +473,30 @@ function expectBalancedCalls(calls: readonly { kind: "create" | "failed" | "remo
   expect([...open]).toEqual([]);
 }
 
+/**
+ * The topics a connection holds, replayed from the replies it received in
+ * order: an "ok" subscribe response adds the topic, an "ok" unsubscribe
+ * response removes it. Replies are sent in request order per connection.
+ */
+function heldTopics(replies: readonly Frame[]): Set<string> {
+  const held = new Set<string>();
+  for (const reply of replies) {
+    if (reply.payload?.status !== "ok") continue;
+    if (reply.type === "bars.subscribe.response") held.add(reply.payload.topic);
+    if (reply.type === "bars.unsubscribe.response") held.delete(reply.payload.topic);
+  }
+  return held;
+}
+
 describe("random operation sequences across clients", () => {
-  it("leave zero topics and subscriptions, and every create is closed by exactly one failed or remove", async () => {
+  it("hold exactly the acknowledged topics, then leave zero topics, and every create is closed by one failed or remove", async () => {
     await fc.assert(
-      fc.asyncProperty(scenario, async ({ clientCount, steps, createOutcomes, createDelayMs, removalDelayMs }) => {
+      fc.asyncProperty(scenario, async ({ clientCount, steps, createOutcomes, createDelayMs, removalDelayMs, leaveGracefully }) => {
         // A fresh server per run: the stats and the call log must start from zero, also while shrinking.
         const server = await startBarsServer();
         const { service } = server;
-        server.removalDelayMs = removalDelayMs;
+        const route = server.running.app.endpoints.get("datafeed")!.routes.get("bars")!;
+        server.timing.removalDelayMs = removalDelayMs;
         let creates = 0;
         service.createBehaviour = () => {
           const outcome = createOutcomes[creates++ % createOutcomes.length]!;
@@ -467,64 +507,87 @@ describe("random operation sequences across clients", () => {
           });
         };
         const everyClient: TestClient[] = [];
+        /** Every reply each client received, awaited or not, in order. */
+        const replies = new Map<TestClient, Frame[]>();
         const connect = async (): Promise<TestClient> => {
           const client = await server.connect();
           everyClient.push(client);
+          const log: Frame[] = [];
+          replies.set(client, log);
+          client.socket.on("message", (data: Buffer) => log.push(JSON.parse(data.toString()) as Frame));
           return client;
         };
         try {
-          const slots: TestClient[] = [];
-          for (let i = 0; i < clientCount; i++) slots.push(await connect());
-          for (const step of steps) {
-            const slot = step.client % clientCount;
-            const client = slots[slot]!;
-            if (step.action === "reconnect") {
-              // The old connection, if still open, is left to the final cleanup: a client that lingers.
-              slots[slot] = await connect();
-              continue;
-            }
-            if (client.socket.readyState !== WebSocket.OPEN) continue;
-            if (step.action === "terminate") client.socket.terminate();
-            else if (step.action === "close") client.socket.close();
-            else if (!step.awaitReply) client.send({ type: `bars.${step.action}`, payload: { symbol: step.symbol } });
-            else {
-              const topic = buildTopic("bars", { resolution: "1D", symbol: step.symbol });
-              const answer = await client.request(`bars.${step.action}`, { symbol: step.symbol });
-              expect(answer.type).toBe(`bars.${step.action}.response`);
-              expect(answer.payload.topic).toBe(topic);
-              if (answer.payload.status === "error") {
-                expect(answer.payload.message).toMatch(
-                  step.action === "subscribe" ? /subscription refused: feed (refused|timed out)/ : /not subscribed/,
-                );
-              } else {
-                expect(answer.payload.status).toBe("ok");
+          try {
+            const slots: TestClient[] = [];
+            for (let i = 0; i < clientCount; i++) slots.push(await connect());
+            for (const step of steps) {
+              const slot = step.client % clientCount;
+              const client = slots[slot]!;
+              if (step.action === "reconnect") {
+                // The old connection, if still open, stays: a client that lingers until the end.
+                slots[slot] = await connect();
+                continue;
+              }
+              if (client.socket.readyState !== WebSocket.OPEN) continue;
+              if (step.action === "terminate") client.socket.terminate();
+              else if (step.action === "close") client.socket.close();
+              else if (!step.awaitReply) client.send({ type: `bars.${step.action}`, payload: { symbol: step.symbol } });
+              else {
+                const answer = await client.request(`bars.${step.action}`, { symbol: step.symbol });
+                expect(answer.type).toBe(`bars.${step.action}.response`);
+                expect(answer.payload.topic).toBe(buildTopic("bars", { resolution: "1D", symbol: step.symbol }));
+                if (answer.payload.status !== "ok") {
+                  expect(answer.payload.status).toBe("error");
+                  expect(answer.payload.message).toMatch(
+                    step.action === "subscribe" ? /subscription refused: feed (refused|timed out)/ : /not subscribed/,
+                  );
+                }
               }
             }
+
+            // Settle: an awaited request on each open client is answered after all its earlier ones.
+            const open = everyClient.filter((client) => client.socket.readyState === WebSocket.OPEN);
+            for (const client of open) expect((await client.unsubscribe("bars", { symbol: "SETTLE" })).payload.status).toBe("error");
+            // Now the server holds exactly what the open clients were told they hold, and each such topic is live.
+            const acknowledged = open.map((client) => heldTopics(replies.get(client)!));
+            const expected = {
+              topics: [...new Set(acknowledged.flatMap((held) => [...held]))].sort(),
+              subscriptions: acknowledged.reduce((sum, held) => sum + held.size, 0),
+            };
+            const actual = () => ({ topics: route.topics().sort(), subscriptions: server.barStats().subscriptions });
+            const liveInService = () => expected.topics.every((topic) => service.live.has(topic));
+            await eventually(() => JSON.stringify(actual()) === JSON.stringify(expected) && liveInService(), 2_000).catch(() => undefined);
+            expect(actual()).toEqual(expected);
+            expect(liveInService(), `live in the service: ${JSON.stringify([...service.live.keys()])}`).toBe(true);
+
+            if (leaveGracefully) await within(Promise.all(everyClient.map((client) => client.close())), 2_000, "close handshakes");
+          } finally {
+            terminateAll(everyClient);
           }
-        } finally {
-          terminateAll(everyClient);
-        }
-        try {
-          await eventually(
-            () =>
-              server.connections() === 0 &&
-              server.barStats().topics === 0 &&
-              server.barStats().subscriptions === 0 &&
-              service.count("create") === service.count("failed") + service.count("remove") &&
-              service.live.size === 0,
-            3_000,
-            `every topic released; calls ${JSON.stringify(service.calls)}, stats ${JSON.stringify(server.barStats())}`,
-          );
+
+          const leftovers = () => ({
+            connections: server.connections(),
+            topics: server.barStats().topics,
+            subscriptions: server.barStats().subscriptions,
+            liveInService: [...service.live.keys()],
+            unclosedCreates: service.count("create") - service.count("failed") - service.count("remove"),
+          });
+          const nothingLeft = { connections: 0, topics: 0, subscriptions: 0, liveInService: [], unclosedCreates: 0 };
+          await eventually(() => JSON.stringify(leftovers()) === JSON.stringify(nothingLeft), 2_000).catch(() => undefined);
+          expect(leftovers()).toEqual(nothingLeft);
           expect(server.running.app.stats().modules.datafeed!.routes.bars).toMatchObject({ topics: 0, subscriptions: 0 });
           expectBalancedCalls(service.calls);
           // Only the refused creations are reported, each once.
           expect(server.reported).toHaveLength(service.count("failed"));
           for (const error of server.reported) expect(error).toMatchObject({ code: "ERR_SERVICE_FAILED" });
         } finally {
+          terminateAll(everyClient);
           await server.running.stop();
         }
       }),
-      { numRuns: 60 },
+      // Stop shrinking in time to report a counterexample within the test timeout.
+      { numRuns: 120, interruptAfterTimeLimit: 15_000 },
     );
   }, 20_000);
 });
