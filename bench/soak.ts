@@ -17,7 +17,8 @@ const SECONDS = Number(process.argv[2] ?? 300);
 const CONNECTIONS = Number(process.argv[3] ?? 1000);
 const ROOT = join(import.meta.dirname, "..");
 
-const server = spawn(process.execPath, [join(ROOT, "node_modules/tsx/dist/cli.mjs"), "--conditions=wsgen-source", "examples/trading/src/main.ts"], {
+// `node --import tsx`, not the tsx CLI: the CLI runs the script in a child process, and we measure this pid.
+const server = spawn(process.execPath, ["--import", "tsx", "--conditions=wsgen-source", "examples/trading/src/main.ts"], {
   cwd: ROOT,
   env: { ...process.env, PORT: "0", TICK_MS: "100" },
 });
@@ -95,7 +96,9 @@ const leftover = metrics
   .filter((line) => /^wsgen_(connections|topics|subscriptions)\{/.test(line))
   .map((line) => line.trim());
 console.log(`\nsoak: ${SECONDS} s, ${CONNECTIONS} concurrent churning clients, ${opened} connections opened in all`);
-console.log(`RSS start (after warm-up) ${samples[0]![1].toFixed(1)} MiB, end ${samples.at(-1)![1].toFixed(1)} MiB, max ${Math.max(...samples.map((s) => s[1])).toFixed(1)} MiB`);
+console.log(
+  `RSS start (after warm-up) ${samples[0]![1].toFixed(1)} MiB, end ${samples.at(-1)![1].toFixed(1)} MiB, max ${Math.max(...samples.map((s) => s[1])).toFixed(1)} MiB`,
+);
 console.log(`after all clients left: ${leftover.join(", ")}`);
 console.log(`RSS after all clients left: ${rssMiB().toFixed(1)} MiB`);
 server.kill("SIGTERM");

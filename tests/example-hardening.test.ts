@@ -4,7 +4,6 @@
  * and the per-connection limits a public endpoint gets.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestClient } from "./support/client.js";
 import { REPO_ROOT } from "./support/project.js";
@@ -18,7 +17,7 @@ const ws = (module: string, query = ""): string => `${base.replace("http", "ws")
 beforeAll(async () => {
   server = spawn(
     process.execPath,
-    [join(REPO_ROOT, "node_modules/tsx/dist/cli.mjs"), "--conditions=wsgen-source", "examples/trading/src/main.ts"],
+    ["--import", "tsx", "--conditions=wsgen-source", "examples/trading/src/main.ts"],
     {
       cwd: REPO_ROOT,
       env: { ...process.env, PORT: "0", TICK_MS: "50", AUTH_TOKEN: "s3cret", ALLOWED_ORIGINS: "http://app.example" },

@@ -19,7 +19,7 @@ let base = "";
 beforeAll(async () => {
   server = spawn(
     process.execPath,
-    [join(REPO_ROOT, "node_modules/tsx/dist/cli.mjs"), "--conditions=wsgen-source", "examples/trading/src/main.ts"],
+    ["--import", "tsx", "--conditions=wsgen-source", "examples/trading/src/main.ts"],
     {
       cwd: REPO_ROOT,
       env: { ...process.env, PORT: "0", HOST: "127.0.0.1", TICK_MS: "20" },

@@ -5,7 +5,6 @@
  * topic receives every update in order, and the server's RSS stays bounded.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { TestClient } from "./support/client.js";
 import { REPO_ROOT } from "./support/project.js";
@@ -32,7 +31,7 @@ type FloodStats = {
 async function startFloodServer(policy: "close" | "drop"): Promise<{ port: number; stats: () => Promise<FloodStats> }> {
   server = spawn(
     process.execPath,
-    [join(REPO_ROOT, "node_modules/tsx/dist/cli.mjs"), "--conditions=wsgen-source", "tests/support/flood-server.ts"],
+    ["--import", "tsx", "--conditions=wsgen-source", "tests/support/flood-server.ts"],
     {
       cwd: REPO_ROOT,
       env: { ...process.env, SLOW_CONSUMER: policy },

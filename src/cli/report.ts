@@ -73,7 +73,7 @@ export function reportGenerate(output: Output, result: GenerateResult): void {
     return;
   }
   for (const module of result.modules) output.out(`  ${module.name.padEnd(width)}  ${count(module.files)}`);
-  const stages = (["load", "format", "lint", "typecheck", "write"] as const)
+  const stages = (["cache", "load", "format", "lint", "typecheck", "write"] as const)
     .filter((stage) => result.timings[stage] !== undefined)
     .map((stage) => `${stage} ${seconds(result.timings[stage])}`)
     .join(", ");

@@ -11,6 +11,7 @@ import { ExitCode, GateError, InputError, type Problem } from "./errors.js";
 import { createGateProgram, runFormatGate, runLintGate, runTypecheckGate } from "./gates.js";
 import { loadProject, selectModules, type LoadedProject } from "./load.js";
 import { acquireWriteLock } from "./lock.js";
+import { cacheEnabled, cacheKey, saveCache, validCache, type Gates } from "./cache.js";
 import { compareWithDisk, writeToDisk, type FileResult, type OutputDirectory } from "./output.js";
 import { renderClient, renderModule, type RenderedFile } from "./render.js";
 
@@ -30,7 +31,7 @@ export interface GenerateOptions {
   onStage?: (stage: Stage, milliseconds: number) => void;
 }
 
-export type Stage = "config" | "load" | "render" | "format" | "lint" | "typecheck" | "compare" | "write";
+export type Stage = "config" | "cache" | "load" | "render" | "format" | "lint" | "typecheck" | "compare" | "write";
 
 export interface ModuleResult {
   name: string;
@@ -70,15 +71,36 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     const selected = selectModules(config, options.modules);
     // Known before loading, so --watch sees them even when this run fails to load them.
     result.inputs.push(...selected.map((name) => join(config.modulesPath, name, "ws.ts")));
+    // The client covers every module, so it is rendered only when every module is.
+    const withClient = config.clientPath !== undefined && (options.modules === undefined || options.modules.length === 0);
+    const gates: Gates = {
+      format: options.format ?? config.gates.format,
+      lint: options.lint ?? config.gates.lint,
+      typecheck: options.typecheck ?? config.gates.typecheck,
+    };
+    const key = cacheKey(config, selected, withClient);
+    const cached = cacheEnabled() ? validCache(config, key) : undefined;
+    // Nothing read or written has changed since a run that passed at least these gates: nothing can differ.
+    if (
+      cached !== undefined &&
+      (mode === "check" || (["format", "lint", "typecheck"] as const).every((gate) => !gates[gate] || cached.gates[gate]))
+    ) {
+      result.inputs = Object.keys(cached.inputs).filter((path) => !path.includes("/node_modules/"));
+      result.modules = cached.modules.map((module) => ({
+        name: module.name,
+        files: module.files.map((path) => ({ path, status: "unchanged" as const })),
+      }));
+      stage("cache");
+      result.timings.total = Math.round(performance.now() - started);
+      return result;
+    }
     const loaded = loadProject(config, selected);
     result.inputs = [config.configPath, ...projectInputs(loaded)];
     stage("load");
     let files = loaded.modules.flatMap((module) => renderModule(config, module));
-    // The client covers every module, so it is rendered only when every module is.
-    const withClient = config.clientPath !== undefined && (options.modules === undefined || options.modules.length === 0);
     if (withClient) files.push(renderClient(config, loaded.modules, config.clientPath as string));
     stage("render");
-    if (options.format ?? config.gates.format) {
+    if (gates.format) {
       files = await runFormatGate(config.root, files);
       stage("format");
     }
@@ -101,7 +123,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       const drift = result.modules.some((module) => module.files.some((file) => file.status !== "unchanged"));
       result.exitCode = drift ? ExitCode.drift : ExitCode.ok;
     } else {
-      await runWriteGates(options, config, files, result, stage);
+      await runWriteGates(gates, config, files, result, stage);
       // Serialized with other runs on this project, so no folder mixes two runs' files.
       const lock = await acquireWriteLock(config.root);
       try {
@@ -109,6 +131,22 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
           result.modules.push({ name: directory.module, files: await writeToDisk(config.root, directory) });
       } finally {
         lock.release();
+      }
+      if (cacheEnabled()) {
+        const owned = directories.filter((directory) => directory.owned).map((directory) => directory.dir);
+        const modules = directories.map((directory) => ({
+          name: directory.module,
+          files: directory.files.map((file) => file.relativePath),
+        }));
+        await saveCache(
+          config,
+          key,
+          gates,
+          result.inputs,
+          files.map((file) => file.path),
+          owned,
+          modules,
+        );
       }
       stage("write");
     }
@@ -126,14 +164,12 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
 }
 
 async function runWriteGates(
-  options: GenerateOptions,
+  { lint, typecheck }: Gates,
   config: ResolvedConfig,
   files: RenderedFile[],
   result: GenerateResult,
   stage: (name: Stage) => void,
 ): Promise<void> {
-  const lint = options.lint ?? config.gates.lint;
-  const typecheck = options.typecheck ?? config.gates.typecheck;
   if (!lint && !typecheck) return;
   const gate = createGateProgram(config.root, config.tsconfigPath, files);
   if (lint) {
