@@ -3,8 +3,8 @@
  * no-change rerun, each a fresh `node bin/wsgen.js` process as a user runs
  * it, on synthetic projects. Prints medians of several runs.
  *
- *   npm run bench:codegen              # 1, 10, 50 modules × 4 routers, 5 runs each
- *   npx tsx bench/codegen.ts 50 3      # only 50 modules, 3 runs
+ *   npm run bench:codegen                            # the example, then 1, 10, 50 modules × 4 routers, 5 runs each
+ *   npx tsx bench/codegen.ts 50 3 no-example         # only 50 modules, 3 runs
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, readdirSync, rmSync } from "node:fs";
@@ -13,7 +13,7 @@ import { performance } from "node:perf_hooks";
 import { createProject, REPO_ROOT, removeProject } from "../tests/support/project.js";
 import { syntheticProjectFiles } from "./synthetic-project.js";
 
-const sizes = process.argv[2] !== undefined ? [Number(process.argv[2])] : [1, 10, 50];
+const sizes = (process.argv[2] ?? "1,10,50").split(",").map(Number);
 const runs = Number(process.argv[3] ?? 5);
 const bin = join(REPO_ROOT, "bin/wsgen.js");
 
@@ -91,7 +91,7 @@ function measure(root: string, outputs: string[]): string {
   return `${median(cold).toFixed(0)} | ${median(rerun).toFixed(0)} | ${median(check).toFixed(0)} | ${median(floor).toFixed(0)} | ${median(tsc).toFixed(0)} | ${ratio.toFixed(2)}`;
 }
 
-if (process.argv[2] === undefined) {
+if (process.argv[4] !== "no-example") {
   // The trading example, in a copy so the committed output is never touched.
   const copy = createProject("bench-example", {});
   for (const path of [

@@ -34,36 +34,42 @@ function receive(t: number): void {
   if (seen % stride === 0 && sampled < samples.length) samples[sampled++] = now() - t;
 }
 
-async function openWs(path: string): Promise<void> {
+/** Opens one connection; resolves with a function that subscribes it (every connection opens before any subscribes). */
+async function openWs(path: string): Promise<() => Promise<void>> {
   const socket = new WebSocket(`ws://127.0.0.1:${port}${path}`);
   await new Promise<void>((resolve, reject) => {
     socket.once("open", () => resolve());
     socket.once("error", reject);
   });
-  const subscribed = new Promise<void>((resolve) => {
-    socket.on("message", (data: Buffer) => {
-      const frame = JSON.parse(data.toString("utf8")) as { type: string; payload: { payload: { t: number } } };
-      if (frame.type === "bars.update") receive(frame.payload.payload.t);
-      else if (frame.type === "bars.subscribe.response") resolve();
+  return () => {
+    const subscribed = new Promise<void>((resolve) => {
+      socket.on("message", (data: Buffer) => {
+        const frame = JSON.parse(data.toString("utf8")) as { type: string; payload: { payload: { t: number } } };
+        if (frame.type === "bars.update") receive(frame.payload.payload.t);
+        else if (frame.type === "bars.subscribe.response") resolve();
+      });
     });
-  });
-  socket.send(JSON.stringify({ type: "bars.subscribe", payload: { symbol: "AAPL", resolution: "1D" }, id: "1" }));
-  await subscribed;
+    socket.send(JSON.stringify({ type: "bars.subscribe", payload: { symbol: "AAPL", resolution: "1D" }, id: "1" }));
+    return subscribed;
+  };
 }
 
-async function openSocketIo(): Promise<void> {
-  const socket: Socket = connectSocketIo(`http://127.0.0.1:${port}`, { transports: ["websocket"], reconnection: false });
+async function openSocketIo(): Promise<() => Promise<void>> {
+  const socket: Socket = connectSocketIo(`http://127.0.0.1:${port}`, { transports: ["websocket"], reconnection: false, forceNew: true });
   socket.on("bars.update", (update: { payload: { t: number } }) => receive(update.payload.t));
   await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
-  await new Promise<void>((resolve) => socket.emit("subscribe", { symbol: "AAPL", resolution: "1D" }, () => resolve()));
+  return () => new Promise<void>((resolve) => socket.emit("subscribe", { symbol: "AAPL", resolution: "1D" }, () => resolve()));
 }
 
-const open = (): Promise<void> => (target === "socketio" ? openSocketIo() : openWs(target === "wsgen" ? "/api/v1/datafeed/ws" : "/"));
-for (let opened = 0; opened < clients;) {
-  const batch = Math.min(200, clients - opened);
-  await Promise.all(Array.from({ length: batch }, open));
-  opened += batch;
+const open = (): Promise<() => Promise<void>> =>
+  target === "socketio" ? openSocketIo() : openWs(target === "wsgen" ? "/api/v1/datafeed/ws" : "/");
+const subscribers: (() => Promise<void>)[] = [];
+while (subscribers.length < clients) {
+  const batch = Math.min(200, clients - subscribers.length);
+  subscribers.push(...(await Promise.all(Array.from({ length: batch }, open))));
 }
+// Every connection subscribes at once, so the publisher starts with (nearly) all of them.
+await Promise.all(subscribers.map((subscribe) => subscribe()));
 await new Promise((resolve) => setTimeout(resolve, 1_000));
 measuring = true;
 console.log(`window-start ${Date.now()}`);
