@@ -7,8 +7,8 @@ import { Parser } from "@asyncapi/parser";
 import { createServer } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { WsRoute, type AsyncApiVersion, type WsRouteOptions } from "wsgen";
-import { BarWsRouter, OrderWsRouter, RecordingService } from "./support/fixtures.js";
+import { type AsyncApiVersion } from "wsgen";
+import { BarWsRouter, OrderWsRouter, RecordingService, routeClass } from "./support/fixtures.js";
 import { startApp, type RunningApp } from "./support/server.js";
 
 /** A second model named `Bar`, with another shape, in another module: the merge must not mix them up. */
@@ -16,11 +16,7 @@ const BrokerBar = z.object({ account: z.string(), pnl: z.number().describe("Prof
 type BrokerBar = z.infer<typeof BrokerBar>;
 const BrokerBarRequest = z.object({ account: z.string(), tags: z.array(z.string()).default([]) });
 type BrokerBarRequest = z.infer<typeof BrokerBarRequest>;
-class BrokerBarWsRouter extends WsRoute<BrokerBarRequest, BrokerBar> {
-  constructor(options: WsRouteOptions<BrokerBarRequest, BrokerBar>) {
-    super({ ...options, request: BrokerBarRequest, data: BrokerBar, requestName: "BarSubscriptionRequest", dataName: "Bar" });
-  }
-}
+const BrokerBarWsRouter = routeClass(BrokerBarRequest, BrokerBar, "BarSubscriptionRequest", "Bar");
 
 let running: RunningApp;
 beforeAll(async () => {

@@ -10,11 +10,12 @@ import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { z } from "zod";
 import { createClient, WsClient, WsRequestError, type ClientOptions, type ConnectionState, type WebSocketConstructor } from "wsgen/client";
-import { createWsApp, LiveTopics, WsRoute, type WsRouteOptions } from "wsgen";
+import { createWsApp, LiveTopics } from "wsgen";
 import { createWsClient } from "../generated/client.js";
 import { createTradingApp, type TradingApp } from "../examples/trading/src/app.js";
 import type { Bar } from "../examples/trading/src/models/datafeed.js";
 import { eventually, startApp } from "./support/server.js";
+import { routeClass } from "./support/fixtures.js";
 
 const NodeWebSocket = WebSocket as unknown as WebSocketConstructor;
 const cleanups: (() => unknown)[] = [];
@@ -26,11 +27,7 @@ const Tick = z.object({ n: z.number() });
 type Tick = z.infer<typeof Tick>;
 const TickRequest = z.object({ name: z.string() });
 type TickRequest = z.infer<typeof TickRequest>;
-class TickWsRouter extends WsRoute<TickRequest, Tick> {
-  constructor(options: WsRouteOptions<TickRequest, Tick>) {
-    super({ ...options, request: TickRequest, data: Tick, requestName: "TickRequest", dataName: "Tick" });
-  }
-}
+const TickWsRouter = routeClass(TickRequest, Tick, "TickRequest", "Tick");
 
 /** The example on `port` (0: any) with a typed client connected to it; both are cleaned up after the test. */
 async function exampleWithClient(

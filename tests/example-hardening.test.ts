@@ -15,14 +15,10 @@ let base = "";
 const ws = (module: string, query = ""): string => `${base.replace("http", "ws")}/api/v1/${module}/ws${query}`;
 
 beforeAll(async () => {
-  server = spawn(
-    process.execPath,
-    ["--import", "tsx", "--conditions=wsgen-source", "examples/trading/src/main.ts"],
-    {
-      cwd: REPO_ROOT,
-      env: { ...process.env, PORT: "0", TICK_MS: "50", AUTH_TOKEN: "s3cret", ALLOWED_ORIGINS: "http://app.example" },
-    },
-  );
+  server = spawn(process.execPath, ["--import", "tsx", "--conditions=wsgen-source", "examples/trading/src/main.ts"], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, PORT: "0", TICK_MS: "50", AUTH_TOKEN: "s3cret", ALLOWED_ORIGINS: "http://app.example" },
+  });
   server.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   server.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   await eventually(() => output.includes("Prometheus metrics"), 30_000, "the server to start");

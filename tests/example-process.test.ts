@@ -17,14 +17,10 @@ let output = "";
 let base = "";
 
 beforeAll(async () => {
-  server = spawn(
-    process.execPath,
-    ["--import", "tsx", "--conditions=wsgen-source", "examples/trading/src/main.ts"],
-    {
-      cwd: REPO_ROOT,
-      env: { ...process.env, PORT: "0", HOST: "127.0.0.1", TICK_MS: "20" },
-    },
-  );
+  server = spawn(process.execPath, ["--import", "tsx", "--conditions=wsgen-source", "examples/trading/src/main.ts"], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", TICK_MS: "20" },
+  });
   server.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   server.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   await eventually(() => output.includes("merged AsyncAPI JSON"), 30_000, "the server to listen and list its URLs");

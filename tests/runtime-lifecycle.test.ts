@@ -4,7 +4,6 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { WsRoute, type WsRouteOptions } from "wsgen";
 import {
   BarWsRouter,
   OrderWsRouter,
@@ -13,6 +12,7 @@ import {
   type BarSubscriptionRequest,
   type OrderSubscriptionRequest,
   type PlacedOrder,
+  routeClass,
 } from "./support/fixtures.js";
 import { TestClient } from "./support/client.js";
 import { rawConnect } from "./support/raw-client.js";
@@ -92,11 +92,7 @@ const Blob = z.object({ seq: z.number(), blob: z.string() });
 type Blob = z.infer<typeof Blob>;
 const BlobRequest = z.object({ name: z.string() });
 type BlobRequest = z.infer<typeof BlobRequest>;
-class BlobWsRouter extends WsRoute<BlobRequest, Blob> {
-  constructor(options: WsRouteOptions<BlobRequest, Blob>) {
-    super({ ...options, request: BlobRequest, data: Blob, requestName: "BlobRequest", dataName: "Blob" });
-  }
-}
+const BlobWsRouter = routeClass(BlobRequest, Blob, "BlobRequest", "Blob");
 
 describe("slow consumers", () => {
   async function floodWithOneStalledClient(policy: "close" | "drop") {

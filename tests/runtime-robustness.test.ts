@@ -6,8 +6,8 @@ import { Parser } from "@asyncapi/parser";
 import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { buildModuleAsyncApi, WsRoute, type WsRouteOptions } from "wsgen";
-import { BarWsRouter, RecordingService, type Bar, type BarSubscriptionRequest } from "./support/fixtures.js";
+import { buildModuleAsyncApi } from "wsgen";
+import { BarWsRouter, RecordingService, type Bar, type BarSubscriptionRequest, routeClass } from "./support/fixtures.js";
 import { TestClient } from "./support/client.js";
 import { eventually, startApp, type RunningApp } from "./support/server.js";
 
@@ -21,11 +21,7 @@ const Exploding = z.object({
   symbol: z.string().transform((symbol) => (symbol === "BOOM" ? (null as never as string).toString() : symbol)),
 });
 type Exploding = z.output<typeof Exploding>;
-class ExplodingWsRouter extends WsRoute<Exploding, Bar> {
-  constructor(options: WsRouteOptions<Exploding, Bar>) {
-    super({ ...options, request: Exploding, data: z.any(), requestName: "Exploding", dataName: "Bar" });
-  }
-}
+const ExplodingWsRouter = routeClass(Exploding, z.any(), "Exploding", "Bar");
 
 describe("robustness", () => {
   it("answers a request line that is not a URL without crashing", async () => {
@@ -95,11 +91,7 @@ describe("AsyncAPI robustness", () => {
   const Leg = z.object({ side: z.enum(["buy", "sell"]) }).meta({ id: "Order Leg/v1" });
   const Order = z.object({ legs: z.array(Leg), note: z.string().default("") });
 
-  class AlertWsRouter extends WsRoute<z.output<typeof Order>, z.output<typeof ErrorPayload>> {
-    constructor(options: WsRouteOptions<z.output<typeof Order>, z.output<typeof ErrorPayload>>) {
-      super({ ...options, request: Order, data: ErrorPayload, requestName: "Order", dataName: "ErrorPayload" });
-    }
-  }
+  const AlertWsRouter = routeClass(Order, ErrorPayload, "Order", "ErrorPayload");
 
   it("keeps a model named like a built-in component apart and references named sub-schemas validly", async () => {
     const route = new AlertWsRouter({ route: "alerts", service: new RecordingService() });

@@ -29,14 +29,10 @@ type FloodStats = {
 };
 
 async function startFloodServer(policy: "close" | "drop"): Promise<{ port: number; stats: () => Promise<FloodStats> }> {
-  server = spawn(
-    process.execPath,
-    ["--import", "tsx", "--conditions=wsgen-source", "tests/support/flood-server.ts"],
-    {
-      cwd: REPO_ROOT,
-      env: { ...process.env, SLOW_CONSUMER: policy },
-    },
-  );
+  server = spawn(process.execPath, ["--import", "tsx", "--conditions=wsgen-source", "tests/support/flood-server.ts"], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, SLOW_CONSUMER: policy },
+  });
   let output = "";
   server.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   server.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));

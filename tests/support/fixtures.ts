@@ -42,6 +42,15 @@ export class OrderWsRouter extends WsRoute<OrderSubscriptionRequest, PlacedOrder
 }
 
 /** `failed` follows a `create` whose createTopic threw. */
+/** A route class for a test's own schemas, shaped like a generated one (see BarWsRouter). */
+export function routeClass<Req, Data>(request: z.ZodType<Req>, data: z.ZodType<Data>, requestName: string, dataName: string) {
+  return class extends WsRoute<Req, Data> {
+    constructor(options: WsRouteOptions<Req, Data>) {
+      super({ ...options, request, data, requestName, dataName });
+    }
+  };
+}
+
 export type ServiceCall = { kind: "create" | "failed" | "remove"; topic: string };
 
 /** A service that records calls and keeps each live topic's updater, so tests can publish. */

@@ -8,17 +8,14 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
-import { createWsApp, LiveTopics, WsRoute, type WsRouteOptions } from "wsgen";
+import { createWsApp, LiveTopics } from "wsgen";
+import { routeClass } from "./fixtures.js";
 
 const Tick = z.object({ seq: z.number(), pad: z.string() });
 type Tick = z.infer<typeof Tick>;
 const TickRequest = z.object({ name: z.string() });
 type TickRequest = z.infer<typeof TickRequest>;
-class TickWsRouter extends WsRoute<TickRequest, Tick> {
-  constructor(options: WsRouteOptions<TickRequest, Tick>) {
-    super({ ...options, request: TickRequest, data: Tick, requestName: "TickRequest", dataName: "Tick" });
-  }
-}
+const TickWsRouter = routeClass(TickRequest, Tick, "TickRequest", "Tick");
 
 const timers = new Map<string, NodeJS.Timeout>();
 const pad = "x".repeat(200);
