@@ -4,9 +4,10 @@
  * gates); any change to a source, a generated file, a tool config or the
  * requested gates falls back to the full pipeline.
  */
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
+import { cachePath } from "../src/generator/cache.js";
 import { runCli } from "./support/cli.js";
 import { createProject, twoModuleFiles } from "./support/project.js";
 
@@ -68,6 +69,15 @@ describe("generate cache", () => {
     expect(fromCache(fuller)).toBe(false);
     expect(fuller.timings).toHaveProperty("lint");
   }, 30_000);
+
+  it("does not let an unformatted generate answer for check", async () => {
+    rmSync(cachePath(root), { force: true });
+    expect(fromCache(await json(root, ["generate", "--no-format"]))).toBe(false);
+    // The record says "not formatted"; check formats, so it must really render and compare.
+    const check = await json(root, ["check"]);
+    expect(fromCache(check)).toBe(false);
+    expect(check.timings).toHaveProperty("format");
+  });
 
   it("is bypassed with WSGEN_CACHE=0", async () => {
     process.env.WSGEN_CACHE = "0";

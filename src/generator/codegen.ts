@@ -83,7 +83,10 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     // Nothing read or written has changed since a run that passed at least these gates: nothing can differ.
     if (
       cached !== undefined &&
-      (mode === "check" || (["format", "lint", "typecheck"] as const).every((gate) => !gates[gate] || cached.gates[gate]))
+      (mode === "check"
+        ? // check renders with the format gate as configured: the recorded output must have been formatted the same way
+          cached.gates.format === gates.format
+        : (["format", "lint", "typecheck"] as const).every((gate) => !gates[gate] || cached.gates[gate]))
     ) {
       result.inputs = Object.keys(cached.inputs).filter((path) => !path.includes("/node_modules/"));
       result.modules = cached.modules.map((module) => ({
