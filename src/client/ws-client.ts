@@ -95,6 +95,7 @@ export class WsClient {
   #nextId = 0;
   readonly #options: WsClientOptions;
   readonly #WebSocket: WebSocketConstructor;
+  readonly #validate: boolean;
   readonly #listeners = new TopicIndex<Listener>();
   readonly #live = new Map<string, LiveTopic>();
   readonly #pending = new Map<string, PendingReply>();
@@ -107,6 +108,9 @@ export class WsClient {
     if (Implementation === undefined)
       throw new TypeError("No WebSocket implementation: pass options.WebSocket (e.g. `ws`'s WebSocket on Node 20).");
     this.#WebSocket = Implementation;
+    // Decided once: browsers have no `process`, and bundlers replace process.env.NODE_ENV in production builds.
+    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+    this.#validate = options.validate ?? env?.NODE_ENV !== "production";
     this.#connect();
   }
 
@@ -190,13 +194,6 @@ export class WsClient {
     this.#abandonPending();
     for (const topic of [...this.#listeners.topics()]) this.#endListeners(topic, undefined);
     this.#socket?.close(1000, "client closed");
-  }
-
-  get #validate(): boolean {
-    if (this.#options.validate !== undefined) return this.#options.validate;
-    // Browsers have no `process`; bundlers usually replace process.env.NODE_ENV in production builds.
-    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-    return env?.NODE_ENV !== "production";
   }
 
   get #requestTimeout(): number {

@@ -61,19 +61,19 @@ export async function writeToDisk(root: string, directory: OutputDirectory): Pro
   await mkdir(directory.dir, { recursive: true });
   const results: FileResult[] = [];
   // The barrel (index.ts) is rendered last; writing in order keeps it last on disk too.
-  for (const file of directory.files) {
-    if (readIfExists(file.path) === file.content) {
-      results.push({ path: file.relativePath, status: "unchanged" });
-      continue;
-    }
-    await writeAtomically(file.path, file.content);
-    results.push({ path: file.relativePath, status: "written" });
-  }
+  for (const file of directory.files) results.push(await writeIfChanged(file.path, file.relativePath, file.content));
   for (const path of staleFiles(directory)) {
     await rm(path, { force: true });
     results.push({ path: relativeTo(root, path), status: "removed" });
   }
   return results;
+}
+
+/** Writes `content` atomically unless the file already holds exactly it (its mtime is then kept). */
+export async function writeIfChanged(path: string, relativePath: string, content: string): Promise<FileResult> {
+  if (readIfExists(path) === content) return { path: relativePath, status: "unchanged" };
+  await writeAtomically(path, content);
+  return { path: relativePath, status: "written" };
 }
 
 let sequence = 0;

@@ -5,7 +5,6 @@
  * runtime serves, from the same routes ws.ts declares, with the models'
  * zod schemas imported from the project (through tsx, as TypeScript).
  */
-import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { z } from "zod";
@@ -13,7 +12,7 @@ import { buildMergedAsyncApi, buildModuleAsyncApi, type AsyncApiVersion, type Mo
 import { loadConfig } from "./config.js";
 import { ExitCode, GateError, InputError, type Problem } from "./errors.js";
 import { loadProject, relativeTo, selectModules, type ModelRef, type ModuleDeclarations } from "./load.js";
-import { writeAtomically, type FileResult } from "./output.js";
+import { writeIfChanged, type FileResult } from "./output.js";
 
 export interface SpecOptions {
   cwd: string;
@@ -103,10 +102,6 @@ async function moduleSpec(module: ModuleDeclarations): Promise<ModuleSpec> {
   return { name: module.name, path: `/api/v1/${module.name}/ws`, routes };
 }
 
-async function writeJson(root: string, path: string, document: unknown): Promise<FileResult> {
-  const content = `${JSON.stringify(document, null, 2)}\n`;
-  const relativePath = relativeTo(root, path);
-  if (existsSync(path) && readFileSync(path, "utf8") === content) return { path: relativePath, status: "unchanged" };
-  await writeAtomically(path, content);
-  return { path: relativePath, status: "written" };
+function writeJson(root: string, path: string, document: unknown): Promise<FileResult> {
+  return writeIfChanged(path, relativeTo(root, path), `${JSON.stringify(document, null, 2)}\n`);
 }

@@ -182,7 +182,8 @@ export class WsApp<User = unknown> {
     }
     const asset = /^\/api\/v1\/ws\/asyncapi\/assets\/(standalone\.js|default\.min\.css)$/.exec(url.pathname);
     if (asset !== null) return this.#serveViewerAsset(asset[1] as keyof ReactViewerAssets, request, response);
-    const match = /^\/api\/v1\/(?:([A-Za-z][A-Za-z0-9_]*)\/)?ws\/(asyncapi\.json|asyncapi)\/?$/.exec(url.pathname);
+    // Any segment matches here; only the names of mounted modules are served.
+    const match = /^\/api\/v1\/(?:([^/]+)\/)?ws\/(asyncapi\.json|asyncapi)\/?$/.exec(url.pathname);
     if (match === null) return false;
     const [, moduleName, resource] = match;
     if (moduleName !== undefined && !this.endpoints.has(moduleName)) return false;
@@ -265,7 +266,7 @@ export class WsApp<User = unknown> {
   }
 
   #endpointAt(path: string): WsEndpoint | undefined {
-    const match = /^\/api\/v1\/([A-Za-z][A-Za-z0-9_]*)\/ws\/?$/.exec(path);
+    const match = /^\/api\/v1\/([^/]+)\/ws\/?$/.exec(path);
     return match === null ? undefined : this.endpoints.get(match[1] as string);
   }
 
