@@ -67,31 +67,37 @@ describe("TopicIndex", () => {
 
 describe("UpdateQueue", () => {
   it("drops the oldest items when full, counts them and never throws", async () => {
-    const delivered: number[] = [];
-    const queue = new UpdateQueue<number>({ capacity: 3, deliver: (item) => delivered.push(item) });
+    const batches: number[][] = [];
+    const queue = new UpdateQueue<number>({ capacity: 3, deliver: (items) => batches.push([...items]) });
     for (let i = 1; i <= 10; i++) expect(queue.push(i)).toBe(true);
     expect(queue.size).toBe(3);
     expect(queue.dropped).toBe(7);
     await new Promise((resolve) => setImmediate(resolve));
-    expect(delivered).toEqual([8, 9, 10]);
+    // One synchronous burst drains as one batch, oldest first.
+    expect(batches).toEqual([[8, 9, 10]]);
+    queue.push(11);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(batches).toEqual([[8, 9, 10], [11]]);
   });
 
-  it("keeps draining when delivery throws, and refuses items once closed", () => {
+  it("reports a batch whose delivery throws, keeps delivering later ones, and refuses items once closed", () => {
     const onDeliverError = vi.fn();
     const delivered: number[] = [];
     const queue = new UpdateQueue<number>({
-      deliver: (item) => {
-        if (item === 2) throw new Error("boom");
-        delivered.push(item);
+      deliver: (items) => {
+        if (items.includes(2)) throw new Error("boom");
+        delivered.push(...items);
       },
       onDeliverError,
     });
     queue.push(1);
     queue.push(2);
+    queue.drain();
+    expect(onDeliverError).toHaveBeenCalledExactlyOnceWith(expect.any(Error), [1, 2]);
     queue.push(3);
     queue.drain();
-    expect(delivered).toEqual([1, 3]);
-    expect(onDeliverError).toHaveBeenCalledOnce();
+    expect(delivered).toEqual([3]);
+    expect(queue.size).toBe(0);
     queue.close();
     expect(queue.push(4)).toBe(false);
   });

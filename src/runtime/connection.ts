@@ -2,9 +2,17 @@
  * Connection: one client socket of a module endpoint — its identity, its
  * authenticated user, liveness for the heartbeat, and the single write path
  * that enforces the slow-consumer policy.
+ *
+ * Data frames are encoded once (frame.ts) and written straight to the TCP
+ * socket `ws` runs on, bypassing its per-send framing. That is safe because
+ * the endpoint never negotiates permessage-deflate, so `ws`'s sender writes
+ * synchronously too and the two write streams keep their order; control
+ * frames (ping, close) still go through `ws`.
  */
 import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
 import WebSocket from "ws";
+import { encodeTextFrame, type EncodedFrames } from "./frame.js";
 import { CloseCode } from "./protocol.js";
 import type { Subscriber } from "./route.js";
 
@@ -17,10 +25,10 @@ export interface ConnectionLimits {
 }
 
 export interface ConnectionEvents {
-  /** A frame was handed to the socket. */
-  onFrameSent(connection: Connection): void;
-  /** A frame was not written because the client is slow (policy "drop"). */
-  onFrameDropped(connection: Connection): void;
+  /** `count` frames were handed to the socket. */
+  onFramesSent(connection: Connection, count: number): void;
+  /** `count` frames were not written because the client is slow (policy "drop"). */
+  onFramesDropped(connection: Connection, count: number): void;
   /** The client was closed with 1013 because it is slow (policy "close"). */
   onSlowConsumerClosed(connection: Connection): void;
 }
@@ -29,6 +37,8 @@ export class Connection<User = unknown> implements Subscriber {
   readonly id: string;
   readonly socket: WebSocket;
   readonly request: IncomingMessage;
+  /** The TCP (or TLS) stream `socket` was upgraded from. */
+  readonly #transport: Duplex;
   readonly user: User;
   readonly openedAt = Date.now();
   /** Set on every inbound frame and pong; cleared by each heartbeat tick. */
@@ -39,9 +49,18 @@ export class Connection<User = unknown> implements Subscriber {
   /** Subscribe/unsubscribe are processed one at a time per connection, so replies keep request order. */
   #operations: Promise<void> = Promise.resolve();
 
-  constructor(id: string, socket: WebSocket, request: IncomingMessage, user: User, limits: ConnectionLimits, events: ConnectionEvents) {
+  constructor(
+    id: string,
+    socket: WebSocket,
+    transport: Duplex,
+    request: IncomingMessage,
+    user: User,
+    limits: ConnectionLimits,
+    events: ConnectionEvents,
+  ) {
     this.id = id;
     this.socket = socket;
+    this.#transport = transport;
     this.request = request;
     this.user = user;
     this.#limits = limits;
@@ -52,21 +71,27 @@ export class Connection<User = unknown> implements Subscriber {
     return this.socket.readyState === WebSocket.OPEN;
   }
 
-  /** Writes a serialized text frame, unless the socket is closing or the client is too slow. */
-  sendFrame(frame: Buffer | string): boolean {
+  /** Sends one JSON text message (a response, an error, a pong). */
+  sendText(text: string): boolean {
+    return this.writeFrames(encodeTextFrame(text));
+  }
+
+  /** Writes encoded frames, unless the socket is closing or the client is too slow. */
+  writeFrames(frames: EncodedFrames): boolean {
     if (!this.isOpen) return false;
+    // bufferedAmount counts both this stream's pending bytes and anything `ws` holds back.
     if (this.socket.bufferedAmount > this.#limits.highWaterMark) {
       if (this.#limits.slowConsumer === "drop") {
-        this.framesDropped += 1;
-        this.#events.onFrameDropped(this);
+        this.framesDropped += frames.count;
+        this.#events.onFramesDropped(this, frames.count);
         return false;
       }
       this.close(CloseCode.tryAgainLater, "slow consumer");
       this.#events.onSlowConsumerClosed(this);
       return false;
     }
-    this.socket.send(frame, { binary: false });
-    this.#events.onFrameSent(this);
+    this.#transport.write(frames.bytes);
+    this.#events.onFramesSent(this, frames.count);
     return true;
   }
 

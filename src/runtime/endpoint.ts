@@ -103,22 +103,24 @@ export class WsEndpoint {
           // A subscribe queued behind a slow one may run after the socket closed: it must not take a topic.
           if (!connection.isOpen) return;
           const response = await route.subscribe(connection, payload, () => this.#admit(connection));
-          connection.sendFrame(encodeFrame(responseType(type), response, id));
+          connection.sendText(encodeFrame(responseType(type), response, id));
         });
       });
       this.#handlers.set(`${route.route}.unsubscribe`, (connection, payload, id, type) => {
         this.#serially(connection, type, id, () => {
-          connection.sendFrame(encodeFrame(responseType(type), route.unsubscribe(connection, payload), id));
+          connection.sendText(encodeFrame(responseType(type), route.unsubscribe(connection, payload), id));
           return Promise.resolve();
         });
       });
     }
     this.routes = routes;
-    this.#handlers.set("ping", (connection, _payload, id) => connection.sendFrame(encodeFrame("pong", undefined, id)));
+    this.#handlers.set("ping", (connection, _payload, id) => connection.sendText(encodeFrame("pong", undefined, id)));
     this.#handlers.set("pong", () => undefined);
     // ws 8.23 supports closeTimeout; @types/ws does not list it yet.
     const serverOptions: ServerOptions & { closeTimeout: number } = {
       noServer: true,
+      // Connection writes pre-encoded frames to the TCP socket; that needs uncompressed, in-order ws writes.
+      perMessageDeflate: false,
       maxPayload: options.maxPayload,
       closeTimeout: options.closeTimeout,
     };
@@ -140,7 +142,7 @@ export class WsEndpoint {
 
   /** Completes the WebSocket handshake for an already authorized request. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, user: unknown): void {
-    this.#server.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, request, user));
+    this.#server.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, socket, request, user));
   }
 
   stats(): EndpointStats {
@@ -180,17 +182,17 @@ export class WsEndpoint {
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 
-  #accept(ws: WebSocket, request: IncomingMessage, user: unknown): void {
+  #accept(ws: WebSocket, transport: Duplex, request: IncomingMessage, user: unknown): void {
     if (this.#closed) {
       ws.close(CloseCode.goingAway, "server shutdown");
       return;
     }
-    const connection = new Connection(randomUUID(), ws, request, user, this.#options, {
-      onFrameSent: () => {
-        this.#framesSent += 1;
+    const connection = new Connection(randomUUID(), ws, transport, request, user, this.#options, {
+      onFramesSent: (_connection, count) => {
+        this.#framesSent += count;
       },
-      onFrameDropped: () => {
-        this.#framesDropped += 1;
+      onFramesDropped: (_connection, count) => {
+        this.#framesDropped += count;
       },
       onSlowConsumerClosed: () => {
         this.#slowConsumerCloses += 1;
@@ -286,7 +288,7 @@ export class WsEndpoint {
   }
 
   #sendError(connection: Connection, error: ErrorPayload, id: string | undefined): void {
-    connection.sendFrame(encodeFrame("error", error, id));
+    connection.sendText(encodeFrame("error", error, id));
   }
 
   #beat(): void {

@@ -25,6 +25,8 @@ export { buildTopic, canonicalJson, topicRoute } from "./topic.js";
 export { TopicIndex } from "./topic-index.js";
 export { TokenBucket } from "./token-bucket.js";
 export type { RateLimit } from "./token-bucket.js";
+export { encodeTextFrame, joinFrames } from "./frame.js";
+export type { EncodedFrames } from "./frame.js";
 export { DEFAULT_QUEUE_CAPACITY, UpdateQueue } from "./update-queue.js";
 export type { UpdateQueueOptions } from "./update-queue.js";
 export { API_PREFIX, createWsApp, defineModule, isModuleName, WsApp } from "./ws-app.js";

@@ -7,20 +7,22 @@
  * TopicIndex of connections; the first holder of a topic makes the service
  * `createTopic`, the last one leaving makes it `removeTopic`, exactly once.
  * Updates from the service go through a bounded UpdateQueue, are validated
- * and serialized once, and are written to that topic's holders only.
+ * and encoded once as WebSocket frames, and are written to that topic's
+ * holders only; updates that drained together reach a holder in one write.
  */
 import type { z } from "zod";
 import { describeError, WsgenError } from "./errors.js";
+import { encodeTextFrame, joinFrames, type EncodedFrames } from "./frame.js";
 import type { SubscriptionResponse } from "./protocol.js";
 import { buildTopic } from "./topic.js";
 import { TopicIndex } from "./topic-index.js";
 import { UpdateQueue } from "./update-queue.js";
 
-/** What a route needs from a connection: an identity and a way to write a frame. */
+/** What a route needs from a connection: an identity and a way to write encoded frames. */
 export interface Subscriber {
   readonly id: string;
-  /** Writes an already serialized text frame; returns false if it was not sent. */
-  sendFrame(frame: Buffer): boolean;
+  /** Writes frames encoded once for every holder; returns false if they were not sent. */
+  writeFrames(frames: EncodedFrames): boolean;
 }
 
 /** What the service learns about a topic when it is created. */
@@ -142,7 +144,7 @@ export class WsRoute<Req, Data> {
     this.#updateFramePrefix = `{"type":${JSON.stringify(`${this.route}.update`)},"payload":{"topic":`;
     this.#queue = new UpdateQueue<QueuedUpdate>({
       capacity: options.queueCapacity,
-      deliver: (update) => this.#fanOut(update),
+      deliver: (updates) => this.#fanOut(updates),
       onDeliverError: (error) => this.#report(error, `${this.route}.update fan-out`),
     });
   }
@@ -310,10 +312,48 @@ export class WsRoute<Req, Data> {
     });
   }
 
-  #fanOut({ topic, lifecycle, data }: QueuedUpdate): void {
-    if (lifecycle.state === "removed") return;
-    const holders = this.#index.holders(topic);
-    if (holders.size === 0) return;
+  /**
+   * Writes a drained batch. Consecutive updates of one topic are joined into
+   * one buffer, so a holder gets one write per run instead of one per update
+   * (the usual case, one topic bursting, is one write per holder per batch).
+   */
+  #fanOut(updates: readonly QueuedUpdate[]): void {
+    const runs: { topic: string; frames: EncodedFrames[] }[] = [];
+    for (const update of updates) {
+      const frame = this.#encode(update);
+      if (frame === undefined) continue;
+      const last = runs.at(-1);
+      if (last?.topic === update.topic) last.frames.push(frame);
+      else runs.push({ topic: update.topic, frames: [frame] });
+    }
+    if (runs.length === 1) {
+      const { topic, frames } = runs[0]!;
+      const joined = joinFrames(frames);
+      for (const holder of this.#index.holders(topic)) {
+        if (holder.writeFrames(joined)) this.#framesSent += joined.count;
+      }
+      return;
+    }
+    // Several topics interleaved: gather each holder's runs in order, then write each holder once.
+    const perHolder = new Map<Subscriber, EncodedFrames[]>();
+    for (const { topic, frames } of runs) {
+      const joined = joinFrames(frames);
+      for (const holder of this.#index.holders(topic)) {
+        const pending = perHolder.get(holder);
+        if (pending === undefined) perHolder.set(holder, [joined]);
+        else pending.push(joined);
+      }
+    }
+    for (const [holder, pending] of perHolder) {
+      const joined = joinFrames(pending);
+      if (holder.writeFrames(joined)) this.#framesSent += joined.count;
+    }
+  }
+
+  /** Validates and encodes one update, or undefined if it goes nowhere or is invalid. */
+  #encode({ topic, lifecycle, data }: QueuedUpdate): EncodedFrames | undefined {
+    if (lifecycle.state === "removed") return undefined;
+    if (this.#index.holders(topic).size === 0) return undefined;
     let payload: unknown = data;
     if (this.#validateUpdates) {
       const parsed = this.dataSchema.safeParse(data);
@@ -323,16 +363,12 @@ export class WsRoute<Req, Data> {
           new WsgenError("ERR_INVALID_UPDATE", `update for "${topic}" does not match ${this.dataName}: ${parsed.error.message}`),
           `${this.route}.update`,
         );
-        return;
+        return undefined;
       }
       payload = parsed.data;
     }
-    // Serialized once per update; every subscriber gets the same bytes.
-    const frame = Buffer.from(`${this.#updateFramePrefix}${JSON.stringify(topic)},"payload":${JSON.stringify(payload)}}}`);
     this.#updatesPublished += 1;
-    for (const holder of holders) {
-      if (holder.sendFrame(frame)) this.#framesSent += 1;
-    }
+    return encodeTextFrame(`${this.#updateFramePrefix}${JSON.stringify(topic)},"payload":${JSON.stringify(payload)}}}`);
   }
 
   #report(error: unknown, where: string): void {

@@ -4,16 +4,17 @@
  *
  * `push` never throws and never blocks the producer: when the queue is full
  * the oldest pending update is dropped and counted (a live feed values the
- * newest data). Draining happens on a later macrotask, in batches, so a burst
- * of updates from one synchronous loop costs one wake-up.
+ * newest data). Draining happens on a later macrotask and hands over every
+ * pending item at once, so a burst from one synchronous loop costs one
+ * wake-up and can be written as one batch.
  */
 export interface UpdateQueueOptions<Item> {
   /** Maximum number of pending items; default 1000. */
   capacity?: number;
-  /** Called with each item, in order, when the queue drains. */
-  deliver: (item: Item) => void;
-  /** Called when `deliver` throws; the queue keeps draining. */
-  onDeliverError?: (error: unknown, item: Item) => void;
+  /** Called with every pending item, in order, each time the queue drains. */
+  deliver: (items: readonly Item[]) => void;
+  /** Called when `deliver` throws; later items are still delivered. */
+  onDeliverError?: (error: unknown, items: readonly Item[]) => void;
 }
 
 export const DEFAULT_QUEUE_CAPACITY = 1000;
@@ -26,8 +27,8 @@ export class UpdateQueue<Item> {
   #dropped = 0;
   #scheduled = false;
   #closed = false;
-  readonly #deliver: (item: Item) => void;
-  readonly #onDeliverError: (error: unknown, item: Item) => void;
+  readonly #deliver: (items: readonly Item[]) => void;
+  readonly #onDeliverError: (error: unknown, items: readonly Item[]) => void;
 
   constructor(options: UpdateQueueOptions<Item>) {
     const capacity = options.capacity ?? DEFAULT_QUEUE_CAPACITY;
@@ -66,19 +67,21 @@ export class UpdateQueue<Item> {
     return true;
   }
 
-  /** Delivers every pending item now, synchronously. */
+  /** Delivers every pending item now, synchronously, as one batch. */
   drain(): void {
     this.#scheduled = false;
-    while (this.#size > 0) {
-      const item = this.#items[this.#head] as Item;
+    if (this.#size === 0) return;
+    const batch = new Array<Item>(this.#size);
+    for (let i = 0; i < batch.length; i++) {
+      batch[i] = this.#items[this.#head] as Item;
       this.#items[this.#head] = undefined;
       this.#head = (this.#head + 1) % this.capacity;
-      this.#size -= 1;
-      try {
-        this.#deliver(item);
-      } catch (error) {
-        this.#onDeliverError(error, item);
-      }
+    }
+    this.#size = 0;
+    try {
+      this.#deliver(batch);
+    } catch (error) {
+      this.#onDeliverError(error, batch);
     }
   }
 

@@ -1,0 +1,48 @@
+/**
+ * Frame: WebSocket text frames encoded once, for every subscriber.
+ *
+ * `ws` builds a frame header per `send` and writes header and payload as two
+ * chunks; for a fan-out to N sockets that is N headers and N two-chunk writes
+ * of the same bytes. Encoding the whole frame once (RFC 6455 §5.2: FIN, text
+ * opcode, unmasked because servers must not mask) lets every subscriber get
+ * one `write` of a shared Buffer, and several updates queued for the same
+ * holders travel as one Buffer holding consecutive frames.
+ */
+
+/** Complete frames, ready to be written as they are to any number of sockets. */
+export interface EncodedFrames {
+  readonly bytes: Buffer;
+  /** How many WebSocket messages `bytes` holds (for counters and drop accounting). */
+  readonly count: number;
+}
+
+const FIN_TEXT = 0x81;
+
+/** Encodes `text` (JSON) as one final, unmasked text frame, writing the UTF-8 straight into the frame. */
+export function encodeTextFrame(text: string): EncodedFrames {
+  const length = Buffer.byteLength(text);
+  const headerLength = length < 126 ? 2 : length < 65_536 ? 4 : 10;
+  const bytes = Buffer.allocUnsafe(headerLength + length);
+  bytes[0] = FIN_TEXT;
+  if (length < 126) {
+    bytes[1] = length;
+  } else if (length < 65_536) {
+    bytes[1] = 126;
+    bytes.writeUInt16BE(length, 2);
+  } else {
+    bytes[1] = 127;
+    // 64-bit length; a JS Buffer never exceeds 2^53, so the high word comes from a division.
+    bytes.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
+    bytes.writeUInt32BE(length >>> 0, 6);
+  }
+  bytes.write(text, headerLength);
+  return { bytes, count: 1 };
+}
+
+/** Joins encoded frames, in order, into one buffer (no copy for a single one). */
+export function joinFrames(frames: readonly EncodedFrames[]): EncodedFrames {
+  if (frames.length === 1) return frames[0]!;
+  let count = 0;
+  for (const frame of frames) count += frame.count;
+  return { bytes: Buffer.concat(frames.map((frame) => frame.bytes)), count };
+}
