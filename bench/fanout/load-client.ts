@@ -2,12 +2,16 @@
  * The fan-out load client (run pinned to its own core by run.ts):
  *   node --import tsx bench/fanout/load-client.ts --target wsgen|ws|socketio --port P --clients C --seconds T
  * Opens C connections, subscribes each to the bars topic, waits a warm-up
- * second, then counts deliveries and publish-to-receipt latency (the payload's
- * `t` against this process's clock; same machine, same clock source) for T
- * seconds. Prints `window-start`, `window-end` and a JSON summary line.
+ * second, then for T seconds counts deliveries, gaps in each connection's
+ * `seq`, how far the publisher's `seq` advanced, and publish-to-receipt
+ * latency (the payload's `t` against this process's clock; same machine,
+ * same clock source). Prints `window-start`, `window-end` and a JSON summary.
+ *
+ * Every target is driven through the same LightSocket, so the load client
+ * costs the same per message whichever server it measures; socket.io is
+ * spoken at its wire level (engine.io 4 packets over a plain WebSocket).
  */
-import { io as connectSocketIo, type Socket } from "socket.io-client";
-import WebSocket from "ws";
+import { LightSocket, readNumberAfter } from "./light-socket.js";
 import { now, TOPIC } from "./pacer.js";
 
 const arg = (flag: string, fallback: string): string => {
@@ -19,67 +23,124 @@ const port = Number(arg("--port", "8100"));
 const clients = Number(arg("--clients", "100"));
 const seconds = Number(arg("--seconds", "5"));
 
-let measuring = false;
-let deliveries = 0;
-// Every delivery's latency would be millions of numbers: keep a stride sample.
-const samples = new Float64Array(2_000_000);
-let sampled = 0;
-let seen = 0;
-const stride = Math.max(1, Math.floor(clients / 50));
+const REQUEST = { symbol: "AAPL", resolution: "1D" };
+const T_KEY = Buffer.from('"t":');
+const DUE_KEY = Buffer.from('"due":');
+const SEQ_KEY = Buffer.from('"seq":');
 
-function receive(t: number): void {
-  if (!measuring) return;
-  deliveries += 1;
-  seen += 1;
-  if (seen % stride === 0 && sampled < samples.length) samples[sampled++] = now() - t;
+/** How one target frames subscribe, its reply and updates. */
+interface Dialect {
+  path: string;
+  /** Frames to send once the socket is open, and the prefix of the frame that says it is ready to subscribe. */
+  hello?: { readyPrefix: Buffer; onOpenPrefix: Buffer; reply: string };
+  subscribe: string;
+  replyPrefix: Buffer;
+  updatePrefix: Buffer;
+  /** Application-level keep-alive: a frame equal to `ping` is answered with `pong`. */
+  keepAlive?: { ping: Buffer; pong: string };
 }
 
+const WIRE_PROTOCOL: Omit<Dialect, "path"> = {
+  subscribe: JSON.stringify({ type: "bars.subscribe", payload: REQUEST, id: "1" }),
+  replyPrefix: Buffer.from('{"type":"bars.subscribe.response"'),
+  updatePrefix: Buffer.from('{"type":"bars.update"'),
+};
+const DIALECTS: Record<string, Dialect> = {
+  wsgen: { path: "/api/v1/datafeed/ws", ...WIRE_PROTOCOL },
+  ws: { path: "/", ...WIRE_PROTOCOL },
+  // engine.io: "0{…}" open → client "40" (connect to namespace) → "40{…}"; "42[…]" events, "420[…]" with ack 0 → "430[…]".
+  socketio: {
+    path: "/socket.io/?EIO=4&transport=websocket",
+    hello: { onOpenPrefix: Buffer.from("0{"), reply: "40", readyPrefix: Buffer.from("40") },
+    subscribe: `420${JSON.stringify(["subscribe", REQUEST])}`,
+    replyPrefix: Buffer.from("430"),
+    updatePrefix: Buffer.from('42["bars.update"'),
+    keepAlive: { ping: Buffer.from("2"), pong: "3" },
+  },
+};
+const dialect = DIALECTS[target];
+if (dialect === undefined) {
+  console.error(`unknown --target ${target}: use wsgen, ws or socketio`);
+  process.exit(2);
+}
+
+const startsWith = (chunk: Buffer, start: number, end: number, prefix: Buffer): boolean =>
+  end - start >= prefix.length && chunk.compare(prefix, 0, prefix.length, start, start + prefix.length) === 0;
+
+let measuring = false;
+let deliveries = 0;
+let gaps = 0;
+let highestSeq = 0;
+// Every delivery's latency would be millions of numbers: keep a stride sample.
+const samples = new Float64Array(2_000_000);
+/** Receipt minus the slot's due time: includes any time the publisher itself spent behind schedule. */
+const lateness = new Float64Array(samples.length);
+let sampled = 0;
+const stride = Math.max(1, Math.floor(clients / 50));
+
 /** Opens one connection; resolves with a function that subscribes it (every connection opens before any subscribes). */
-async function openWs(path: string): Promise<() => Promise<void>> {
-  const socket = new WebSocket(`ws://127.0.0.1:${port}${path}`);
-  await new Promise<void>((resolve, reject) => {
-    socket.once("open", () => resolve());
-    socket.once("error", reject);
+async function open(dialect: Dialect): Promise<() => Promise<void>> {
+  const socket = await LightSocket.open(port, dialect.path);
+  let lastSeq = 0;
+  let replied: () => void = () => undefined;
+  let ready: () => void = () => undefined;
+  const isReady = new Promise<void>((resolve) => (ready = resolve));
+  if (dialect.hello === undefined) ready();
+  socket.onMessage((chunk, start, end) => {
+    if (startsWith(chunk, start, end, dialect.updatePrefix)) {
+      const seq = readNumberAfter(chunk, SEQ_KEY, start, end);
+      if (lastSeq !== 0 && seq !== lastSeq + 1 && measuring) gaps += seq - lastSeq - 1;
+      lastSeq = seq;
+      if (seq > highestSeq) highestSeq = seq;
+      if (!measuring) return;
+      deliveries += 1;
+      if (deliveries % stride === 0 && sampled < samples.length) {
+        const receivedAt = now();
+        samples[sampled] = receivedAt - readNumberAfter(chunk, T_KEY, start, end);
+        lateness[sampled++] = receivedAt - readNumberAfter(chunk, DUE_KEY, start, end);
+      }
+    } else if (startsWith(chunk, start, end, dialect.replyPrefix)) replied();
+    else if (
+      dialect.keepAlive !== undefined &&
+      end - start === dialect.keepAlive.ping.length &&
+      startsWith(chunk, start, end, dialect.keepAlive.ping)
+    ) {
+      socket.sendText(dialect.keepAlive.pong);
+    } else if (dialect.hello !== undefined && startsWith(chunk, start, end, dialect.hello.onOpenPrefix)) {
+      socket.sendText(dialect.hello.reply);
+    } else if (dialect.hello !== undefined && startsWith(chunk, start, end, dialect.hello.readyPrefix)) ready();
   });
+  await isReady;
   return () => {
-    const subscribed = new Promise<void>((resolve) => {
-      socket.on("message", (data: Buffer) => {
-        const frame = JSON.parse(data.toString("utf8")) as { type: string; payload: { payload: { t: number } } };
-        if (frame.type === "bars.update") receive(frame.payload.payload.t);
-        else if (frame.type === "bars.subscribe.response") resolve();
-      });
-    });
-    socket.send(JSON.stringify({ type: "bars.subscribe", payload: { symbol: "AAPL", resolution: "1D" }, id: "1" }));
+    const subscribed = new Promise<void>((resolve) => (replied = resolve));
+    socket.sendText(dialect.subscribe);
     return subscribed;
   };
 }
 
-async function openSocketIo(): Promise<() => Promise<void>> {
-  const socket: Socket = connectSocketIo(`http://127.0.0.1:${port}`, { transports: ["websocket"], reconnection: false, forceNew: true });
-  socket.on("bars.update", (update: { payload: { t: number } }) => receive(update.payload.t));
-  await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
-  return () => new Promise<void>((resolve) => socket.emit("subscribe", { symbol: "AAPL", resolution: "1D" }, () => resolve()));
-}
-
-const open = (): Promise<() => Promise<void>> =>
-  target === "socketio" ? openSocketIo() : openWs(target === "wsgen" ? "/api/v1/datafeed/ws" : "/");
 const subscribers: (() => Promise<void>)[] = [];
 while (subscribers.length < clients) {
   const batch = Math.min(200, clients - subscribers.length);
-  subscribers.push(...(await Promise.all(Array.from({ length: batch }, open))));
+  subscribers.push(...(await Promise.all(Array.from({ length: batch }, () => open(dialect)))));
 }
 // Every connection subscribes at once, so the publisher starts with (nearly) all of them.
 await Promise.all(subscribers.map((subscribe) => subscribe()));
 await new Promise((resolve) => setTimeout(resolve, 1_000));
 measuring = true;
+const seqAtStart = highestSeq;
 console.log(`window-start ${Date.now()}`);
 const started = now();
+const cpuAtStart = process.cpuUsage();
 await new Promise((resolve) => setTimeout(resolve, seconds * 1_000));
 measuring = false;
 const elapsed = (now() - started) / 1000;
+const cpu = process.cpuUsage(cpuAtStart);
 console.log(`window-end ${Date.now()}`);
-const latencies = Array.from(samples.subarray(0, sampled)).sort((a, b) => a - b);
-const quantile = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
+const sorted = (values: Float64Array): number[] => Array.from(values.subarray(0, sampled)).sort((a, b) => a - b);
+const latencies = sorted(samples);
+const late = sorted(lateness);
+const quantile = (q: number, values = latencies): number =>
+  values[Math.min(values.length - 1, Math.floor(q * values.length))] ?? Number.NaN;
 console.log(
   JSON.stringify({
     target,
@@ -87,9 +148,15 @@ console.log(
     clients,
     deliveries,
     perSecond: deliveries / elapsed,
+    // How fast the publisher's slots advanced: below the asked rate when the producer itself fell behind.
+    publishedPerSecond: (highestSeq - seqAtStart) / elapsed,
+    gaps,
+    // Near 100 % the client, not the server, limits deliveries and adds latency.
+    clientCpuPercent: ((cpu.user + cpu.system) / 1e6 / elapsed) * 100,
     p50: quantile(0.5),
     p99: quantile(0.99),
     max: latencies.at(-1) ?? Number.NaN,
+    p99BehindSchedule: quantile(0.99, late),
   }),
 );
 process.exit(0);

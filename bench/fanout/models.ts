@@ -6,6 +6,7 @@ export type BarSubscriptionRequest = z.infer<typeof BarSubscriptionRequest>;
 
 export const StampedBar = z.object({
   t: z.number().describe("Send time: performance.timeOrigin + performance.now(), ms"),
+  due: z.number().describe("When the slot became due on the publisher's schedule, same clock as t (equals t in burst)"),
   seq: z.number().describe("Publish slot number, from 1"),
   open: z.number(),
   high: z.number(),

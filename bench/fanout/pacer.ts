@@ -6,35 +6,44 @@
  */
 export type Rate = number | "burst";
 
-export interface Stamp {
-  t: number;
+/** A publish slot: its number and when it became due on the schedule (`now()` clock). */
+export interface Slot {
   seq: number;
+  due: number;
 }
 
 export const now = (): number => performance.timeOrigin + performance.now();
 
-export function startPacer(rate: Rate, publish: (seq: number) => void): () => void {
+export function startPacer(rate: Rate, publish: (slot: Slot) => void): () => void {
   let seq = 0;
   let stopped = false;
   if (rate === "burst") {
     const turn = (): void => {
       if (stopped) return;
-      for (let i = 0; i < 100; i++) publish(++seq);
+      for (let i = 0; i < 100; i++) publish({ seq: ++seq, due: now() });
       setImmediate(turn);
     };
     setImmediate(turn);
     return () => (stopped = true);
   }
-  const start = performance.now();
+  const start = now();
   const timer = setInterval(() => {
-    const due = Math.floor(((performance.now() - start) * rate) / 1000);
-    while (seq < due) publish(++seq);
+    const dueSlots = Math.floor(((now() - start) * rate) / 1000);
+    // A publisher that fell behind catches up slot by slot; `due` keeps how late each one is.
+    while (seq < dueSlots) {
+      seq += 1;
+      publish({ seq, due: start + (seq * 1000) / rate });
+    }
   }, 1);
   return () => clearInterval(timer);
 }
 
-/** `--port P --rate R|burst`, as every server entry takes them. */
+/**
+ * `--port P --rate R|burst`, as every server entry takes them. Also makes
+ * SIGTERM a normal exit, so `node --cpu-prof` writes the server's profile.
+ */
 export function serverArgs(argv: readonly string[]): { port: number; rate: Rate } {
+  process.once("SIGTERM", () => process.exit(0));
   const value = (flag: string): string | undefined => {
     const index = argv.indexOf(flag);
     return index === -1 ? undefined : argv[index + 1];
@@ -50,8 +59,9 @@ export function serverArgs(argv: readonly string[]): { port: number; rate: Rate 
 }
 
 /** A bar stamped with its send time and publish slot. */
-export function stampedBar(seq: number): {
+export function stampedBar({ seq, due }: Slot): {
   t: number;
+  due: number;
   seq: number;
   open: number;
   high: number;
@@ -60,7 +70,7 @@ export function stampedBar(seq: number): {
   volume: number;
 } {
   const price = 100 + (seq % 100) / 10;
-  return { t: now(), seq, open: price, high: price + 0.5, low: price - 0.5, close: price + 0.1, volume: 1000 + (seq % 500) };
+  return { t: now(), due, seq, open: price, high: price + 0.5, low: price - 0.5, close: price + 0.1, volume: 1000 + (seq % 500) };
 }
 
 export const TOPIC = 'bars:{"resolution":"1D","symbol":"AAPL"}';

@@ -6,6 +6,8 @@
  *
  *   npm run bench:fanout                                  # full matrix, 5 s windows
  *   npx tsx bench/fanout/run.ts --clients 1000 --rates 1000 --seconds 5
+ *   … --profile test-output/profiles    # also writes a V8 CPU profile of each server and load client
+ *                                       # (summarize one with bench/profile-summary.ts)
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -20,6 +22,9 @@ const clientCounts = arg("--clients", "100,1000,5000").split(",").map(Number);
 const rates = arg("--rates", "100,1000,burst").split(",");
 const targets = arg("--targets", "wsgen,ws,socketio").split(",");
 const seconds = Number(arg("--seconds", "5"));
+// A target that buffers without bound under a load it cannot carry is stopped here instead of exhausting the machine.
+const maxRssMiB = Number(arg("--max-rss-mib", "4096"));
+const profileDir = arg("--profile", "");
 const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
 
 const SERVERS: Record<string, string> = {
@@ -28,10 +33,15 @@ const SERVERS: Record<string, string> = {
   socketio: "bench/fanout/servers/socketio-server.ts",
 };
 
-function node(core: number, script: string, args: string[]): ChildProcess {
-  return spawn("taskset", ["-c", String(core), process.execPath, "--import", "tsx", "--conditions=wsgen-source", script, ...args], {
-    cwd: ROOT,
-  });
+function node(core: number, script: string, args: string[], profileName: string): ChildProcess {
+  const profile = profileDir === "" ? [] : ["--cpu-prof", "--cpu-prof-dir", profileDir, "--cpu-prof-name", `${profileName}.cpuprofile`];
+  return spawn(
+    "taskset",
+    ["-c", String(core), process.execPath, ...profile, "--import", "tsx", "--conditions=wsgen-source", script, ...args],
+    {
+      cwd: ROOT,
+    },
+  );
 }
 
 const cpuTicks = (pid: number): number => {
@@ -45,16 +55,26 @@ export interface Row {
   clients: number;
   rate: string;
   perSecond: number;
+  publishedPerSecond: number;
+  deliveries: number;
+  /** Updates a subscriber never received (its `seq` skipped them): frames dropped for slow consumers. */
+  gaps: number;
+  clientCpuPercent: number;
   p50: number;
   p99: number;
   max: number;
+  p99BehindSchedule: number;
   cpuPercent: number;
   cpuMicrosPerDelivery: number;
+  /** Peak server RSS, sampled every 100 ms from connect to the end of the window. */
   rssMiB: number;
+  /** Why the row has no result, if it has none. */
+  failure?: string;
 }
 
 async function measure(target: string, clients: number, rate: string, port: number): Promise<Row> {
-  const server = node(0, SERVERS[target]!, ["--port", String(port), "--rate", rate]);
+  const name = `${target}-${clients}-${rate}`;
+  const server = node(0, SERVERS[target]!, ["--port", String(port), "--rate", rate], `${name}-server`);
   let serverOut = "";
   server.stdout!.on("data", (chunk: Buffer) => (serverOut += chunk.toString()));
   server.stderr!.on("data", (chunk: Buffer) => (serverOut += chunk.toString()));
@@ -63,21 +83,30 @@ async function measure(target: string, clients: number, rate: string, port: numb
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   const pid = server.pid!;
-  const client = node(1, "bench/fanout/load-client.ts", [
-    "--target",
-    target,
-    "--port",
-    String(port),
-    "--clients",
-    String(clients),
-    "--seconds",
-    String(seconds),
-  ]);
+  const client = node(
+    1,
+    "bench/fanout/load-client.ts",
+    ["--target", target, "--port", String(port), "--clients", String(clients), "--seconds", String(seconds)],
+    `${name}-client`,
+  );
   let buffer = "";
   let startTicks = 0;
   let endTicks = 0;
-  let rss = 0;
-  let summary: { perSecond: number; p50: number; p99: number; max: number; deliveries: number } | undefined;
+  let peakRss = 0;
+  let failure: string | undefined;
+  let summary:
+    | {
+        perSecond: number;
+        publishedPerSecond: number;
+        gaps: number;
+        clientCpuPercent: number;
+        p50: number;
+        p99: number;
+        max: number;
+        p99BehindSchedule: number;
+        deliveries: number;
+      }
+    | undefined;
   let windowMs = 0;
   let startedAt = 0;
   client.stderr!.on("data", (chunk: Buffer) => process.stderr.write(chunk));
@@ -93,28 +122,56 @@ async function measure(target: string, clients: number, rate: string, port: numb
         } else if (line.startsWith("window-end")) {
           endTicks = cpuTicks(pid);
           windowMs = Date.now() - startedAt;
-          rss = rssMiB(pid);
         } else if (line.startsWith("{")) summary = JSON.parse(line) as typeof summary;
       }
     });
-    client.on("close", () => resolve());
+    const sampler = setInterval(() => {
+      if (server.exitCode !== null || endTicks !== 0) return;
+      peakRss = Math.max(peakRss, rssMiB(pid));
+      if (peakRss > maxRssMiB) {
+        failure = `server RSS passed the ${maxRssMiB} MiB cap`;
+        client.kill("SIGKILL");
+      }
+    }, 100);
+    client.on("close", () => {
+      clearInterval(sampler);
+      resolve();
+    });
     // A run that cannot even connect its clients is reported as failed, and the matrix goes on.
-    setTimeout(() => client.kill("SIGKILL"), (seconds + 90) * 1000).unref();
+    setTimeout(
+      () => {
+        failure ??= "the load client did not finish";
+        client.kill("SIGKILL");
+      },
+      (seconds + 90) * 1000,
+    ).unref();
   });
-  server.kill("SIGKILL");
-  if (summary === undefined) {
-    console.error(`${target} C=${clients} rate=${rate}: no result (client did not finish)`);
+  // SIGTERM is a normal exit for the servers (so a profile gets written); SIGKILL if one does not go.
+  const exited = new Promise((resolve) => server.once("exit", resolve));
+  server.kill("SIGTERM");
+  const killer = setTimeout(() => server.kill("SIGKILL"), 10_000);
+  await exited;
+  clearTimeout(killer);
+  if (summary === undefined || failure !== undefined) {
+    failure ??= "the load client printed no result";
+    console.error(`${target} C=${clients} rate=${rate}: no result (${failure})`);
     return {
       target,
       clients,
       rate,
       perSecond: Number.NaN,
+      publishedPerSecond: Number.NaN,
+      deliveries: Number.NaN,
+      gaps: Number.NaN,
+      clientCpuPercent: Number.NaN,
       p50: Number.NaN,
       p99: Number.NaN,
       max: Number.NaN,
+      p99BehindSchedule: Number.NaN,
       cpuPercent: Number.NaN,
       cpuMicrosPerDelivery: Number.NaN,
-      rssMiB: Number.NaN,
+      rssMiB: peakRss,
+      failure,
     };
   }
   const cpuSeconds = (endTicks - startTicks) / CLK_TCK;
@@ -123,12 +180,17 @@ async function measure(target: string, clients: number, rate: string, port: numb
     clients,
     rate,
     perSecond: summary.perSecond,
+    publishedPerSecond: summary.publishedPerSecond,
+    deliveries: summary.deliveries,
+    gaps: summary.gaps,
+    clientCpuPercent: summary.clientCpuPercent,
     p50: summary.p50,
     p99: summary.p99,
     max: summary.max,
+    p99BehindSchedule: summary.p99BehindSchedule,
     cpuPercent: (cpuSeconds / (windowMs / 1000)) * 100,
     cpuMicrosPerDelivery: summary.deliveries > 0 ? (cpuSeconds * 1e6) / summary.deliveries : Number.NaN,
-    rssMiB: rss,
+    rssMiB: peakRss,
   };
 }
 
@@ -149,13 +211,16 @@ for (const clients of clientCounts) {
 const fmt = (value: number, digits = 1): string => (Number.isFinite(value) ? value.toFixed(digits) : "–");
 console.log(`node ${process.version}, ${seconds} s windows, server on core 0, load client on core 1`);
 console.log(
-  "| subscribers | rate | target | deliveries/s | p50 ms | p99 ms | max ms | server CPU % | server CPU µs/delivery | ×ws CPU/delivery | ×ws deliveries/s | ×ws p99 | server RSS MiB |",
+  "| subscribers | rate | target | updates/s published | deliveries/s | dropped % | p50 ms | p99 ms | max ms | p99 behind schedule ms | server CPU % | client CPU % | server CPU µs/delivery | ×ws CPU/delivery | ×ws deliveries/s | ×ws p99 | peak server RSS MiB |",
 );
-console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
 for (const row of rows) {
   const floor = rows.find((other) => other.target === "ws" && other.clients === row.clients && other.rate === row.rate);
   const ratio = (a: number, b: number | undefined): string => (floor === undefined || b === undefined ? "–" : fmt(a / b, 2));
   console.log(
-    `| ${row.clients} | ${row.rate} | ${row.target} | ${fmt(row.perSecond, 0)} | ${fmt(row.p50, 2)} | ${fmt(row.p99, 2)} | ${fmt(row.max, 1)} | ${fmt(row.cpuPercent, 0)} | ${fmt(row.cpuMicrosPerDelivery, 2)} | ${ratio(row.cpuMicrosPerDelivery, floor?.cpuMicrosPerDelivery)} | ${ratio(row.perSecond, floor?.perSecond)} | ${ratio(row.p99, floor?.p99)} | ${fmt(row.rssMiB, 0)} |`,
+    `| ${row.clients} | ${row.rate} | ${row.target} | ${fmt(row.publishedPerSecond, 0)} | ${fmt(row.perSecond, 0)} | ${fmt((row.gaps / (row.gaps + row.deliveries)) * 100, 1)} | ${fmt(row.p50, 2)} | ${fmt(row.p99, 2)} | ${fmt(row.max, 1)} | ${fmt(row.p99BehindSchedule, 1)} | ${fmt(row.cpuPercent, 0)} | ${fmt(row.clientCpuPercent, 0)} | ${fmt(row.cpuMicrosPerDelivery, 2)} | ${ratio(row.cpuMicrosPerDelivery, floor?.cpuMicrosPerDelivery)} | ${ratio(row.perSecond, floor?.perSecond)} | ${ratio(row.p99, floor?.p99)} | ${fmt(row.rssMiB, 0)} |`,
   );
+}
+for (const row of rows.filter((row) => row.failure !== undefined)) {
+  console.log(`\n- ${row.target}, ${row.clients} subscribers, rate ${row.rate}: no result, ${row.failure}.`);
 }

@@ -17,8 +17,8 @@ server.on("connection", (socket) => {
     socket.send(
       JSON.stringify({ type: "bars.subscribe.response", payload: { status: "ok", message: "subscribed", topic: TOPIC }, id: frame.id }),
     );
-    stop ??= startPacer(rate, (seq) => {
-      const text = JSON.stringify({ type: "bars.update", payload: { topic: TOPIC, payload: stampedBar(seq) } });
+    stop ??= startPacer(rate, (slot) => {
+      const text = JSON.stringify({ type: "bars.update", payload: { topic: TOPIC, payload: stampedBar(slot) } });
       for (const subscriber of subscribers) subscriber.send(text);
     });
   });

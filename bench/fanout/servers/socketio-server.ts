@@ -11,7 +11,7 @@ io.on("connection", (socket) => {
   socket.on("subscribe", (_request: unknown, ack: (reply: unknown) => void) => {
     void socket.join(TOPIC);
     ack({ status: "ok", topic: TOPIC });
-    stop ??= startPacer(rate, (seq) => io.to(TOPIC).emit("bars.update", { topic: TOPIC, payload: stampedBar(seq) }));
+    stop ??= startPacer(rate, (slot) => io.to(TOPIC).emit("bars.update", { topic: TOPIC, payload: stampedBar(slot) }));
   });
   socket.on("disconnect", () => {
     if ((io.sockets.adapter.rooms.get(TOPIC)?.size ?? 0) === 0) {
