@@ -1,10 +1,12 @@
 /**
  * Summarizes a V8 CPU profile (`node --cpu-prof`) as self time per function,
  * so RESULTS.md can say where a run's CPU went:
- *   npx tsx bench/profile-summary.ts <file.cpuprofile> [top=15]
+ *   npx tsx bench/profile-summary.ts <file.cpuprofile | folder> [top=15]
+ * Given a folder (one process's profiles: its main thread and tsx's loader
+ * thread), it summarizes the busiest profile in it, the main thread.
  */
-import { readFileSync } from "node:fs";
-import { relative } from "node:path";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
 
 interface ProfileNode {
   id: number;
@@ -17,12 +19,30 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
-const [file, topArg] = process.argv.slice(2);
-if (file === undefined) {
-  console.error("usage: npx tsx bench/profile-summary.ts <file.cpuprofile> [top]");
+const [target, topArg] = process.argv.slice(2);
+if (target === undefined) {
+  console.error("usage: npx tsx bench/profile-summary.ts <file.cpuprofile | folder> [top]");
   process.exit(2);
 }
-const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
+
+/** Sampled microseconds that were not idle. */
+function busyMicros(profile: CpuProfile): number {
+  const idleIds = new Set(profile.nodes.filter((node) => node.callFrame.functionName === "(idle)").map((node) => node.id));
+  return profile.samples.reduce((sum, id, index) => sum + (idleIds.has(id) ? 0 : (profile.timeDeltas[index] ?? 0)), 0);
+}
+
+const files = statSync(target).isDirectory()
+  ? readdirSync(target)
+      .filter((name) => name.endsWith(".cpuprofile"))
+      .map((name) => join(target, name))
+  : [target];
+const loaded = files.map((path) => ({ path, profile: JSON.parse(readFileSync(path, "utf8")) as CpuProfile }));
+const busiest = loaded.sort((a, b) => busyMicros(b.profile) - busyMicros(a.profile))[0];
+if (busiest === undefined) {
+  console.error(`no .cpuprofile in ${target}`);
+  process.exit(2);
+}
+const { path: file, profile } = busiest;
 const byId = new Map(profile.nodes.map((node) => [node.id, node]));
 const selfMicros = new Map<string, number>();
 let total = 0;

@@ -101,4 +101,26 @@ describe("batched fan-out over real sockets", () => {
     // Responses and updates share the socket: a ping after the burst is answered after it.
     expect(await both.request("ping")).toMatchObject({ type: "pong" });
   });
+
+  it("holds a busy route's updates for batchWindowMs and sends them together; a quiet route's first update goes at once", async () => {
+    const service = new RecordingService<z.infer<typeof Room>, z.infer<typeof Line>>();
+    running = await startApp({ modules: [{ name: "chat", routers: [new LineWsRouter({ route: "lines", service, batchWindowMs: 60 })] }] });
+    const client = await TestClient.connect(running.wsUrl("chat"));
+    const topic = (await client.subscribe("lines", { room: "a" })).payload.topic as string;
+    const arrivals = new Map<number, number>();
+    client.socket.on("message", (data: Buffer) => {
+      const frame = JSON.parse(data.toString()) as { type: string; payload: { payload: { seq: number } } };
+      if (frame.type === "lines.update") arrivals.set(frame.payload.payload.seq, performance.now());
+    });
+    const sentAt = performance.now();
+    service.publish(topic, { seq: 1, text: "first" });
+    await eventually(() => arrivals.has(1), 2_000, "the first update");
+    service.publish(topic, { seq: 2, text: "held" });
+    service.publish(topic, { seq: 3, text: "held" });
+    await eventually(() => arrivals.has(3), 2_000, "the held updates");
+    // Lower bounds only: a loaded machine delays timers, never advances them.
+    expect(arrivals.get(2)! - sentAt).toBeGreaterThanOrEqual(55);
+    expect(arrivals.get(3)! - arrivals.get(2)!).toBeLessThan(55);
+    expect([...arrivals.keys()]).toEqual([1, 2, 3]);
+  });
 });

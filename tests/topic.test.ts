@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
 import { buildTopic, canonicalJson, TopicIndex, topicRoute, UpdateQueue } from "wsgen";
 import { BarSubscriptionRequest } from "./support/fixtures.js";
+import { eventually } from "./support/server.js";
 
 describe("buildTopic", () => {
   it("builds the DESIGN.md example from the parsed request", () => {
@@ -100,6 +101,26 @@ describe("UpdateQueue", () => {
     expect(queue.size).toBe(0);
     queue.close();
     expect(queue.push(4)).toBe(false);
+  });
+
+  it("drains an idle queue at once and holds items pushed within batchWindowMs of the last drain", async () => {
+    const drains: { at: number; items: number[] }[] = [];
+    const queue = new UpdateQueue<number>({
+      batchWindowMs: 40,
+      deliver: (items) => drains.push({ at: performance.now(), items: [...items] }),
+    });
+    queue.push(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(drains.map((drain) => drain.items)).toEqual([[1]]);
+    queue.push(2);
+    await new Promise((resolve) => setImmediate(resolve));
+    queue.push(3);
+    expect(drains).toHaveLength(1);
+    await eventually(() => drains.length === 2, 2_000, "the held batch");
+    expect(drains[1]!.items).toEqual([2, 3]);
+    // Only a lower bound: timers may fire late on a busy machine, never early.
+    expect(drains[1]!.at - drains[0]!.at).toBeGreaterThanOrEqual(39);
+    expect(() => new UpdateQueue({ batchWindowMs: -1, deliver: () => undefined })).toThrow(/batchWindowMs/);
   });
 
   it("rejects a capacity that is not a positive integer", () => {

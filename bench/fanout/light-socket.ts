@@ -125,16 +125,58 @@ export class LightSocket {
   }
 }
 
-/** Reads the number that follows `key` (e.g. `"seq":`) in `chunk[from, end)`, or NaN. */
-export function readNumberAfter(chunk: Buffer, key: Buffer, from: number, end: number): number {
-  const at = chunk.indexOf(key, from);
-  if (at === -1 || at >= end) return Number.NaN;
-  let stop = at + key.length;
-  while (stop < end) {
-    const byte = chunk[stop]!;
-    // digits, '.', '-', '+', 'e'
-    if ((byte >= 0x30 && byte <= 0x39) || byte === 0x2e || byte === 0x2d || byte === 0x2b || byte === 0x65) stop += 1;
-    else break;
+/** Whether `chunk[start, end)` begins with `prefix` (a JS loop: cheaper than a native call for a few bytes). */
+export function hasPrefix(chunk: Buffer, start: number, end: number, prefix: Buffer): boolean {
+  if (end - start < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (chunk[start + i] !== prefix[i]) return false;
+  return true;
+}
+
+/**
+ * Reads the number after a key such as `"seq":` in messages of a stable
+ * shape: it first tries the offset the key was last found at, and searches
+ * only when that misses (when an earlier number changed length).
+ */
+export class FieldReader {
+  readonly #key: Buffer;
+  #offset = -1;
+
+  constructor(key: string) {
+    this.#key = Buffer.from(key);
   }
-  return Number(chunk.toString("latin1", at + key.length, stop));
+
+  /** The non-negative integer after the key in `chunk[start, end)`, or -1 if the key is missing. */
+  integer(chunk: Buffer, start: number, end: number): number {
+    const at = this.#locate(chunk, start, end);
+    if (at === -1) return -1;
+    let value = 0;
+    for (let i = at; i < end; i++) {
+      const digit = chunk[i]! - 0x30;
+      if (digit < 0 || digit > 9) break;
+      value = value * 10 + digit;
+    }
+    return value;
+  }
+
+  /** The number after the key in `chunk[start, end)`, or NaN. */
+  number(chunk: Buffer, start: number, end: number): number {
+    const at = this.#locate(chunk, start, end);
+    if (at === -1) return Number.NaN;
+    let stop = at;
+    // digits, '.', '-', '+', 'e'
+    for (let byte = chunk[stop]!; stop < end; byte = chunk[++stop]!) {
+      if (!((byte >= 0x30 && byte <= 0x39) || byte === 0x2e || byte === 0x2d || byte === 0x2b || byte === 0x65)) break;
+    }
+    return Number(chunk.toString("latin1", at, stop));
+  }
+
+  /** Where the value after the key starts, or -1. */
+  #locate(chunk: Buffer, start: number, end: number): number {
+    const key = this.#key;
+    if (this.#offset !== -1 && hasPrefix(chunk, start + this.#offset, end, key)) return start + this.#offset + key.length;
+    const at = chunk.indexOf(key, start);
+    if (at === -1 || at + key.length > end) return -1;
+    this.#offset = at - start;
+    return at + key.length;
+  }
 }

@@ -11,7 +11,7 @@
  * costs the same per message whichever server it measures; socket.io is
  * spoken at its wire level (engine.io 4 packets over a plain WebSocket).
  */
-import { LightSocket, readNumberAfter } from "./light-socket.js";
+import { FieldReader, hasPrefix, LightSocket } from "./light-socket.js";
 import { now, TOPIC } from "./pacer.js";
 
 const arg = (flag: string, fallback: string): string => {
@@ -24,9 +24,9 @@ const clients = Number(arg("--clients", "100"));
 const seconds = Number(arg("--seconds", "5"));
 
 const REQUEST = { symbol: "AAPL", resolution: "1D" };
-const T_KEY = Buffer.from('"t":');
-const DUE_KEY = Buffer.from('"due":');
-const SEQ_KEY = Buffer.from('"seq":');
+const T = new FieldReader('"t":');
+const DUE = new FieldReader('"due":');
+const SEQ = new FieldReader('"seq":');
 
 /** How one target frames subscribe, its reply and updates. */
 interface Dialect {
@@ -64,9 +64,6 @@ if (dialect === undefined) {
   process.exit(2);
 }
 
-const startsWith = (chunk: Buffer, start: number, end: number, prefix: Buffer): boolean =>
-  end - start >= prefix.length && chunk.compare(prefix, 0, prefix.length, start, start + prefix.length) === 0;
-
 let measuring = false;
 let deliveries = 0;
 let gaps = 0;
@@ -87,8 +84,8 @@ async function open(dialect: Dialect): Promise<() => Promise<void>> {
   const isReady = new Promise<void>((resolve) => (ready = resolve));
   if (dialect.hello === undefined) ready();
   socket.onMessage((chunk, start, end) => {
-    if (startsWith(chunk, start, end, dialect.updatePrefix)) {
-      const seq = readNumberAfter(chunk, SEQ_KEY, start, end);
+    if (hasPrefix(chunk, start, end, dialect.updatePrefix)) {
+      const seq = SEQ.integer(chunk, start, end);
       if (lastSeq !== 0 && seq !== lastSeq + 1 && measuring) gaps += seq - lastSeq - 1;
       lastSeq = seq;
       if (seq > highestSeq) highestSeq = seq;
@@ -96,19 +93,19 @@ async function open(dialect: Dialect): Promise<() => Promise<void>> {
       deliveries += 1;
       if (deliveries % stride === 0 && sampled < samples.length) {
         const receivedAt = now();
-        samples[sampled] = receivedAt - readNumberAfter(chunk, T_KEY, start, end);
-        lateness[sampled++] = receivedAt - readNumberAfter(chunk, DUE_KEY, start, end);
+        samples[sampled] = receivedAt - T.number(chunk, start, end);
+        lateness[sampled++] = receivedAt - DUE.number(chunk, start, end);
       }
-    } else if (startsWith(chunk, start, end, dialect.replyPrefix)) replied();
+    } else if (hasPrefix(chunk, start, end, dialect.replyPrefix)) replied();
     else if (
       dialect.keepAlive !== undefined &&
       end - start === dialect.keepAlive.ping.length &&
-      startsWith(chunk, start, end, dialect.keepAlive.ping)
+      hasPrefix(chunk, start, end, dialect.keepAlive.ping)
     ) {
       socket.sendText(dialect.keepAlive.pong);
-    } else if (dialect.hello !== undefined && startsWith(chunk, start, end, dialect.hello.onOpenPrefix)) {
+    } else if (dialect.hello !== undefined && hasPrefix(chunk, start, end, dialect.hello.onOpenPrefix)) {
       socket.sendText(dialect.hello.reply);
-    } else if (dialect.hello !== undefined && startsWith(chunk, start, end, dialect.hello.readyPrefix)) ready();
+    } else if (dialect.hello !== undefined && hasPrefix(chunk, start, end, dialect.hello.readyPrefix)) ready();
   });
   await isReady;
   return () => {

@@ -6,8 +6,8 @@
  *
  *   npm run bench:fanout                                  # full matrix, 5 s windows
  *   npx tsx bench/fanout/run.ts --clients 1000 --rates 1000 --seconds 5
- *   … --profile test-output/profiles    # also writes a V8 CPU profile of each server and load client
- *                                       # (summarize one with bench/profile-summary.ts)
+ *   … --profile test-output/profiles    # also writes V8 CPU profiles of each server and load client,
+ *                                       # one folder per process (summarize with bench/profile-summary.ts)
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -25,6 +25,7 @@ const seconds = Number(arg("--seconds", "5"));
 // A target that buffers without bound under a load it cannot carry is stopped here instead of exhausting the machine.
 const maxRssMiB = Number(arg("--max-rss-mib", "4096"));
 const profileDir = arg("--profile", "");
+const batchWindow = arg("--batch-window", "");
 const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
 
 const SERVERS: Record<string, string> = {
@@ -34,7 +35,8 @@ const SERVERS: Record<string, string> = {
 };
 
 function node(core: number, script: string, args: string[], profileName: string): ChildProcess {
-  const profile = profileDir === "" ? [] : ["--cpu-prof", "--cpu-prof-dir", profileDir, "--cpu-prof-name", `${profileName}.cpuprofile`];
+  // One folder per process: tsx's loader thread writes a profile of its own beside the main thread's.
+  const profile = profileDir === "" ? [] : ["--cpu-prof", "--cpu-prof-dir", join(profileDir, profileName)];
   return spawn(
     "taskset",
     ["-c", String(core), process.execPath, ...profile, "--import", "tsx", "--conditions=wsgen-source", script, ...args],
@@ -74,7 +76,9 @@ export interface Row {
 
 async function measure(target: string, clients: number, rate: string, port: number): Promise<Row> {
   const name = `${target}-${clients}-${rate}`;
-  const server = node(0, SERVERS[target]!, ["--port", String(port), "--rate", rate], `${name}-server`);
+  const serverFlags = ["--port", String(port), "--rate", rate];
+  if (target === "wsgen" && batchWindow !== "") serverFlags.push("--batch-window", batchWindow);
+  const server = node(0, SERVERS[target]!, serverFlags, `${name}-server`);
   let serverOut = "";
   server.stdout!.on("data", (chunk: Buffer) => (serverOut += chunk.toString()));
   server.stderr!.on("data", (chunk: Buffer) => (serverOut += chunk.toString()));

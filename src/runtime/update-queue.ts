@@ -11,6 +11,12 @@
 export interface UpdateQueueOptions<Item> {
   /** Maximum number of pending items; default 1000. */
   capacity?: number;
+  /**
+   * Milliseconds that must pass between the starts of two drains; items
+   * pushed sooner wait and drain together. An idle queue drains at once.
+   * Default 0.
+   */
+  batchWindowMs?: number;
   /** Called with every pending item, in order, each time the queue drains. */
   deliver: (items: readonly Item[]) => void;
   /** Called when `deliver` throws; later items are still delivered. */
@@ -26,6 +32,8 @@ export class UpdateQueue<Item> {
   #size = 0;
   #dropped = 0;
   #scheduled = false;
+  #lastDrain = -Infinity;
+  readonly #batchWindowMs: number;
   #closed = false;
   readonly #deliver: (items: readonly Item[]) => void;
   readonly #onDeliverError: (error: unknown, items: readonly Item[]) => void;
@@ -36,6 +44,11 @@ export class UpdateQueue<Item> {
       throw new RangeError(`UpdateQueue capacity must be a positive integer, got ${String(capacity)}`);
     }
     this.capacity = capacity;
+    const batchWindowMs = options.batchWindowMs ?? 0;
+    if (!(batchWindowMs >= 0 && batchWindowMs <= 1_000)) {
+      throw new RangeError(`UpdateQueue batchWindowMs must be between 0 and 1000, got ${String(batchWindowMs)}`);
+    }
+    this.#batchWindowMs = batchWindowMs;
     // A ring buffer: drop-oldest is O(1) and the array never grows past capacity.
     this.#items = new Array<Item | undefined>(capacity);
     this.#deliver = options.deliver;
@@ -70,6 +83,7 @@ export class UpdateQueue<Item> {
   /** Delivers every pending item now, synchronously, as one batch. */
   drain(): void {
     this.#scheduled = false;
+    this.#lastDrain = performance.now();
     if (this.#size === 0) return;
     const batch = new Array<Item>(this.#size);
     for (let i = 0; i < batch.length; i++) {
@@ -96,11 +110,15 @@ export class UpdateQueue<Item> {
   #schedule(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
-    // setImmediate rather than a microtask: the producer's synchronous burst
-    // lands in the queue first (so overflow really drops the oldest), and I/O
-    // gets a turn between batches.
-    setImmediate(() => {
+    const drain = (): void => {
       if (this.#scheduled) this.drain();
-    });
+    };
+    // A drain that comes too soon after the last one waits out the window, so
+    // a fast producer's updates share writes; otherwise setImmediate rather
+    // than a microtask: the producer's synchronous burst lands in the queue
+    // first (so overflow really drops the oldest), and I/O gets a turn.
+    const wait = this.#lastDrain + this.#batchWindowMs - performance.now();
+    if (wait > 0) setTimeout(drain, wait);
+    else setImmediate(drain);
   }
 }

@@ -13,6 +13,9 @@ import { StampedBarWsRouter } from "../modules/datafeed/ws_generated/index.js";
 import { serverArgs, stampedBar, startPacer } from "../pacer.js";
 
 const { port, rate } = serverArgs(process.argv);
+// `--batch-window MS` overrides the route's batchWindowMs (default: the runtime's).
+const windowFlag = process.argv.indexOf("--batch-window");
+const batchWindowMs = windowFlag === -1 ? undefined : Number(process.argv[windowFlag + 1]);
 const stops = new Map<string, () => void>();
 const service = new LiveTopics<BarSubscriptionRequest, StampedBar>({
   onCreate: ({ topic, update }) =>
@@ -29,7 +32,7 @@ const server = createServer();
 // The default 1 MiB high-water mark, but a client past it has frames dropped (the load client counts them
 // as gaps) instead of being closed, so an overloaded run still finishes and shows what it lost. No heartbeat.
 createWsApp({
-  modules: [{ name: "datafeed", routers: [new StampedBarWsRouter({ service, queueCapacity: 100_000 })] }],
+  modules: [{ name: "datafeed", routers: [new StampedBarWsRouter({ service, queueCapacity: 100_000, batchWindowMs })] }],
   heartbeatInterval: 0,
   slowConsumer: "drop",
   maxSubscriptionsPerConnection: 10,
