@@ -22,6 +22,8 @@ const clientCounts = arg("--clients", "100,1000,5000").split(",").map(Number);
 const rates = arg("--rates", "100,1000,burst").split(",");
 const targets = arg("--targets", "wsgen,ws,socketio").split(",");
 const seconds = Number(arg("--seconds", "5"));
+// Each cell is measured this many times, the targets interleaved, and reported as medians.
+const repeat = Number(arg("--repeat", "1"));
 // A target that buffers without bound under a load it cannot carry is stopped here instead of exhausting the machine.
 const maxRssMiB = Number(arg("--max-rss-mib", "4096"));
 const profileDir = arg("--profile", "");
@@ -198,22 +200,57 @@ async function measure(target: string, clients: number, rate: string, port: numb
   };
 }
 
+/** The median of each figure over the runs of one cell that produced a result. */
+function medianRow(runs: Row[]): Row {
+  const ok = runs.filter((run) => run.failure === undefined);
+  if (ok.length === 0) return runs[0]!;
+  const median = (pick: (row: Row) => number): number => {
+    const values = ok.map(pick).sort((a, b) => a - b);
+    const middle = Math.floor(values.length / 2);
+    return values.length % 2 === 1 ? values[middle]! : (values[middle - 1]! + values[middle]!) / 2;
+  };
+  const { target, clients, rate } = ok[0]!;
+  return {
+    target,
+    clients,
+    rate,
+    perSecond: median((row) => row.perSecond),
+    publishedPerSecond: median((row) => row.publishedPerSecond),
+    deliveries: median((row) => row.deliveries),
+    gaps: median((row) => row.gaps),
+    clientCpuPercent: median((row) => row.clientCpuPercent),
+    p50: median((row) => row.p50),
+    p99: median((row) => row.p99),
+    max: median((row) => row.max),
+    p99BehindSchedule: median((row) => row.p99BehindSchedule),
+    cpuPercent: median((row) => row.cpuPercent),
+    cpuMicrosPerDelivery: median((row) => row.cpuMicrosPerDelivery),
+    rssMiB: median((row) => row.rssMiB),
+  };
+}
+
 const rows: Row[] = [];
 let port = 8100 + Math.floor(Math.random() * 500);
 for (const clients of clientCounts) {
   for (const rate of rates) {
-    for (const target of targets) {
-      const row = await measure(target, clients, rate, port++);
-      rows.push(row);
-      console.error(
-        `${target} C=${clients} rate=${rate}: ${row.perSecond.toFixed(0)} deliveries/s, ${row.cpuMicrosPerDelivery.toFixed(2)} µs CPU/delivery`,
-      );
+    const runs = new Map<string, Row[]>(targets.map((target) => [target, []]));
+    for (let run = 0; run < repeat; run++) {
+      for (const target of targets) {
+        const row = await measure(target, clients, rate, port++);
+        runs.get(target)!.push(row);
+        console.error(
+          `${target} C=${clients} rate=${rate} run ${run + 1}/${repeat}: ${row.perSecond.toFixed(0)} deliveries/s, p99 ${row.p99.toFixed(1)} ms, ${row.cpuMicrosPerDelivery.toFixed(2)} µs CPU/delivery`,
+        );
+      }
     }
+    for (const target of targets) rows.push(medianRow(runs.get(target)!));
   }
 }
 
 const fmt = (value: number, digits = 1): string => (Number.isFinite(value) ? value.toFixed(digits) : "–");
-console.log(`node ${process.version}, ${seconds} s windows, server on core 0, load client on core 1`);
+console.log(
+  `node ${process.version}, ${seconds} s windows, ${repeat === 1 ? "one run per row" : `medians of ${repeat} runs per row`}, server on core 0, load client on core 1`,
+);
 console.log(
   "| subscribers | rate | target | updates/s published | deliveries/s | dropped % | p50 ms | p99 ms | max ms | p99 behind schedule ms | server CPU % | client CPU % | server CPU µs/delivery | ×ws CPU/delivery | ×ws deliveries/s | ×ws p99 | peak server RSS MiB |",
 );
