@@ -128,7 +128,8 @@ async function measure(target: string, clients: number, rate: string, port: numb
         } else if (line.startsWith("window-end")) {
           endTicks = cpuTicks(pid);
           windowMs = Date.now() - startedAt;
-        } else if (line.startsWith("{")) summary = JSON.parse(line) as typeof summary;
+          // JSON has no NaN: a figure the client could not compute (no samples) arrives as null.
+        } else if (line.startsWith("{")) summary = JSON.parse(line, (_key, value: unknown) => value ?? Number.NaN) as typeof summary;
       }
     });
     const sampler = setInterval(() => {
