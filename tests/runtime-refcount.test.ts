@@ -178,7 +178,7 @@ describe("update queue", () => {
 
 describe("invariants under random operation sequences", () => {
   /** An in-memory subscriber: the route only needs an id and a frame sink. */
-  const fakeSubscriber = (id: string): Subscriber => ({ id, writeFrames: () => true });
+  const fakeSubscriber = (id: string): Subscriber => ({ id, writeFrames: () => 0 });
 
   const operation = fc.record({
     client: fc.integer({ min: 0, max: 3 }),

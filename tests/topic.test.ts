@@ -123,6 +123,20 @@ describe("UpdateQueue", () => {
     expect(() => new UpdateQueue({ batchWindowMs: -1, deliver: () => undefined })).toThrow(/batchWindowMs/);
   });
 
+  it("cancels a pending batch-window timer on close, so a closed queue does not keep the process alive", async () => {
+    const timers = (): number => process.getActiveResourcesInfo().filter((resource) => resource === "Timeout").length;
+    const delivered: number[] = [];
+    const queue = new UpdateQueue<number>({ batchWindowMs: 1_000, deliver: (items) => delivered.push(...items) });
+    queue.push(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    const before = timers();
+    queue.push(2); // inside the window: held on a timer
+    expect(timers()).toBe(before + 1);
+    queue.close();
+    expect(timers()).toBe(before);
+    expect(delivered).toEqual([1]);
+  });
+
   it("rejects a capacity that is not a positive integer", () => {
     expect(() => new UpdateQueue({ capacity: 0, deliver: () => undefined })).toThrow(/positive integer/);
   });

@@ -11,7 +11,10 @@
 
 /** Complete frames, ready to be written as they are to any number of sockets. */
 export interface EncodedFrames {
+  /** Every frame, back to back. */
   readonly bytes: Buffer;
+  /** The same frames one by one (views or the original buffers, no copy), for writing up to a limit. */
+  readonly frames: readonly Buffer[];
   /** How many WebSocket messages `bytes` holds (for counters and drop accounting). */
   readonly count: number;
 }
@@ -36,13 +39,12 @@ export function encodeTextFrame(text: string): EncodedFrames {
     bytes.writeUInt32BE(length >>> 0, 6);
   }
   bytes.write(text, headerLength);
-  return { bytes, count: 1 };
+  return { bytes, frames: [bytes], count: 1 };
 }
 
 /** Joins encoded frames, in order, into one buffer (no copy for a single one). */
-export function joinFrames(frames: readonly EncodedFrames[]): EncodedFrames {
-  if (frames.length === 1) return frames[0]!;
-  let count = 0;
-  for (const frame of frames) count += frame.count;
-  return { bytes: Buffer.concat(frames.map((frame) => frame.bytes)), count };
+export function joinFrames(runs: readonly EncodedFrames[]): EncodedFrames {
+  if (runs.length === 1) return runs[0]!;
+  const frames = runs.flatMap((run) => run.frames);
+  return { bytes: Buffer.concat(runs.map((run) => run.bytes)), frames, count: frames.length };
 }

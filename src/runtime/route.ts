@@ -21,8 +21,8 @@ import { UpdateQueue } from "./update-queue.js";
 /** What a route needs from a connection: an identity and a way to write encoded frames. */
 export interface Subscriber {
   readonly id: string;
-  /** Writes frames encoded once for every holder; returns false if they were not sent. */
-  writeFrames(frames: EncodedFrames): boolean;
+  /** Writes runs of frames encoded once for every holder, in order; returns how many frames were written. */
+  writeFrames(runs: readonly EncodedFrames[]): number;
 }
 
 /** What the service learns about a topic when it is created. */
@@ -329,7 +329,20 @@ export class WsRoute<Req, Data> {
   #fanOut(updates: readonly QueuedUpdate[]): void {
     const runs: { topic: string; frames: EncodedFrames[] }[] = [];
     for (const update of updates) {
-      const frame = this.#encode(update);
+      let frame: EncodedFrames | undefined;
+      try {
+        frame = this.#encode(update);
+      } catch (error) {
+        // One update that cannot be serialized (a BigInt, a cycle, a throwing toJSON) costs only itself.
+        this.#updatesInvalid += 1;
+        this.#report(
+          new WsgenError("ERR_INVALID_UPDATE", `update for "${update.topic}" could not be serialized: ${describeError(error)}`, {
+            cause: error,
+          }),
+          `${this.route}.update`,
+        );
+        continue;
+      }
       if (frame === undefined) continue;
       const last = runs.at(-1);
       if (last?.topic === update.topic) last.frames.push(frame);
@@ -337,13 +350,11 @@ export class WsRoute<Req, Data> {
     }
     if (runs.length === 1) {
       const { topic, frames } = runs[0]!;
-      const joined = joinFrames(frames);
-      for (const holder of this.#index.holders(topic)) {
-        if (holder.writeFrames(joined)) this.#framesSent += joined.count;
-      }
+      const joined = [joinFrames(frames)];
+      for (const holder of this.#index.holders(topic)) this.#framesSent += holder.writeFrames(joined);
       return;
     }
-    // Several topics interleaved: gather each holder's runs in order, then write each holder once.
+    // Several topics interleaved: gather each holder's runs in order, then write each holder's runs together.
     const perHolder = new Map<Subscriber, EncodedFrames[]>();
     for (const { topic, frames } of runs) {
       const joined = joinFrames(frames);
@@ -353,10 +364,7 @@ export class WsRoute<Req, Data> {
         else pending.push(joined);
       }
     }
-    for (const [holder, pending] of perHolder) {
-      const joined = joinFrames(pending);
-      if (holder.writeFrames(joined)) this.#framesSent += joined.count;
-    }
+    for (const [holder, pending] of perHolder) this.#framesSent += holder.writeFrames(pending);
   }
 
   /** Validates and encodes one update, or undefined if it goes nowhere or is invalid. */
@@ -376,8 +384,9 @@ export class WsRoute<Req, Data> {
       }
       payload = parsed.data;
     }
+    const frame = encodeTextFrame(`${this.#updateFramePrefix}${JSON.stringify(topic)},"payload":${JSON.stringify(payload)}}}`);
     this.#updatesPublished += 1;
-    return encodeTextFrame(`${this.#updateFramePrefix}${JSON.stringify(topic)},"payload":${JSON.stringify(payload)}}}`);
+    return frame;
   }
 
   #report(error: unknown, where: string): void {

@@ -33,6 +33,8 @@ export class UpdateQueue<Item> {
   #dropped = 0;
   #scheduled = false;
   #lastDrain = -Infinity;
+  /** The batch-window timer, so close() can cancel it instead of keeping the process alive. */
+  #timer: NodeJS.Timeout | undefined;
   readonly #batchWindowMs: number;
   #closed = false;
   readonly #deliver: (items: readonly Item[]) => void;
@@ -83,6 +85,8 @@ export class UpdateQueue<Item> {
   /** Delivers every pending item now, synchronously, as one batch. */
   drain(): void {
     this.#scheduled = false;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
     this.#lastDrain = performance.now();
     if (this.#size === 0) return;
     const batch = new Array<Item>(this.#size);
@@ -102,6 +106,9 @@ export class UpdateQueue<Item> {
   /** Discards pending items and refuses new ones. */
   close(): void {
     this.#closed = true;
+    this.#scheduled = false;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
     this.#items = new Array<Item | undefined>(this.capacity);
     this.#head = 0;
     this.#size = 0;
@@ -118,7 +125,7 @@ export class UpdateQueue<Item> {
     // than a microtask: the producer's synchronous burst lands in the queue
     // first (so overflow really drops the oldest), and I/O gets a turn.
     const wait = this.#lastDrain + this.#batchWindowMs - performance.now();
-    if (wait > 0) setTimeout(drain, wait);
+    if (wait > 0) this.#timer = setTimeout(drain, wait);
     else setImmediate(drain);
   }
 }
