@@ -118,7 +118,7 @@ describe("batched fan-out over real sockets", () => {
     service.publish(topic, { seq: 2, text: "held" });
     service.publish(topic, { seq: 3, text: "held" });
     await eventually(() => arrivals.has(3), 2_000, "the held updates");
-    // Lower bounds only: a loaded machine delays timers, never advances them.
+    // Lower bounds only, with slack: a loaded machine delays timers, and libuv may fire one about 1 ms early.
     expect(arrivals.get(2)! - sentAt).toBeGreaterThanOrEqual(55);
     expect(arrivals.get(3)! - arrivals.get(2)!).toBeLessThan(55);
     expect([...arrivals.keys()]).toEqual([1, 2, 3]);

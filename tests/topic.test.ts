@@ -118,8 +118,8 @@ describe("UpdateQueue", () => {
     expect(drains).toHaveLength(1);
     await eventually(() => drains.length === 2, 2_000, "the held batch");
     expect(drains[1]!.items).toEqual([2, 3]);
-    // Only a lower bound: timers may fire late on a busy machine, never early.
-    expect(drains[1]!.at - drains[0]!.at).toBeGreaterThanOrEqual(39);
+    // Only a lower bound: timers fire late on a busy machine, and at most about 1 ms early (libuv keeps a millisecond loop clock).
+    expect(drains[1]!.at - drains[0]!.at).toBeGreaterThanOrEqual(37);
     expect(() => new UpdateQueue({ batchWindowMs: -1, deliver: () => undefined })).toThrow(/batchWindowMs/);
   });
 

@@ -12,9 +12,9 @@ export interface UpdateQueueOptions<Item> {
   /** Maximum number of pending items; default 1000. */
   capacity?: number;
   /**
-   * Milliseconds that must pass between the starts of two drains; items
-   * pushed sooner wait and drain together. An idle queue drains at once.
-   * Default 0.
+   * Milliseconds that must pass between the starts of two drains (to the
+   * timer's 1 ms resolution); items pushed sooner wait and drain together.
+   * An idle queue drains at once. Default 0.
    */
   batchWindowMs?: number;
   /** Called with every pending item, in order, each time the queue drains. */
