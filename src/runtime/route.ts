@@ -12,7 +12,8 @@
  */
 import type { z } from "zod";
 import { describeError, WsgenError } from "./errors.js";
-import { encodeTextFrame, joinFrames, type EncodedFrames } from "./frame.js";
+import { fanOut, type EncodedUpdate } from "./fan-out.js";
+import { encodeTextFrame, type EncodedFrames } from "./frame.js";
 import type { SubscriptionResponse } from "./protocol.js";
 import { buildTopic } from "./topic.js";
 import { TopicIndex } from "./topic-index.js";
@@ -321,17 +322,13 @@ export class WsRoute<Req, Data> {
     });
   }
 
-  /**
-   * Writes a drained batch. Consecutive updates of one topic are joined into
-   * one buffer, so a holder gets one write per run instead of one per update
-   * (the usual case, one topic bursting, is one write per holder per batch).
-   */
+  /** Validates and encodes a drained batch, then writes it to the holders (fan-out.ts). */
   #fanOut(updates: readonly QueuedUpdate[]): void {
-    const runs: { topic: string; frames: EncodedFrames[] }[] = [];
+    const encoded: EncodedUpdate[] = [];
     for (const update of updates) {
-      let frame: EncodedFrames | undefined;
       try {
-        frame = this.#encode(update);
+        const frame = this.#encode(update);
+        if (frame !== undefined) encoded.push({ topic: update.topic, frame });
       } catch (error) {
         // One update that cannot be serialized (a BigInt, a cycle, a throwing toJSON) costs only itself.
         this.#updatesInvalid += 1;
@@ -341,30 +338,9 @@ export class WsRoute<Req, Data> {
           }),
           `${this.route}.update`,
         );
-        continue;
-      }
-      if (frame === undefined) continue;
-      const last = runs.at(-1);
-      if (last?.topic === update.topic) last.frames.push(frame);
-      else runs.push({ topic: update.topic, frames: [frame] });
-    }
-    if (runs.length === 1) {
-      const { topic, frames } = runs[0]!;
-      const joined = [joinFrames(frames)];
-      for (const holder of this.#index.holders(topic)) this.#framesSent += holder.writeFrames(joined);
-      return;
-    }
-    // Several topics interleaved: gather each holder's runs in order, then write each holder's runs together.
-    const perHolder = new Map<Subscriber, EncodedFrames[]>();
-    for (const { topic, frames } of runs) {
-      const joined = joinFrames(frames);
-      for (const holder of this.#index.holders(topic)) {
-        const pending = perHolder.get(holder);
-        if (pending === undefined) perHolder.set(holder, [joined]);
-        else pending.push(joined);
       }
     }
-    for (const [holder, pending] of perHolder) this.#framesSent += holder.writeFrames(pending);
+    if (encoded.length > 0) this.#framesSent += fanOut(encoded, (topic) => this.#index.holders(topic));
   }
 
   /** Validates and encodes one update, or undefined if it goes nowhere or is invalid. */
