@@ -1,6 +1,7 @@
 /**
  * The wsgen fan-out target, through the generated router as users run it:
- *   node --import tsx bench/fanout/servers/wsgen-server.ts --port P --rate R|burst
+ *   node bench/fanout/servers/wsgen-server.js --port P --rate R|burst   (plain Node, built package)
+ *   node --import tsx --conditions=wsgen-source bench/fanout/servers/wsgen-server.ts …   (from source)
  * listens on 127.0.0.1:P (datafeed module at /api/v1/datafeed/ws) and, while
  * `bars:{"resolution":"1D","symbol":"AAPL"}` has subscribers, publishes
  * `bars.update` at R msg/s (or as fast as it can), each payload carrying `t`
