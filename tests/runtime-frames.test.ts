@@ -54,7 +54,7 @@ describe("encodeTextFrame", () => {
 
   it("joins frames into one buffer that decodes as the same messages in order", () => {
     const joined = joinFrames(texts.map(encodeTextFrame));
-    expect(joined.count).toBe(texts.length);
+    expect(joined.frames).toHaveLength(texts.length);
     expect(decode(joined.bytes, 4096)).toEqual(texts);
     const single = encodeTextFrame("{}");
     expect(joinFrames([single])).toBe(single);

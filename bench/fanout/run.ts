@@ -54,27 +54,34 @@ const cpuTicks = (pid: number): number => {
 };
 const rssMiB = (pid: number): number => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
 
-export interface Row {
+/**
+ * The figures the load client prints (load-client.ts). `gaps` counts updates
+ * a subscriber never received (its `seq` skipped them): frames dropped for
+ * slow consumers.
+ */
+const CLIENT_FIGURES = [
+  "perSecond",
+  "publishedPerSecond",
+  "deliveries",
+  "gaps",
+  "clientCpuPercent",
+  "p50",
+  "p99",
+  "max",
+  "p99BehindSchedule",
+] as const;
+/** Every figure of a row: the client's, then the server's (`rssMiB` is the peak, sampled every 100 ms). */
+const FIGURES = [...CLIENT_FIGURES, "cpuPercent", "cpuMicrosPerDelivery", "rssMiB"] as const;
+type ClientSummary = Record<(typeof CLIENT_FIGURES)[number], number>;
+type Figures = Record<(typeof FIGURES)[number], number>;
+
+export type Row = Figures & {
   target: string;
   clients: number;
   rate: string;
-  perSecond: number;
-  publishedPerSecond: number;
-  deliveries: number;
-  /** Updates a subscriber never received (its `seq` skipped them): frames dropped for slow consumers. */
-  gaps: number;
-  clientCpuPercent: number;
-  p50: number;
-  p99: number;
-  max: number;
-  p99BehindSchedule: number;
-  cpuPercent: number;
-  cpuMicrosPerDelivery: number;
-  /** Peak server RSS, sampled every 100 ms from connect to the end of the window. */
-  rssMiB: number;
   /** Why the row has no result, if it has none. */
   failure?: string;
-}
+};
 
 async function measure(target: string, clients: number, rate: string, port: number): Promise<Row> {
   const name = `${target}-${clients}-${rate}`;
@@ -100,19 +107,7 @@ async function measure(target: string, clients: number, rate: string, port: numb
   let endTicks = 0;
   let peakRss = 0;
   let failure: string | undefined;
-  let summary:
-    | {
-        perSecond: number;
-        publishedPerSecond: number;
-        gaps: number;
-        clientCpuPercent: number;
-        p50: number;
-        p99: number;
-        max: number;
-        p99BehindSchedule: number;
-        deliveries: number;
-      }
-    | undefined;
+  let summary: ClientSummary | undefined;
   let windowMs = 0;
   let startedAt = 0;
   client.stderr!.on("data", (chunk: Buffer) => process.stderr.write(chunk));
@@ -162,41 +157,18 @@ async function measure(target: string, clients: number, rate: string, port: numb
   if (summary === undefined || failure !== undefined) {
     failure ??= "the load client printed no result";
     console.error(`${target} C=${clients} rate=${rate}: no result (${failure})`);
-    return {
-      target,
-      clients,
-      rate,
-      perSecond: Number.NaN,
-      publishedPerSecond: Number.NaN,
-      deliveries: Number.NaN,
-      gaps: Number.NaN,
-      clientCpuPercent: Number.NaN,
-      p50: Number.NaN,
-      p99: Number.NaN,
-      max: Number.NaN,
-      p99BehindSchedule: Number.NaN,
-      cpuPercent: Number.NaN,
-      cpuMicrosPerDelivery: Number.NaN,
-      rssMiB: peakRss,
-      failure,
-    };
+    const none = Object.fromEntries(FIGURES.map((figure) => [figure, Number.NaN])) as Figures;
+    return { target, clients, rate, ...none, rssMiB: peakRss, failure };
   }
   const cpuSeconds = (endTicks - startTicks) / CLK_TCK;
+  const figures = Object.fromEntries(CLIENT_FIGURES.map((figure) => [figure, summary![figure]])) as ClientSummary;
   return {
     target,
     clients,
     rate,
-    perSecond: summary.perSecond,
-    publishedPerSecond: summary.publishedPerSecond,
-    deliveries: summary.deliveries,
-    gaps: summary.gaps,
-    clientCpuPercent: summary.clientCpuPercent,
-    p50: summary.p50,
-    p99: summary.p99,
-    max: summary.max,
-    p99BehindSchedule: summary.p99BehindSchedule,
+    ...figures,
     cpuPercent: (cpuSeconds / (windowMs / 1000)) * 100,
-    cpuMicrosPerDelivery: summary.deliveries > 0 ? (cpuSeconds * 1e6) / summary.deliveries : Number.NaN,
+    cpuMicrosPerDelivery: figures.deliveries > 0 ? (cpuSeconds * 1e6) / figures.deliveries : Number.NaN,
     rssMiB: peakRss,
   };
 }
@@ -211,23 +183,11 @@ function medianRow(runs: Row[]): Row {
     return values.length % 2 === 1 ? values[middle]! : (values[middle - 1]! + values[middle]!) / 2;
   };
   const { target, clients, rate } = ok[0]!;
-  return {
-    target,
-    clients,
-    rate,
-    perSecond: median((row) => row.perSecond),
-    publishedPerSecond: median((row) => row.publishedPerSecond),
-    deliveries: median((row) => row.deliveries),
-    gaps: median((row) => row.gaps),
-    clientCpuPercent: median((row) => row.clientCpuPercent),
-    p50: median((row) => row.p50),
-    p99: median((row) => row.p99),
-    max: median((row) => row.max),
-    p99BehindSchedule: median((row) => row.p99BehindSchedule),
-    cpuPercent: median((row) => row.cpuPercent),
-    cpuMicrosPerDelivery: median((row) => row.cpuMicrosPerDelivery),
-    rssMiB: median((row) => row.rssMiB),
-  };
+  const medians = Object.fromEntries(FIGURES.map((figure) => [figure, median((row) => row[figure])])) as Record<
+    (typeof FIGURES)[number],
+    number
+  >;
+  return { target, clients, rate, ...medians };
 }
 
 const rows: Row[] = [];

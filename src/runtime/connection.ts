@@ -85,9 +85,13 @@ export class Connection<User = unknown> implements Subscriber {
     if (!this.isOpen) return 0;
     const limit = this.#limits.highWaterMark;
     // bufferedAmount counts both this stream's pending bytes and anything `ws` holds back.
-    let total = 0;
-    for (const run of runs) total += run.bytes.length;
-    if (this.socket.bufferedAmount + total <= limit) {
+    let bytes = 0;
+    let count = 0;
+    for (const run of runs) {
+      bytes += run.bytes.length;
+      count += run.frames.length;
+    }
+    if (this.socket.bufferedAmount + bytes <= limit) {
       // Everything fits: one system call (writev for several runs), no copy.
       if (runs.length === 1) this.#transport.write(runs[0]!.bytes);
       else {
@@ -95,25 +99,20 @@ export class Connection<User = unknown> implements Subscriber {
         for (const run of runs) this.#transport.write(run.bytes);
         this.#transport.uncork();
       }
-      let count = 0;
-      for (const run of runs) count += run.count;
       this.#events.onFramesSent(this, count);
       return count;
     }
     // Near or over the mark: frame by frame, as if each were its own send, so at most one frame lands past it.
     let written = 0;
-    let pending = 0;
-    for (const run of runs) pending += run.count;
     for (const run of runs) {
       for (const frame of run.frames) {
         if (this.socket.bufferedAmount > limit) {
           if (written > 0) this.#events.onFramesSent(this, written);
-          this.#slow(pending);
+          this.#slow(count - written);
           return written;
         }
         this.#transport.write(frame);
         written += 1;
-        pending -= 1;
       }
     }
     this.#events.onFramesSent(this, written);

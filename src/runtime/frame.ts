@@ -13,10 +13,8 @@
 export interface EncodedFrames {
   /** Every frame, back to back. */
   readonly bytes: Buffer;
-  /** The same frames one by one (views or the original buffers, no copy), for writing up to a limit. */
+  /** The same frames one by one (the original buffers, no copy), for writing up to a limit and for counting. */
   readonly frames: readonly Buffer[];
-  /** How many WebSocket messages `bytes` holds (for counters and drop accounting). */
-  readonly count: number;
 }
 
 const FIN_TEXT = 0x81;
@@ -39,12 +37,12 @@ export function encodeTextFrame(text: string): EncodedFrames {
     bytes.writeUInt32BE(length >>> 0, 6);
   }
   bytes.write(text, headerLength);
-  return { bytes, frames: [bytes], count: 1 };
+  return { bytes, frames: [bytes] };
 }
 
 /** Joins encoded frames, in order, into one buffer (no copy for a single one). */
 export function joinFrames(runs: readonly EncodedFrames[]): EncodedFrames {
   if (runs.length === 1) return runs[0]!;
   const frames = runs.flatMap((run) => run.frames);
-  return { bytes: Buffer.concat(runs.map((run) => run.bytes)), frames, count: frames.length };
+  return { bytes: Buffer.concat(runs.map((run) => run.bytes)), frames };
 }

@@ -85,8 +85,7 @@ export class UpdateQueue<Item> {
   /** Delivers every pending item now, synchronously, as one batch. */
   drain(): void {
     this.#scheduled = false;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#cancelTimer();
     this.#lastDrain = performance.now();
     if (this.#size === 0) return;
     const batch = new Array<Item>(this.#size);
@@ -107,11 +106,15 @@ export class UpdateQueue<Item> {
   close(): void {
     this.#closed = true;
     this.#scheduled = false;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#cancelTimer();
     this.#items = new Array<Item | undefined>(this.capacity);
     this.#head = 0;
     this.#size = 0;
+  }
+
+  #cancelTimer(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 
   #schedule(): void {
