@@ -1,2 +1,19 @@
-/** The wsgen package root: the runtime that generated routers run on. */
-export * from "./runtime/index.js";
+/**
+ * `wsgen`: the runtime that generated routers run on. This is the whole
+ * public surface (README, "Public API"); everything else in the package is
+ * internal and may change in any release.
+ */
+export { createWsApp, type AppStats, type WsApp } from "./runtime/ws-app.js";
+export { defineModule, type WsModuleDefinition } from "./runtime/module.js";
+export { WsRoute, type RouteDeclaration, type RouteStats, type WsRouter } from "./runtime/route.js";
+export type { TopicContext, TopicUpdater, WsRouteService } from "./runtime/service.js";
+export { LiveTopics, type LiveTopic, type LiveTopicsHooks } from "./runtime/live-topics.js";
+export { WsgenError, type ErrorContext, type WsgenErrorCode } from "./runtime/errors.js";
+export { buildTopic } from "./protocol/topic.js";
+export type { AuthenticateResult, WsAppOptions } from "./runtime/app-options.js";
+export type { RouteOptions } from "./runtime/route-options.js";
+export type { ModuleStats } from "./runtime/endpoint.js";
+export type { SlowConsumerPolicy } from "./runtime/connection.js";
+export type { RateLimit } from "./runtime/token-bucket.js";
+export type { AsyncApiOptions, AsyncApiVersion } from "./runtime/asyncapi.js";
+export type { Envelope, ErrorCode, ErrorPayload, SubscriptionResponse, TopicUpdate } from "./protocol/messages.js";

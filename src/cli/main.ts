@@ -5,7 +5,7 @@
  * --check, 2 bad usage, config or input or a failed gate, 3 internal error.
  */
 import { Command, CommanderError, Option } from "commander";
-import { ASYNCAPI_VERSIONS, type AsyncApiVersion } from "../runtime/index.js";
+import { ASYNCAPI_VERSIONS, type AsyncApiVersion } from "../runtime/asyncapi.js";
 import { generate, type GenerateOptions } from "../generator/codegen.js";
 import { ExitCode } from "../generator/errors.js";
 import { writeSpecs } from "../generator/spec.js";

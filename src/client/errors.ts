@@ -1,4 +1,8 @@
-/** Errors the client rejects with: a server answer of status "error", or a connection problem. */
+/**
+ * Errors the client rejects with: a server answer of status "error", or a connection problem.
+ *
+ * @module
+ */
 export interface Issue {
   code?: string;
   path?: PropertyKey[];

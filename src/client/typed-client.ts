@@ -7,7 +7,11 @@
  * on first use.
  */
 import type { z } from "zod";
+import { endpointPath } from "../protocol/paths.js";
 import { WsClient, type ConnectionState, type Subscription, type WsClientOptions } from "./ws-client.js";
+
+/** The default of `stream()`'s `buffer` option. */
+export const STREAM_DEFAULTS = { buffer: 1_000 } as const;
 
 export interface RouteContract<Request extends z.ZodType = z.ZodType, Data extends z.ZodType = z.ZodType> {
   route: string;
@@ -26,7 +30,10 @@ export interface UpdateStream<Data> extends AsyncIterable<Data> {
 export interface RouteClient<Request, Data> {
   /** Resolves when the server confirmed; rejects with WsRequestError (and its zod issues) when refused. */
   subscribe(request: Request, handler: (data: Data, topic: string) => void): Promise<Subscription>;
-  /** Updates as an async iterable; leaving the loop unsubscribes. Keeps at most `buffer` (default 1000) unread updates, dropping the oldest. */
+  /**
+   * Updates as an async iterable; leaving the loop unsubscribes. Keeps at
+   * most `buffer` unread updates, dropping the oldest (@default 1000).
+   */
   stream(request: Request, options?: { buffer?: number }): UpdateStream<Data>;
 }
 
@@ -43,7 +50,7 @@ export type TypedClient<Contract extends ClientContract> = {
 };
 
 export interface ClientOptions extends WsClientOptions {
-  /** Path of a module's endpoint; default `/api/v1/{module}/ws`. */
+  /** Path of a module's endpoint. @default endpointPath: `/api/v1/{module}/ws` */
   path?: (module: string) => string;
 }
 
@@ -54,7 +61,7 @@ export function createClient<Contract extends ClientContract>(
   options: ClientOptions = {},
 ): TypedClient<Contract> {
   const base = baseUrl.replace(/^http/, "ws").replace(/\/$/, "");
-  const path = options.path ?? ((module: string) => `/api/v1/${module}/ws`);
+  const path = options.path ?? endpointPath;
   const connections = new Map<string, WsClient>();
   const connection = (module: string): WsClient => {
     let client = connections.get(module);
@@ -73,14 +80,14 @@ export function createClient<Contract extends ClientContract>(
   };
   for (const [module, routes] of Object.entries(contract)) {
     const routeClients: Record<string, RouteClient<unknown, unknown>> = {};
-    for (const [name, route] of Object.entries(routes)) {
-      const options = { requestSchema: route.request, dataSchema: route.data };
+    for (const [name, contract] of Object.entries(routes)) {
+      const options = { requestSchema: contract.request, dataSchema: contract.data };
       routeClients[name] = {
-        subscribe: (request, handler) => connection(module).subscribe(route.route, request, handler, options),
+        subscribe: (request, handler) => connection(module).subscribe(contract.route, request, handler, options),
         stream: (request, streamOptions) =>
           createStream(
-            (handler, onEnd) => connection(module).subscribe(route.route, request, handler, { ...options, onEnd }),
-            streamOptions?.buffer ?? 1000,
+            (handler, onEnd) => connection(module).subscribe(contract.route, request, handler, { ...options, onEnd }),
+            streamOptions?.buffer ?? STREAM_DEFAULTS.buffer,
           ),
       };
     }

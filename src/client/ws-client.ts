@@ -1,6 +1,6 @@
 /**
- * WsClient: one connection to one module endpoint, speaking DESIGN.md's wire
- * protocol. Browser-safe: no Node imports; it uses the global WebSocket
+ * WsClient: one connection to one module endpoint, speaking the wire
+ * protocol (docs/protocol.md) with the names and envelopes of src/protocol/. Browser-safe: no Node imports; it uses the global WebSocket
  * unless given one (pass `ws`'s WebSocket on Node 20).
  *
  * Subscriptions live in a registry keyed by topic, computed with the shared
@@ -11,7 +11,8 @@
  * reconnects with capped, jittered exponential backoff and resubscribes
  * every live topic; the same handlers keep receiving.
  */
-import { buildTopic } from "../runtime/topic.js";
+import { encodeEnvelope, isResponseType, isUpdateType, MessageType, operationType, parseEnvelope, type RouteOperation } from "../protocol/messages.js";
+import { buildTopic } from "../protocol/topic.js";
 import { TopicIndex } from "../runtime/topic-index.js";
 import { backoffDelay, type BackoffOptions } from "./backoff.js";
 import { WsClientClosedError, WsRequestError, type Issue } from "./errors.js";
@@ -36,12 +37,13 @@ export interface SchemaLike<Output> {
 }
 
 export interface WsClientOptions {
-  /** WebSocket implementation; default `globalThis.WebSocket`. */
+  /** WebSocket implementation. @default globalThis.WebSocket */
   WebSocket?: WebSocketConstructor;
+  /** Reconnection delays (backoff.ts). @default BACKOFF_DEFAULTS */
   backoff?: BackoffOptions;
-  /** Milliseconds to wait for a reply before a subscribe rejects. Default 10 000. */
+  /** Milliseconds to wait for a reply before a subscribe rejects. @default 10000 */
   requestTimeout?: number;
-  /** Validate incoming updates with the data schema. Default: on, except when NODE_ENV is "production". */
+  /** Validate incoming updates with the data schema. @default true, except when NODE_ENV is "production" */
   validate?: boolean;
   onStateChange?: (state: ConnectionState) => void;
   /** Server `error` frames, updates that fail validation, handler exceptions, lost resubscriptions. */
@@ -72,7 +74,8 @@ type Listener = {
   onEnd: ((error?: Error) => void) | undefined;
 };
 
-type LiveTopic = {
+/** The one server subscription that a topic's local handlers share. */
+type ServerSubscription = {
   route: string;
   request: unknown;
   /** Connection generation the subscribe frame was last sent on. */
@@ -84,6 +87,9 @@ type PendingReply = { resolve: (payload: ReplyPayload | undefined) => void; time
 type ReplyPayload = { status?: string; message?: string; topic?: string; errors?: Issue[] };
 
 const OPEN = 1;
+
+/** The defaults of `WsClientOptions` that are plain values. */
+export const CLIENT_DEFAULTS = { requestTimeout: 10_000 } as const;
 
 export class WsClient {
   readonly url: string;
@@ -97,7 +103,7 @@ export class WsClient {
   readonly #WebSocket: WebSocketConstructor;
   readonly #validate: boolean;
   readonly #listeners = new TopicIndex<Listener>();
-  readonly #live = new Map<string, LiveTopic>();
+  readonly #live = new Map<string, ServerSubscription>();
   readonly #pending = new Map<string, PendingReply>();
   readonly #stateWaiters = new Set<(state: ConnectionState) => void>();
 
@@ -148,7 +154,7 @@ export class WsClient {
     let parsed: unknown = request;
     if (options.requestSchema !== undefined) {
       const result = options.requestSchema.safeParse(request);
-      if (!result.success) throw new WsRequestError(`${route}.subscribe`, "invalid request", "", result.error.issues);
+      if (!result.success) throw new WsRequestError(operationType(route, "subscribe"), "invalid request", "", result.error.issues);
       parsed = result.data;
     }
     const topic = buildTopic(route, parsed);
@@ -164,7 +170,7 @@ export class WsClient {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(
-        () => reject(new WsRequestError(`${route}.subscribe`, `no answer within ${this.#requestTimeout} ms`, topic)),
+        () => reject(new WsRequestError(operationType(route, "subscribe"), `no answer within ${this.#requestTimeout} ms`, topic)),
         this.#requestTimeout,
       );
     });
@@ -176,7 +182,7 @@ export class WsClient {
       if (this.#listeners.holders(topic).size === 0 && this.#live.get(topic) === live) {
         this.#live.delete(topic);
         // Timed out after the frame went out: a late "ok" must not leave the server sending to nobody.
-        if (live.sentOn === this.#generation && this.#state === "open") void this.#request(`${route}.unsubscribe`, request);
+        if (live.sentOn === this.#generation && this.#state === "open") void this.#request(route, "unsubscribe", request);
       }
       throw error;
     } finally {
@@ -197,7 +203,7 @@ export class WsClient {
   }
 
   get #requestTimeout(): number {
-    return this.#options.requestTimeout ?? 10_000;
+    return this.#options.requestTimeout ?? CLIENT_DEFAULTS.requestTimeout;
   }
 
   #connect(): void {
@@ -225,23 +231,23 @@ export class WsClient {
     };
   }
 
-  #sendSubscribe(topic: string, live: LiveTopic): void {
+  #sendSubscribe(topic: string, live: ServerSubscription): void {
     if (live.sentOn === this.#generation) return;
     live.sentOn = this.#generation;
-    void this.#request(`${live.route}.subscribe`, live.request).then((reply) => {
+    void this.#request(live.route, "subscribe", live.request).then((reply) => {
       if (reply === undefined || this.#live.get(topic) !== live) return; // connection lost (resent on reconnect) or gone
       if (reply.status === "ok") {
         live.confirmed.resolve();
         return;
       }
-      const error = new WsRequestError(`${live.route}.subscribe`, reply.message ?? "refused", reply.topic ?? topic, reply.errors ?? []);
+      const error = new WsRequestError(operationType(live.route, "subscribe"), reply.message ?? "refused", reply.topic ?? topic, reply.errors ?? []);
       this.#live.delete(topic);
       // A first subscribe rejects its caller; a refused resubscription ends its handlers, with the error.
       if (live.confirmed.settled) {
         this.#report(error);
         this.#endListeners(topic, error);
       } else {
-        for (const listener of [...this.#listeners.holders(topic)]) this.#listeners.delete(topic, listener);
+        this.#listeners.deleteTopic(topic);
       }
       live.confirmed.reject(error);
     });
@@ -252,13 +258,13 @@ export class WsClient {
     const live = this.#live.get(topic);
     this.#live.delete(topic);
     if (live === undefined || this.#state !== "open" || live.sentOn !== this.#generation) return;
-    const reply = await this.#request(`${live.route}.unsubscribe`, live.request);
+    const reply = await this.#request(live.route, "unsubscribe", live.request);
     if (reply !== undefined && reply.status !== "ok")
-      this.#report(new WsRequestError(`${live.route}.unsubscribe`, reply.message ?? "refused", topic, reply.errors ?? []));
+      this.#report(new WsRequestError(operationType(live.route, "unsubscribe"), reply.message ?? "refused", topic, reply.errors ?? []));
   }
 
-  /** Sends a frame with a fresh id; resolves with the reply payload, or undefined if the connection is lost first. */
-  #request(type: string, payload: unknown): Promise<ReplyPayload | undefined> {
+  /** Sends a request with a fresh id; resolves with the reply payload, or undefined if the connection is lost first. */
+  #request(route: string, operation: RouteOperation, payload: unknown): Promise<ReplyPayload | undefined> {
     const socket = this.#socket;
     if (socket === undefined || socket.readyState !== OPEN) return Promise.resolve(undefined);
     const id = `c${++this.#nextId}`;
@@ -268,20 +274,18 @@ export class WsClient {
         resolve(undefined);
       }, this.#requestTimeout);
       this.#pending.set(id, { resolve, timer });
-      socket.send(JSON.stringify({ type, payload, id }));
+      socket.send(encodeEnvelope(operationType(route, operation), payload, id));
     });
   }
 
   #receive(data: unknown): void {
-    let frame: { type?: unknown; payload?: unknown; id?: unknown };
-    try {
-      frame = JSON.parse(typeof data === "string" ? data : String(data)) as typeof frame;
-    } catch {
-      this.#report(new Error("the server sent a frame that is not JSON"));
+    const parsed = parseEnvelope(typeof data === "string" ? data : String(data));
+    if (!parsed.ok) {
+      this.#report(new Error(`the server sent a frame that is not an envelope: ${parsed.error.message}`));
       return;
     }
-    if (typeof frame.type !== "string") return;
-    if (typeof frame.id === "string" && frame.type.endsWith(".response")) {
+    const frame = parsed.envelope;
+    if (frame.id !== undefined && isResponseType(frame.type)) {
       const pending = this.#pending.get(frame.id);
       if (pending === undefined) return;
       this.#pending.delete(frame.id);
@@ -289,12 +293,12 @@ export class WsClient {
       pending.resolve(frame.payload ?? {});
       return;
     }
-    if (frame.type === "error") {
+    if (frame.type === MessageType.error) {
       const payload = (frame.payload ?? {}) as { code?: string; message?: string };
       this.#report(new Error(`server error ${payload.code ?? ""}: ${payload.message ?? ""}`));
       return;
     }
-    if (frame.type.endsWith(".update")) this.#deliver(frame.payload as { topic?: unknown; payload?: unknown } | undefined);
+    if (isUpdateType(frame.type)) this.#deliver(frame.payload as { topic?: unknown; payload?: unknown } | undefined);
   }
 
   #deliver(update: { topic?: unknown; payload?: unknown } | undefined): void {
@@ -336,8 +340,7 @@ export class WsClient {
 
   /** Drops every handler of `topic`, telling each it has ended. */
   #endListeners(topic: string, error: Error | undefined): void {
-    for (const listener of [...this.#listeners.holders(topic)]) {
-      this.#listeners.delete(topic, listener);
+    for (const listener of this.#listeners.deleteTopic(topic)) {
       try {
         listener.onEnd?.(error);
       } catch (failure) {

@@ -8,7 +8,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { z } from "zod";
-import { ASYNCAPI_VERSIONS, isModuleName } from "../runtime/index.js";
+import { isModuleName } from "../protocol/paths.js";
+import { ASYNCAPI_VERSIONS } from "../runtime/asyncapi.js";
 import { InputError } from "./errors.js";
 
 export const CONFIG_FILES = ["wsgen.config.json", "wsgen.config.mjs", "wsgen.config.ts"] as const;

@@ -9,7 +9,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import type { Node as MorphNode, Project, SourceFile, Symbol as MorphSymbol, TypeAliasDeclaration } from "ts-morph";
-import { isRouteName } from "../runtime/index.js";
+import { isRouteName } from "../protocol/messages.js";
 import type { ResolvedConfig } from "./config.js";
 import { checkModuleNames } from "./config.js";
 import { InputError, type Problem, type SourceLocation } from "./errors.js";

@@ -96,7 +96,7 @@ class ImportTable {
 
 /** Template data for one router. */
 function routerContext(router: RouterDeclaration, source: string) {
-  const imports = new ImportTable([router.name, "WsRoute", "WsRouterOptions"]);
+  const imports = new ImportTable([router.name, "WsRoute", "RouteOptions"]);
   const requestLocal = imports.local(router.request.importPath, router.request.name, "Request");
   const dataLocal = imports.local(router.data.importPath, router.data.name, "Data");
   return {

@@ -8,7 +8,7 @@
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { z } from "zod";
-import { buildMergedAsyncApi, buildModuleAsyncApi, type AsyncApiVersion, type ModuleSpec, type RouteSpec } from "../runtime/index.js";
+import { buildMergedAsyncApi, buildModuleAsyncApi, type AsyncApiVersion, type ModuleSpec, type RouteSpec } from "../runtime/asyncapi.js";
 import { loadConfig } from "./config.js";
 import { ExitCode, GateError, InputError, type Problem } from "./errors.js";
 import { loadProject, relativeTo, selectModules, type ModelRef, type ModuleDeclarations } from "./load.js";
@@ -91,7 +91,7 @@ async function moduleSpec(module: ModuleDeclarations): Promise<ModuleSpec> {
   const routes: RouteSpec[] = [];
   for (const router of module.routers) {
     routes.push({
-      route: router.route,
+      name: router.route,
       description: router.description,
       requestName: router.request.name,
       requestSchema: await schemaOf(router.request),
@@ -99,7 +99,7 @@ async function moduleSpec(module: ModuleDeclarations): Promise<ModuleSpec> {
       dataSchema: await schemaOf(router.data),
     });
   }
-  return { name: module.name, path: `/api/v1/${module.name}/ws`, routes };
+  return { name: module.name, routes };
 }
 
 function writeJson(root: string, path: string, document: unknown): Promise<FileResult> {

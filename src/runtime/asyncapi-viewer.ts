@@ -8,6 +8,7 @@
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
+import type { ViewerAsset } from "../protocol/paths.js";
 
 type Doc = Record<string, unknown>;
 
@@ -110,10 +111,7 @@ ${schemaSections}
  * the installed package (served locally: the viewer works offline), or
  * undefined when the package is not installed.
  */
-export interface ReactViewerAssets {
-  "standalone.js": string;
-  "default.min.css": string;
-}
+export type ReactViewerAssets = Record<ViewerAsset, string>;
 
 let reactAssets: ReactViewerAssets | null | undefined;
 

@@ -8,13 +8,17 @@
  * `<module>.`, so no module's message can point at another's schema.
  */
 import { z } from "zod";
+import { ERROR_CODES, MessageType, operationType, responseType, ROUTE_OPERATIONS, updateType } from "../protocol/messages.js";
+import { endpointPath } from "../protocol/paths.js";
+import { compareStrings } from "../util/compare.js";
 
 export type AsyncApiVersion = "3.0.0" | "2.6.0";
 export const ASYNCAPI_VERSIONS: readonly AsyncApiVersion[] = ["3.0.0", "2.6.0"];
 
 /** What a document needs to know about a route; WsRoute has this shape. */
 export interface RouteSpec {
-  route: string;
+  /** The route name. */
+  name: string;
   description?: string | undefined;
   requestName: string;
   requestSchema: z.ZodType;
@@ -25,8 +29,6 @@ export interface RouteSpec {
 /** What a document needs to know about a module. */
 export interface ModuleSpec {
   name: string;
-  /** The endpoint path, `/api/v1/{name}/ws`. */
-  path: string;
   title?: string | undefined;
   description?: string | undefined;
   version?: string | undefined;
@@ -68,7 +70,7 @@ export function buildModuleAsyncApi(module: ModuleSpec, options: AsyncApiOptions
 /** One document for every module, each under its own address and with its own schemas. */
 export function buildMergedAsyncApi(unordered: readonly ModuleSpec[], options: AsyncApiOptions = {}): JsonObject {
   // Sorted by name, so the document does not depend on the order modules were listed in.
-  const modules = [...unordered].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const modules = [...unordered].sort((a, b) => compareStrings(a.name, b.name));
   return buildDocument(modules, true, {
     ...options,
     title: options.title ?? "WebSockets",
@@ -104,63 +106,65 @@ function describeModule(module: ModuleSpec, schemas: SchemaTable): { messages: M
   const operations: OperationDef[] = [];
   const response = schemas.addStatic("wsgen.SubscriptionResponse", subscriptionResponseSchema);
   // Sorted by route name, so a document does not depend on the order routers were mounted in.
-  const routes = [...module.routes].sort((a, b) => (a.route < b.route ? -1 : a.route > b.route ? 1 : 0));
+  const routes = [...module.routes].sort((a, b) => compareStrings(a.name, b.name));
   for (const route of routes) {
     const request = schemas.addModel(route.requestName, route.requestSchema, "input");
     const data = schemas.addModel(route.dataName, route.dataSchema, "output");
-    const about = `${route.route} updates`;
-    for (const op of ["subscribe", "unsubscribe"] as const) {
+    const about = `${route.name} updates`;
+    for (const op of ROUTE_OPERATIONS) {
       const verb = op === "subscribe" ? "Subscribe to" : "Unsubscribe from";
+      const requestType = operationType(route.name, op);
       messages.push({
-        name: `${route.route}.${op}`,
+        name: requestType,
         summary: `${verb} ${about} for the topic the ${route.requestName} names.`,
         payloadSchema: request,
         correlated: true,
       });
       messages.push({
-        name: `${route.route}.${op}.response`,
-        summary: `Answer to ${route.route}.${op}.`,
+        name: responseType(requestType),
+        summary: `Answer to ${requestType}.`,
         payloadSchema: response,
         correlated: true,
       });
       operations.push({
-        name: `${route.route}.${op}`,
+        name: requestType,
         action: "receive",
         summary: `${verb} ${about}.`,
         description: route.description,
-        message: `${route.route}.${op}`,
-        reply: `${route.route}.${op}.response`,
+        message: requestType,
+        reply: responseType(requestType),
       });
     }
-    const update = schemas.addStatic(`${route.route}.Update`, {
+    const update = schemas.addStatic(`${route.name}.Update`, {
       type: "object",
       required: ["topic", "payload"],
       properties: { topic: { type: "string", description: "The topic this update belongs to." }, payload: ref(schemas.pointer(data)) },
     });
     messages.push({
-      name: `${route.route}.update`,
-      summary: `A ${route.dataName} pushed to subscribers of a ${route.route} topic.`,
+      name: updateType(route.name),
+      summary: `A ${route.dataName} pushed to subscribers of a ${route.name} topic.`,
       payloadSchema: update,
       correlated: false,
     });
     operations.push({
-      name: `${route.route}.update`,
+      name: updateType(route.name),
       action: "send",
       summary: `Push ${route.dataName} updates to a topic's subscribers.`,
       description: route.description,
-      message: `${route.route}.update`,
+      message: updateType(route.name),
     });
   }
-  messages.push({ name: "ping", summary: "Application-level liveness check.", correlated: true });
-  messages.push({ name: "pong", summary: "Answer to ping.", correlated: true });
+  const { ping, pong, error } = MessageType;
+  messages.push({ name: ping, summary: "Application-level liveness check.", correlated: true });
+  messages.push({ name: pong, summary: "Answer to ping.", correlated: true });
   messages.push({
-    name: "error",
+    name: error,
     summary: "A frame named no valid operation.",
     payloadSchema: schemas.addStatic("wsgen.ErrorPayload", errorPayloadSchema),
     correlated: true,
   });
-  operations.push({ name: "ping", action: "receive", summary: "Check that the connection is alive.", message: "ping", reply: "pong" });
-  operations.push({ name: "error", action: "send", summary: "Report a frame that names no valid operation.", message: "error" });
+  operations.push({ name: ping, action: "receive", summary: "Check that the connection is alive.", message: ping, reply: pong });
+  operations.push({ name: error, action: "send", summary: "Report a frame that names no valid operation.", message: error });
   return { messages, operations };
 }
 
@@ -187,7 +191,7 @@ function buildDocument(modules: readonly ModuleSpec[], merged: boolean, options:
     if (version === "3.0.0") {
       const channelPointer = `#/channels/${escapePointer(module.name)}`;
       channels[module.name] = {
-        address: module.path,
+        address: endpointPath(module.name),
         title: moduleTitle(module),
         description: `WebSocket endpoint of the ${module.name} module. All frames are JSON text: {"type", "payload"?, "id"?}.`,
         messages: channelMessages,
@@ -215,7 +219,7 @@ function buildDocument(modules: readonly ModuleSpec[], merged: boolean, options:
         oneOf: frames.filter((frame) => frame.action === action).map((frame) => ref(frame.pointer)),
       });
       // 2.6.0 names operations from the client's side: clients publish what the server receives.
-      channels[module.path] = {
+      channels[endpointPath(module.name)] = {
         description: `WebSocket endpoint of the ${module.name} module. All frames are JSON text: {"type", "payload"?, "id"?}.`,
         publish: { operationId: `${module.name}.clientFrames`, summary: "Frames a client sends.", message: pick("receive") },
         subscribe: { operationId: `${module.name}.serverFrames`, summary: "Frames the server sends.", message: pick("send") },
@@ -347,7 +351,7 @@ const errorPayloadSchema: JsonObject = {
   type: "object",
   required: ["code", "message"],
   properties: {
-    code: { type: "string", enum: ["invalid_message", "unknown_operation", "rate_limited", "internal_error"] },
+    code: { type: "string", enum: [...ERROR_CODES] },
     message: { type: "string" },
     details: {},
   },

@@ -1,7 +1,7 @@
 /**
- * Connection: one client socket of a module endpoint — its identity, its
- * authenticated user, liveness for the heartbeat, and the single write path
- * that enforces the slow-consumer policy.
+ * Connection: one client socket of a module endpoint — its identity, the
+ * user `authenticate` returned, liveness for the heartbeat, and the single
+ * write path that enforces the slow-consumer policy.
  *
  * Data frames are encoded once (frame.ts) and written straight to the TCP
  * socket `ws` runs on, bypassing its per-send framing. That is safe because
@@ -12,12 +12,13 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import WebSocket from "ws";
+import type { Subscriber } from "./fan-out.js";
 import { encodeTextFrame, type EncodedFrames } from "./frame.js";
-import { CloseCode } from "./protocol.js";
-import type { Subscriber } from "./route.js";
+import { CloseCode } from "../protocol/messages.js";
 
 export type SlowConsumerPolicy = "close" | "drop";
 
+/** The slow-consumer options (`WsAppOptions`), resolved. */
 export interface ConnectionLimits {
   /** Bytes queued for a client above which it counts as slow. */
   highWaterMark: number;
@@ -108,7 +109,7 @@ export class Connection<User = unknown> implements Subscriber {
       for (const frame of run.frames) {
         if (this.socket.bufferedAmount > limit) {
           if (written > 0) this.#events.onFramesSent(this, written);
-          this.#slow(count - written);
+          this.#applySlowConsumerPolicy(count - written);
           return written;
         }
         this.#transport.write(frame);
@@ -120,7 +121,7 @@ export class Connection<User = unknown> implements Subscriber {
   }
 
   /** Applies the slow-consumer policy to `unsent` frames that did not fit. */
-  #slow(unsent: number): void {
+  #applySlowConsumerPolicy(unsent: number): void {
     if (this.#limits.slowConsumer === "drop") {
       this.framesDropped += unsent;
       this.#events.onFramesDropped(this, unsent);

@@ -2,52 +2,44 @@
  * WsEndpoint: the WebSocket endpoint of one module (`/api/v1/{module}/ws`).
  * It accepts upgraded sockets, routes `{route}.subscribe` and
  * `{route}.unsubscribe` frames to the module's routes, answers everything
- * else per DESIGN.md's bad-input table, runs the heartbeat and the lifespan
+ * else per the bad-input table (docs/bad-input.md), runs the heartbeat and the lifespan
  * limit, and releases every subscription of a socket on every close path.
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type ServerOptions, type WebSocket } from "ws";
-import { Connection, type ConnectionLimits } from "./connection.js";
-import { describeError, WsgenError } from "./errors.js";
-import { CloseCode, encodeFrame, parseFrame, responseType, type ErrorPayload } from "./protocol.js";
-import type { RouteStats, WsRoute } from "./route.js";
-import { TokenBucket, type RateLimit } from "./token-bucket.js";
+import { Connection } from "./connection.js";
+import { describeError, WsgenError, type ErrorContext } from "./errors.js";
+import type { AnyRoute, WsModuleDefinition } from "./module.js";
+import type { ResolvedAppOptions } from "./app-options.js";
+import {
+  CloseCode,
+  encodeEnvelope,
+  MessageType,
+  operationType,
+  parseEnvelope,
+  responseType,
+  type ErrorPayload,
+} from "../protocol/messages.js";
+import { endpointPath } from "../protocol/paths.js";
+import type { RouteStats } from "./route.js";
+import { TokenBucket } from "./token-bucket.js";
 
-export interface WsModuleDefinition {
-  /** A plain identifier; the endpoint is mounted at `/api/v1/{name}/ws`. */
-  name: string;
-  /** Generated router instances (or any WsRoute). */
-  routers: readonly AnyRoute[];
-  /** AsyncAPI info; title defaults to "<Name> WebSockets". */
-  title?: string;
-  description?: string;
-  version?: string;
-}
+/** @internal The app options an endpoint uses, resolved, and where to report errors. */
+export type EndpointOptions = Pick<
+  ResolvedAppOptions,
+  | "highWaterMark"
+  | "slowConsumer"
+  | "maxSubscriptionsPerConnection"
+  | "rateLimit"
+  | "heartbeatInterval"
+  | "maxConnectionLifespan"
+  | "maxPayload"
+  | "closeTimeout"
+> & { reportError(error: unknown, context: ErrorContext): void };
 
-/**
- * A route of unknown request and data types. `any` because a module holds
- * routes of different types side by side, and WsRoute is invariant in both
- * (it takes Req in and gives Data out); no method is called through this type
- * with values of the wrong type.
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyRoute = WsRoute<any, any>;
-
-export interface EndpointOptions extends ConnectionLimits {
-  /** Subscriptions one connection may hold across the module's routes. */
-  maxSubscriptionsPerConnection: number;
-  /** Inbound frame rate per connection; over it the connection is closed with 1008. Undefined: no limit. */
-  rateLimit: RateLimit | undefined;
-  heartbeatInterval: number;
-  maxConnectionLifespan: number;
-  maxPayload: number;
-  closeTimeout: number;
-  reportError(error: unknown, context: { module: string; where: string }): void;
-}
-
-export interface EndpointStats {
+export interface ModuleStats {
   connections: number;
   /** Frames written to clients: updates, replies, errors, pongs. */
   framesSent: number;
@@ -85,37 +77,37 @@ export class WsEndpoint {
 
   constructor(definition: WsModuleDefinition, options: EndpointOptions) {
     this.name = definition.name;
-    this.path = `/api/v1/${definition.name}/ws`;
+    this.path = endpointPath(definition.name);
     this.definition = definition;
     this.#options = options;
     const routes = new Map<string, AnyRoute>();
-    for (const route of definition.routers) {
-      if (routes.has(route.route)) {
+    for (const route of definition.routes) {
+      if (routes.has(route.name)) {
         throw new WsgenError(
           "ERR_DUPLICATE_ROUTE",
-          `Module "${this.name}" has two routers named "${route.route}"; route names must be unique within a module.`,
+          `Module "${this.name}" has two routes named "${route.name}"; route names must be unique within a module.`,
         );
       }
-      routes.set(route.route, route);
-      route.mount({ module: this.name, reportError: (error, where) => options.reportError(error, { module: this.name, where }) });
-      this.#handlers.set(`${route.route}.subscribe`, (connection, payload, id, type) => {
-        this.#serially(connection, type, id, async () => {
+      routes.set(route.name, route);
+      route.mount({ module: this.name, reportError: (error, context) => options.reportError(error, context) });
+      this.#handlers.set(operationType(route.name, "subscribe"), (connection, payload, id, type) => {
+        this.#runInOrder(connection, type, id, async () => {
           // A subscribe queued behind a slow one may run after the socket closed: it must not take a topic.
           if (!connection.isOpen) return;
-          const response = await route.subscribe(connection, payload, () => this.#admit(connection));
-          connection.sendText(encodeFrame(responseType(type), response, id));
+          const response = await route.subscribe(connection, payload, () => this.#limitRefusal(connection));
+          connection.sendText(encodeEnvelope(responseType(type), response, id));
         });
       });
-      this.#handlers.set(`${route.route}.unsubscribe`, (connection, payload, id, type) => {
-        this.#serially(connection, type, id, () => {
-          connection.sendText(encodeFrame(responseType(type), route.unsubscribe(connection, payload), id));
+      this.#handlers.set(operationType(route.name, "unsubscribe"), (connection, payload, id, type) => {
+        this.#runInOrder(connection, type, id, () => {
+          connection.sendText(encodeEnvelope(responseType(type), route.unsubscribe(connection, payload), id));
           return Promise.resolve();
         });
       });
     }
     this.routes = routes;
-    this.#handlers.set("ping", (connection, _payload, id) => connection.sendText(encodeFrame("pong", undefined, id)));
-    this.#handlers.set("pong", () => undefined);
+    this.#handlers.set(MessageType.ping, (connection, _payload, id) => connection.sendText(encodeEnvelope(MessageType.pong, undefined, id)));
+    this.#handlers.set(MessageType.pong, () => undefined);
     // ws 8.23 supports closeTimeout; @types/ws does not list it yet.
     const serverOptions: ServerOptions & { closeTimeout: number } = {
       noServer: true,
@@ -126,7 +118,7 @@ export class WsEndpoint {
     };
     this.#server = new WebSocketServer(serverOptions);
     if (options.heartbeatInterval > 0) {
-      this.#heartbeat = setInterval(() => this.#beat(), options.heartbeatInterval);
+      this.#heartbeat = setInterval(() => this.#checkHeartbeats(), options.heartbeatInterval);
       this.#heartbeat.unref();
     }
   }
@@ -145,7 +137,7 @@ export class WsEndpoint {
     this.#server.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, socket, request, user));
   }
 
-  stats(): EndpointStats {
+  stats(): ModuleStats {
     const routes: Record<string, RouteStats> = {};
     for (const [name, route] of this.routes) routes[name] = route.stats();
     return {
@@ -237,7 +229,7 @@ export class WsEndpoint {
   }
 
   #receive(connection: Connection, text: string): void {
-    const parsed = parseFrame(text);
+    const parsed = parseEnvelope(text);
     if (!parsed.ok) {
       this.#invalidFrames += 1;
       this.#sendError(connection, parsed.error, parsed.id);
@@ -267,7 +259,7 @@ export class WsEndpoint {
   }
 
   /** Runs a subscribe/unsubscribe in the connection's order; a throw becomes an internal_error answer. */
-  #serially(connection: Connection, type: string, id: string | undefined, operation: () => Promise<void>): void {
+  #runInOrder(connection: Connection, type: string, id: string | undefined, operation: () => Promise<void>): void {
     connection.enqueue(async () => {
       try {
         await operation();
@@ -278,8 +270,8 @@ export class WsEndpoint {
     });
   }
 
-  /** Refuses a new subscription past the per-connection limit. */
-  #admit(connection: Connection): string | undefined {
+  /** Why `connection` may take no new subscription (it holds the most allowed), or undefined when it may. */
+  #limitRefusal(connection: Connection): string | undefined {
     let held = 0;
     for (const route of this.routes.values()) held += route.subscriptionsOf(connection);
     if (held < this.#options.maxSubscriptionsPerConnection) return undefined;
@@ -288,10 +280,11 @@ export class WsEndpoint {
   }
 
   #sendError(connection: Connection, error: ErrorPayload, id: string | undefined): void {
-    connection.sendText(encodeFrame("error", error, id));
+    connection.sendText(encodeEnvelope(MessageType.error, error, id));
   }
 
-  #beat(): void {
+  /** Terminates every connection that showed no life since the last tick, and pings the others. */
+  #checkHeartbeats(): void {
     for (const connection of this.#connections) {
       if (!connection.alive) {
         this.#heartbeatTerminations += 1;

@@ -10,7 +10,6 @@ export type WsgenErrorCode =
   | "ERR_DUPLICATE_MODULE"
   | "ERR_ROUTE_ALREADY_MOUNTED"
   | "ERR_INVALID_OPTION"
-  | "ERR_APP_CLOSED"
   | "ERR_SERVICE_FAILED"
   | "ERR_INVALID_UPDATE";
 
@@ -28,4 +27,15 @@ export class WsgenError extends Error {
 export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message;
   return typeof error === "string" ? error : (JSON.stringify(error) ?? String(error));
+}
+
+/** Where an error that is nobody's answer happened. */
+export interface ErrorContext {
+  module: string;
+  where: string;
+}
+
+/** Writes an error that is nobody's answer to the console: the default `onError`. */
+export function reportToConsole(error: unknown, context: ErrorContext): void {
+  console.error(`[wsgen] ${context.module} ${context.where}: ${describeError(error)}`);
 }

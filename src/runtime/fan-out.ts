@@ -5,7 +5,13 @@
  * case, one topic bursting, is one write per holder per batch.
  */
 import { joinFrames, type EncodedFrames } from "./frame.js";
-import type { Subscriber } from "./route.js";
+
+/** What fan-out writes to (a connection): an identity and a way to write encoded frames. */
+export interface Subscriber {
+  readonly id: string;
+  /** Writes runs of frames encoded once for every holder, in order; returns how many frames were written. */
+  writeFrames(runs: readonly EncodedFrames[]): number;
+}
 
 export interface EncodedUpdate {
   topic: string;

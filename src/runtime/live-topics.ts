@@ -10,7 +10,7 @@
  *
  * Optional hooks start and stop a producer per topic (a timer, a feed).
  */
-import type { TopicContext, TopicUpdater, WsRouteService } from "./route.js";
+import type { TopicContext, TopicUpdater, WsRouteService } from "./service.js";
 
 export interface LiveTopic<Req, Data> {
   topic: string;

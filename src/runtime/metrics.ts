@@ -7,7 +7,7 @@
  *   // GET /metrics → metrics.contentType, await metrics.text()
  */
 import { Counter, Gauge, Registry } from "prom-client";
-import type { EndpointStats } from "./endpoint.js";
+import type { ModuleStats } from "./endpoint.js";
 import type { WsApp } from "./ws-app.js";
 
 export interface WsMetrics {
@@ -17,9 +17,9 @@ export interface WsMetrics {
   text(): Promise<string>;
 }
 
-type Reading = (stats: EndpointStats) => number;
+type Reading = (stats: ModuleStats) => number;
 
-const sum = (stats: EndpointStats, field: "topics" | "subscriptions" | "updatesDropped"): number =>
+const sum = (stats: ModuleStats, field: "topics" | "subscriptions" | "updatesDropped"): number =>
   Object.values(stats.routes).reduce((total, route) => total + route[field], 0);
 
 const GAUGES: Record<string, [help: string, reading: Reading]> = {
@@ -45,7 +45,7 @@ const COUNTERS: Record<string, [help: string, reading: Reading]> = {
 
 /** Registers the wsgen metrics of `app`, labelled by module, in `registry` (default: a new one). */
 export function createMetrics(app: WsApp<unknown>, registry: Registry = new Registry()): WsMetrics {
-  const modules = (): [string, EndpointStats][] => Object.entries(app.stats().modules);
+  const modules = (): [string, ModuleStats][] => Object.entries(app.stats().modules);
   for (const [name, [help, reading]] of Object.entries(GAUGES)) {
     new Gauge({
       name,

@@ -2,6 +2,8 @@
  * TokenBucket: the per-connection frame-rate limit. Holds up to `burst`
  * tokens, refilled continuously at `perSecond`; each inbound frame takes one.
  * Refill is computed lazily from the clock, so idle connections cost nothing.
+ *
+ * @module
  */
 export interface RateLimit {
   /** Sustained frames per second. */

@@ -61,6 +61,13 @@ export class TopicIndex<Holder> {
     return emptied;
   }
 
+  /** Removes every holder of `topic`. Returns the holders it had. */
+  deleteTopic(topic: string): Holder[] {
+    const holders = [...this.holders(topic)];
+    for (const holder of holders) this.delete(topic, holder);
+    return holders;
+  }
+
   has(topic: string, holder: Holder): boolean {
     return this.#holdersByTopic.get(topic)?.has(holder) ?? false;
   }

@@ -8,13 +8,17 @@
  * pending item at once, so a burst from one synchronous loop costs one
  * wake-up and can be written as one batch.
  */
+import { checkInRange, checkPositiveInteger } from "./option-checks.js";
+import { ROUTE_DEFAULTS } from "./route-options.js";
+
 export interface UpdateQueueOptions<Item> {
-  /** Maximum number of pending items; default 1000. */
+  /** Maximum number of pending items. @default 1000 (a route's `queueCapacity`) */
   capacity?: number;
   /**
    * Milliseconds that must pass between the starts of two drains (to the
    * timer's 1 ms resolution); items pushed sooner wait and drain together.
-   * An idle queue drains at once. Default 0.
+   * An idle queue drains at once.
+   * @default 0 (a route's `batchWindowMs`)
    */
   batchWindowMs?: number;
   /** Called with every pending item, in order, each time the queue drains. */
@@ -22,8 +26,6 @@ export interface UpdateQueueOptions<Item> {
   /** Called when `deliver` throws; later items are still delivered. */
   onDeliverError?: (error: unknown, items: readonly Item[]) => void;
 }
-
-export const DEFAULT_QUEUE_CAPACITY = 1000;
 
 export class UpdateQueue<Item> {
   readonly capacity: number;
@@ -41,18 +43,11 @@ export class UpdateQueue<Item> {
   readonly #onDeliverError: (error: unknown, items: readonly Item[]) => void;
 
   constructor(options: UpdateQueueOptions<Item>) {
-    const capacity = options.capacity ?? DEFAULT_QUEUE_CAPACITY;
-    if (!Number.isInteger(capacity) || capacity < 1) {
-      throw new RangeError(`UpdateQueue capacity must be a positive integer, got ${String(capacity)}`);
-    }
-    this.capacity = capacity;
-    const batchWindowMs = options.batchWindowMs ?? 0;
-    if (!(batchWindowMs >= 0 && batchWindowMs <= 1_000)) {
-      throw new RangeError(`UpdateQueue batchWindowMs must be between 0 and 1000, got ${String(batchWindowMs)}`);
-    }
-    this.#batchWindowMs = batchWindowMs;
+    // Named as the route options that feed them, since that is where a user sets them.
+    this.capacity = checkPositiveInteger("queueCapacity", options.capacity ?? ROUTE_DEFAULTS.queueCapacity);
+    this.#batchWindowMs = checkInRange("batchWindowMs", options.batchWindowMs ?? ROUTE_DEFAULTS.batchWindowMs, 0, 1_000);
     // A ring buffer: drop-oldest is O(1) and the array never grows past capacity.
-    this.#items = new Array<Item | undefined>(capacity);
+    this.#items = new Array<Item | undefined>(this.capacity);
     this.#deliver = options.deliver;
     this.#onDeliverError = options.onDeliverError ?? (() => undefined);
   }

@@ -33,7 +33,7 @@ const server = createServer();
 // The default 1 MiB high-water mark, but a client past it has frames dropped (the load client counts them
 // as gaps) instead of being closed, so an overloaded run still finishes and shows what it lost. No heartbeat.
 createWsApp({
-  modules: [{ name: "datafeed", routers: [new StampedBarWsRouter({ service, queueCapacity: 100_000, batchWindowMs })] }],
+  modules: [{ name: "datafeed", routes: [new StampedBarWsRouter({ service, queueCapacity: 100_000, batchWindowMs })] }],
   heartbeatInterval: 0,
   slowConsumer: "drop",
   maxSubscriptionsPerConnection: 10,

@@ -14,7 +14,7 @@ export function createBrokerModule(options: { market: Market; tickMs: number }):
   const service = new BrokerService(options);
   const module = defineModule({
     name: "broker",
-    routers: [
+    routes: [
       new OrderWsRouter({ service: service.orders }),
       new PositionWsRouter({ service: service.positions }),
       new ExecutionWsRouter({ service: service.executions }),

@@ -11,7 +11,7 @@ export function createDatafeedModule(options: { market: Market; tickMs: number }
   const service = new DatafeedService(options);
   const module = defineModule({
     name: "datafeed",
-    routers: [new BarWsRouter({ service: service.bars }), new QuoteWsRouter({ service: service.quotes })],
+    routes: [new BarWsRouter({ service: service.bars }), new QuoteWsRouter({ service: service.quotes })],
   });
   return { module, service };
 }

@@ -1,9 +1,10 @@
 /**
- * The topic builder: `route + ":" + canonical JSON of the parsed request`.
+ * The topic builder: `route + ":" + canonical JSON of the parsed request`
+ * (docs/protocol.md, "Topics").
  *
  * This is the only implementation of the rule. The server, the generated
  * client and the tests all call it, so a topic string computed anywhere names
- * the same subscription everywhere.
+ * the same subscription everywhere. Browser-safe: no Node imports.
  */
 
 /**
@@ -49,10 +50,4 @@ function encode(value: unknown): string | undefined {
 /** `bars:{"resolution":"1D","symbol":"AAPL"}` for route `bars` and that (parsed) request. */
 export function buildTopic(route: string, parsedRequest: unknown): string {
   return `${route}:${canonicalJson(parsedRequest)}`;
-}
-
-/** The route part of a topic string (everything before the first colon). */
-export function topicRoute(topic: string): string {
-  const colon = topic.indexOf(":");
-  return colon === -1 ? topic : topic.slice(0, colon);
 }

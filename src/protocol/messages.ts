@@ -1,0 +1,133 @@
+/**
+ * The messages of the protocol (docs/protocol.md): JSON text frames
+ * `{type, payload?, id?}`, the operation names built from a route's name,
+ * the payload shapes, and the error and close codes. The server runtime, the
+ * client and the AsyncAPI writer all take names and shapes from here; no
+ * other file spells an operation.
+ *
+ * Browser-safe: no Node imports.
+ */
+import type { z } from "zod";
+
+export interface Envelope<Type extends string = string, Payload = unknown> {
+  type: Type;
+  payload?: Payload;
+  id?: string;
+}
+
+const ROUTE_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
+
+/** Route names prefix operation types and topics: a letter, then letters, digits, `_` or `-`. */
+export function isRouteName(name: unknown): name is string {
+  return typeof name === "string" && ROUTE_NAME.test(name);
+}
+
+/** What a client may ask of a route. */
+export type RouteOperation = "subscribe" | "unsubscribe";
+export const ROUTE_OPERATIONS: readonly RouteOperation[] = ["subscribe", "unsubscribe"];
+
+/** `orders.subscribe`, `orders.unsubscribe`. */
+export const operationType = (route: string, operation: RouteOperation): string => `${route}.${operation}`;
+/** `orders.subscribe.response`: the answer to a request of type `requestType`. */
+export const responseType = (requestType: string): string => `${requestType}.response`;
+/** `orders.update`. */
+export const updateType = (route: string): string => `${route}.update`;
+
+export const isResponseType = (type: string): boolean => type.endsWith(".response");
+export const isUpdateType = (type: string): boolean => type.endsWith(".update");
+
+/** Frame types that belong to no route. */
+export const MessageType = { ping: "ping", pong: "pong", error: "error" } as const;
+
+export type SubscriptionStatus = "ok" | "error";
+
+/** Payload of `{route}.subscribe.response` and `{route}.unsubscribe.response`. */
+export interface SubscriptionResponse {
+  status: SubscriptionStatus;
+  message: string;
+  /** The topic the request names; `""` when the request did not validate. */
+  topic: string;
+  /** The zod issues, when the request did not validate. */
+  errors?: z.core.$ZodIssue[];
+}
+
+/** Payload of `{route}.update`. */
+export interface TopicUpdate<Data> {
+  topic: string;
+  payload: Data;
+}
+
+/** Every `code` of an `error` frame. */
+export const ERROR_CODES = ["invalid_message", "unknown_operation", "internal_error"] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Payload of `error`, for frames that name no valid operation. */
+export interface ErrorPayload {
+  code: ErrorCode;
+  message: string;
+  details?: unknown;
+}
+
+/** WebSocket close codes the runtime uses. */
+export const CloseCode = {
+  normal: 1000,
+  goingAway: 1001,
+  unsupportedData: 1003,
+  policyViolation: 1008,
+  messageTooBig: 1009,
+  tryAgainLater: 1013,
+  maxLifespan: 4000,
+} as const;
+
+export type ParsedEnvelope = { ok: true; envelope: Envelope } | { ok: false; error: ErrorPayload; id?: string };
+
+const ENVELOPE_SHAPE = 'Send {"type": string, "payload"?: any, "id"?: string}.';
+
+/** Parses a text frame into an envelope, or says why it is not one. */
+export function parseEnvelope(text: string): ParsedEnvelope {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return {
+      ok: false,
+      error: { code: "invalid_message", message: `Frame is not valid JSON (${(error as Error).message}). ${ENVELOPE_SHAPE}` },
+    };
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return { ok: false, error: { code: "invalid_message", message: `Frame is not an envelope object. ${ENVELOPE_SHAPE}` } };
+  }
+  const record = value as Record<string, unknown>;
+  const id = typeof record.id === "string" ? record.id : undefined;
+  if (record.id !== undefined && id === undefined) {
+    return { ok: false, error: { code: "invalid_message", message: 'Envelope "id" must be a string when present.' } };
+  }
+  if (typeof record.type !== "string" || record.type.length === 0) {
+    return {
+      ok: false,
+      id,
+      error: { code: "invalid_message", message: 'Envelope needs a non-empty string "type", such as "bars.subscribe".' },
+    };
+  }
+  const envelope: Envelope = { type: record.type };
+  if ("payload" in record) envelope.payload = record.payload;
+  if (id !== undefined) envelope.id = id;
+  return { ok: true, envelope };
+}
+
+/** Serializes an envelope; `payload` and `id` are included only when given. */
+export function encodeEnvelope(type: string, payload?: unknown, id?: string): string {
+  const envelope: Envelope = payload === undefined ? { type } : { type, payload };
+  if (id !== undefined) envelope.id = id;
+  return JSON.stringify(envelope);
+}
+
+/**
+ * Encodes `{route}.update` frames for one route: the same text as
+ * `encodeEnvelope(updateType(route), {topic, payload})`, with the constant
+ * head serialized once, since this runs once per published update.
+ */
+export function updateEncoder(route: string): (topic: string, payload: unknown) => string {
+  const head = `{"type":${JSON.stringify(updateType(route))},"payload":{"topic":`;
+  return (topic, payload) => `${head}${JSON.stringify(topic)},"payload":${JSON.stringify(payload)}}}`;
+}

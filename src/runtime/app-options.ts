@@ -1,0 +1,88 @@
+/**
+ * The options of an app (`createWsApp({...})`), with their defaults in one
+ * literal, and their validation. The README's option table is checked
+ * against the literal.
+ */
+import type { IncomingMessage } from "node:http";
+import type { AsyncApiOptions } from "./asyncapi.js";
+import type { SlowConsumerPolicy } from "./connection.js";
+import { reportToConsole, type ErrorContext } from "./errors.js";
+import type { WsModuleDefinition } from "./module.js";
+import { check, invalidOption, isNonNegative, withoutUndefined, type Defaults } from "./option-checks.js";
+import type { RateLimit } from "./token-bucket.js";
+
+/** What `authenticate` may answer: a user, or `null`/`undefined`/`false` to refuse (401). */
+export type AuthenticateResult<User> = User | null | undefined | false;
+
+export interface WsAppOptions<User = unknown> {
+  modules: readonly WsModuleDefinition[];
+  /**
+   * Milliseconds between protocol pings; a client that missed one is
+   * terminated. Inbound frames and pongs both count as life; 0 disables.
+   * @default 30000
+   */
+  heartbeatInterval?: number;
+  /** Milliseconds after which a connection is closed with 4000; 0 for no limit. @default 0 */
+  maxConnectionLifespan?: number;
+  /** Largest accepted frame in bytes; a larger one closes the connection with 1009. @default 65536 */
+  maxPayload?: number;
+  /** Subscriptions one connection may hold in a module; a new one past it is refused (status "error"). @default 100 */
+  maxSubscriptionsPerConnection?: number;
+  /** Inbound frames per connection, `{ perSecond, burst }`; over it the connection is closed with 1008. @default undefined (no limit) */
+  rateLimit?: RateLimit;
+  /** Bytes buffered for one client above which it is a slow consumer. @default 1048576 */
+  highWaterMark?: number;
+  /** A slow consumer is closed with 1013 ("close") or skips frames ("drop"); both are counted. @default "close" */
+  slowConsumer?: SlowConsumerPolicy;
+  /** Milliseconds to wait for a client's close handshake before dropping the socket. @default 5000 */
+  closeTimeout?: number;
+  /**
+   * Runs before the handshake: return the user, or `null`, `undefined` or
+   * `false` to answer 401. A throw answers 500 and is reported through `onError`.
+   * @default undefined (every upgrade is accepted)
+   */
+  authenticate?: (request: IncomingMessage) => AuthenticateResult<User> | Promise<AuthenticateResult<User>>;
+  /** Allowed `Origin` header values; other origins get 403. Requests without `Origin` (non-browsers) pass. @default undefined (any origin) */
+  allowedOrigins?: readonly string[];
+  /** Options of the served AsyncAPI documents (version 3.0.0 unless set). @default {} */
+  asyncapi?: Omit<AsyncApiOptions, "server">;
+  /** Errors that are nobody's answer: failing services, invalid updates, socket errors. @default reportToConsole (console.error) */
+  onError?: (error: unknown, context: ErrorContext) => void;
+}
+
+/** The defaults of every `WsAppOptions` key but `modules`. */
+export const APP_DEFAULTS = {
+  heartbeatInterval: 30_000,
+  maxConnectionLifespan: 0,
+  maxPayload: 65_536,
+  maxSubscriptionsPerConnection: 100,
+  rateLimit: undefined,
+  highWaterMark: 1_048_576,
+  slowConsumer: "close",
+  closeTimeout: 5_000,
+  authenticate: undefined,
+  allowedOrigins: undefined,
+  asyncapi: {},
+  onError: reportToConsole,
+} as const satisfies Defaults<Omit<WsAppOptions, "modules">>;
+
+/** App options with every default applied and every value checked. */
+export type ResolvedAppOptions<User = unknown> = Required<Omit<WsAppOptions<User>, "rateLimit" | "authenticate" | "allowedOrigins">> &
+  Pick<WsAppOptions<User>, "rateLimit" | "authenticate" | "allowedOrigins">;
+
+export function resolveAppOptions<User>(options: WsAppOptions<User>): ResolvedAppOptions<User> {
+  // Every key either given or defaulted: what ResolvedAppOptions says (TypeScript cannot follow a spread of a Partial).
+  const resolved = { ...APP_DEFAULTS, ...withoutUndefined(options) } as ResolvedAppOptions<User>;
+  const counts = ["heartbeatInterval", "maxConnectionLifespan", "maxPayload", "maxSubscriptionsPerConnection", "highWaterMark", "closeTimeout"] as const;
+  for (const name of counts) check(name, resolved[name], isNonNegative, "a non-negative number");
+  check("slowConsumer", resolved.slowConsumer, (value) => value === "close" || value === "drop", '"close" or "drop"');
+  if (resolved.rateLimit !== undefined) {
+    const { perSecond, burst } = resolved.rateLimit;
+    if (!(perSecond > 0) || !(burst >= 1)) {
+      throw invalidOption("rateLimit", "{ perSecond > 0, burst >= 1 }", JSON.stringify(resolved.rateLimit));
+    }
+  }
+  check("onError", resolved.onError, (value) => typeof value === "function", "a function");
+  return resolved;
+}
+

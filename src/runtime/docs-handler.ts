@@ -1,0 +1,77 @@
+/**
+ * Serves the AsyncAPI documents of an app over HTTP: each module's document
+ * and viewer, the merged ones, and the React viewer's files
+ * (docs/protocol.md, "Paths"). The documents are built on each request from
+ * the mounted routes, so they always describe what is served.
+ */
+import { createReadStream } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { ASYNCAPI_VERSIONS, type AsyncApiOptions, type AsyncApiVersion } from "./asyncapi.js";
+import { findReactViewerAssets, renderAsyncApiPage, renderReactViewerPage } from "./asyncapi-viewer.js";
+import { docsPath, matchPath, VIEWER_ASSETS_PATH, type ViewerAsset } from "../protocol/paths.js";
+
+/** What the handler needs of the app. */
+export interface DocsSource {
+  hasModule(name: string): boolean;
+  /** The document of one module, or the merged one when `module` is undefined. */
+  asyncapi(module: string | undefined, options: AsyncApiOptions): Record<string, unknown>;
+  /** The version served when the request names none. */
+  readonly defaultVersion: AsyncApiVersion;
+}
+
+const TEXT = "text/plain; charset=utf-8";
+
+/** Answers a request for a document, a viewer or a viewer file. Returns false for any other request. */
+export function serveDocs(request: IncomingMessage, response: ServerResponse, source: DocsSource): boolean {
+  let url: URL;
+  try {
+    url = new URL(request.url ?? "/", "http://localhost");
+  } catch {
+    return false; // not a URL we serve; the server's own handler answers it
+  }
+  const target = matchPath(url.pathname);
+  if (target?.kind === "viewer-asset") return serveViewerAsset(target.asset, request, response);
+  if (target?.kind !== "docs") return false;
+  const { module, resource } = target;
+  if (module !== undefined && !source.hasModule(module)) return false;
+  if (request.method !== "GET" && request.method !== "HEAD") {
+    response.writeHead(405, { allow: "GET, HEAD", "content-type": TEXT }).end("Method not allowed\n");
+    return true;
+  }
+  const requested = url.searchParams.get("version") ?? source.defaultVersion;
+  if (!ASYNCAPI_VERSIONS.includes(requested as AsyncApiVersion)) {
+    response
+      .writeHead(400, { "content-type": TEXT })
+      .end(`Unsupported AsyncAPI version "${requested}"; use one of ${ASYNCAPI_VERSIONS.join(", ")}.\n`);
+    return true;
+  }
+  // The viewers render 3.0.0; the version parameter is for the JSON document.
+  const version = resource === "asyncapi" ? "3.0.0" : (requested as AsyncApiVersion);
+  const host = request.headers.host;
+  const document = source.asyncapi(module, { version, ...(host !== undefined ? { server: { host } } : {}) });
+  const jsonHref = docsPath(module, "asyncapi.json");
+  let body: string;
+  if (resource === "asyncapi.json") body = `${JSON.stringify(document, null, 2)}\n`;
+  else if (url.searchParams.get("viewer") !== "basic" && findReactViewerAssets() !== undefined) {
+    body = renderReactViewerPage(document, VIEWER_ASSETS_PATH, jsonHref);
+  } else body = renderAsyncApiPage(document, jsonHref);
+  response.writeHead(200, {
+    "content-type": resource === "asyncapi.json" ? "application/json; charset=utf-8" : "text/html; charset=utf-8",
+    "content-length": Buffer.byteLength(body),
+    "cache-control": "no-cache",
+  });
+  response.end(request.method === "HEAD" ? undefined : body);
+  return true;
+}
+
+function serveViewerAsset(name: ViewerAsset, request: IncomingMessage, response: ServerResponse): boolean {
+  const assets = findReactViewerAssets();
+  if (assets === undefined) return false;
+  response.writeHead(200, {
+    "content-type": name.endsWith(".js") ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8",
+    "cache-control": "public, max-age=3600",
+  });
+  if (request.method === "HEAD") response.end();
+  else createReadStream(assets[name]).pipe(response);
+  return true;
+}
