@@ -5,11 +5,12 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { dirname, join, relative, resolve, sep } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { z } from "zod";
 import { ASYNCAPI_VERSIONS, isModuleName } from "../runtime/index.js";
 import { InputError } from "./errors.js";
+import { isInOutputFolder, relativeTo } from "./paths.js";
 
 export const CONFIG_FILES = ["wsgen.config.json", "wsgen.config.mjs", "wsgen.config.ts"] as const;
 
@@ -89,7 +90,7 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<Resolv
     throw InputError.at(undefined, `Config file ${configPath} does not exist.`, "Check the --config path.", "ERR_NO_CONFIG");
   }
   const root = dirname(configPath);
-  const shown = relative(cwd, configPath) || configPath;
+  const shown = relativeTo(cwd, configPath);
   const raw = await readConfigValue(configPath, shown);
   const parsed = WsgenConfig.safeParse(raw);
   if (!parsed.success) {
@@ -123,7 +124,7 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<Resolv
   }
   const clientPath = config.client !== undefined ? resolve(root, config.client.out) : undefined;
   // Module output folders are wsgen's alone (stale files are removed): the client must live elsewhere.
-  if (clientPath !== undefined && relative(modulesPath, clientPath).split(sep)[1] === config.outputDir) {
+  if (clientPath !== undefined && isInOutputFolder(modulesPath, config.outputDir, clientPath)) {
     throw InputError.at(
       { file: shown, line: 1, column: 1 },
       `client.out "${config.client?.out ?? ""}" is inside a module's ${config.outputDir}/ folder.`,

@@ -5,8 +5,9 @@
  * program is created once per run). A gate that fails throws a GateError
  * naming file, line, column and rule or TS code; nothing is written.
  */
-import { dirname, relative } from "node:path";
+import { dirname } from "node:path";
 import { GateError, type Problem } from "./errors.js";
+import { relativeTo } from "./paths.js";
 import type { RenderedFile } from "./render.js";
 import { importFromProject, loadProjectTypeScript, type TypeScript } from "./tools.js";
 
@@ -62,7 +63,7 @@ export function createGateProgram(root: string, tsconfigPath: string, files: rea
         configProblems.push({ message: ts.flattenDiagnosticMessageText(diagnostic.messageText, " "), code: `TS${diagnostic.code}` }),
     },
   );
-  const tsconfigFile = relative(root, tsconfigPath) || tsconfigPath;
+  const tsconfigFile = relativeTo(root, tsconfigPath);
   // TS18003 (no inputs on disk) does not concern the gate: its inputs are the in-memory output.
   for (const diagnostic of (parsed?.errors ?? []).filter((error) => error.code !== 18003)) {
     configProblems.push({ message: ts.flattenDiagnosticMessageText(diagnostic.messageText, " "), code: `TS${diagnostic.code}` });

@@ -6,13 +6,14 @@
  * import path the generated file needs. Every problem is an InputError
  * naming file:line:col.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { dirname, join, relative, resolve, sep } from "node:path";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import type { Node as MorphNode, Project, SourceFile, Symbol as MorphSymbol, TypeAliasDeclaration } from "ts-morph";
 import { isRouteName } from "../runtime/index.js";
 import type { ResolvedConfig } from "./config.js";
 import { checkModuleNames } from "./config.js";
 import { InputError, type Problem, type SourceLocation } from "./errors.js";
+import { importSpecifier, packageNameOf, relativeTo } from "./paths.js";
 import { loadTsMorph } from "./tools.js";
 
 export interface ModelRef {
@@ -340,36 +341,6 @@ function isWsRouterMarker(symbol: MorphSymbol): boolean {
   return packageNameOf(declaration.getSourceFile().getFilePath()) === "wsgen";
 }
 
-const packageNames = new Map<string, string | undefined>();
-function packageNameOf(file: string): string | undefined {
-  let dir = dirname(file);
-  const visited: string[] = [];
-  for (;;) {
-    if (packageNames.has(dir)) break;
-    visited.push(dir);
-    const manifest = join(dir, "package.json");
-    if (existsSync(manifest)) {
-      let name: string | undefined;
-      try {
-        name = (JSON.parse(readFileSync(manifest, "utf8")) as { name?: string }).name;
-      } catch {
-        name = undefined; // an unreadable manifest names no package; wsgen's own has a name
-      }
-      packageNames.set(dir, name);
-      break;
-    }
-    const parent = dirname(dir);
-    if (parent === dir) {
-      packageNames.set(dir, undefined);
-      break;
-    }
-    dir = parent;
-  }
-  const name = packageNames.get(dir);
-  for (const seen of visited) packageNames.set(seen, name);
-  return name;
-}
-
 function collisions(routers: readonly RouterDeclaration[]): Problem[] {
   const problems: Problem[] = [];
   const seen = {
@@ -426,17 +397,6 @@ export function toKebabCase(name: string): string {
     .replace(/([A-Z]+)([A-Z][a-z])/g, "$1-$2")
     .replace(/_/g, "-")
     .toLowerCase();
-}
-
-/** The ESM specifier from a file in `fromDir` to the TypeScript file `target`. */
-export function importSpecifier(fromDir: string, target: string): string {
-  let path = relative(fromDir, target).split(sep).join("/");
-  path = path.replace(/\.d\.ts$/, ".js").replace(/\.(c|m)?tsx?$/, (_match, kind: string | undefined) => `.${kind ?? ""}js`);
-  return path.startsWith(".") ? path : `./${path}`;
-}
-
-export function relativeTo(root: string, path: string): string {
-  return relative(root, path).split(sep).join("/") || ".";
 }
 
 function locationOf(config: ResolvedConfig, node: MorphNode): SourceLocation {

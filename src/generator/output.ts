@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { createTwoFilesPatch } from "diff";
-import { relativeTo } from "./load.js";
+import { relativeTo } from "./paths.js";
 import type { RenderedFile } from "./render.js";
 
 export type FileStatus = "written" | "unchanged" | "removed" | "changed" | "missing" | "stale";

@@ -9,7 +9,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
 import type { ResolvedConfig } from "./config.js";
-import { importSpecifier, relativeTo, type ModelRef, type ModuleDeclarations, type RouterDeclaration } from "./load.js";
+import type { ModelRef, ModuleDeclarations, RouterDeclaration } from "./load.js";
+import { importSpecifier, relativeTo } from "./paths.js";
 
 export interface RenderedFile {
   /** The module whose output folder holds the file; "" for project-level files (the client). */

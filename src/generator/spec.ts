@@ -11,7 +11,8 @@ import type { z } from "zod";
 import { buildMergedAsyncApi, buildModuleAsyncApi, type AsyncApiVersion, type ModuleSpec, type RouteSpec } from "../runtime/index.js";
 import { loadConfig } from "./config.js";
 import { ExitCode, GateError, InputError, type Problem } from "./errors.js";
-import { loadProject, relativeTo, selectModules, type ModelRef, type ModuleDeclarations } from "./load.js";
+import { loadProject, selectModules, type ModelRef, type ModuleDeclarations } from "./load.js";
+import { relativeTo } from "./paths.js";
 import { writeIfChanged, type FileResult } from "./output.js";
 
 export interface SpecOptions {
