@@ -13,6 +13,7 @@ import { isRouteName } from "../runtime/index.js";
 import type { ResolvedConfig } from "./config.js";
 import { checkModuleNames } from "./config.js";
 import { InputError, type Problem, type SourceLocation } from "./errors.js";
+import { compareStrings, defaultRouteName, toKebabCase } from "./names.js";
 import { importSpecifier, packageNameOf, relativeTo } from "./paths.js";
 import { loadTsMorph } from "./tools.js";
 
@@ -158,7 +159,7 @@ function discoverRouters(config: ResolvedConfig, file: SourceFile, outputDir: st
       "ERR_NO_ROUTERS",
     );
   }
-  return routers.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return routers.sort((a, b) => compareStrings(a.name, b.name));
 }
 
 /** Returns the router an alias declares, or undefined when the alias is not a WsRouter. */
@@ -382,21 +383,6 @@ function collisions(routers: readonly RouterDeclaration[]): Problem[] {
     seen.file.set(router.fileName, router);
   }
   return problems;
-}
-
-/** `OrderWsRouter` → `order`, `BarsRouter` → `bars`, `HTTPFeed` → `hTTPFeed`. */
-export function defaultRouteName(aliasName: string): string {
-  const base = aliasName.replace(/(?:Ws)?Router$/, "");
-  return base.length === 0 ? aliasName : `${base.charAt(0).toLowerCase()}${base.slice(1)}`;
-}
-
-/** `OrderWsRouter` → `order-ws-router`, `HTTPQuoteRouter` → `http-quote-router`. */
-export function toKebabCase(name: string): string {
-  return name
-    .replace(/([a-z0-9])([A-Z])/g, "$1-$2")
-    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1-$2")
-    .replace(/_/g, "-")
-    .toLowerCase();
 }
 
 function locationOf(config: ResolvedConfig, node: MorphNode): SourceLocation {
