@@ -7,7 +7,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { ASYNCAPI_VERSIONS, type AsyncApiVersion } from "../runtime/index.js";
 import { generate, type GenerateOptions } from "../generator/codegen.js";
-import { ExitCode } from "../generator/errors.js";
+import { ExitCode, internalMessage } from "../generator/errors.js";
 import { writeSpecs } from "../generator/spec.js";
 import { watchAndGenerate } from "../generator/watcher.js";
 import { defaultOutput, reportGenerate, reportSpec, type Output } from "./report.js";
@@ -116,7 +116,7 @@ Exit codes: 0 success or up to date, 1 drift (--check), 2 bad usage/config/input
       if (error.code === "wsgen.usage") output.err(`error: ${error.message}`);
       return ExitCode.input;
     }
-    output.err(`wsgen: internal error\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    output.err(`wsgen: internal error\n${internalMessage(error)}`);
     return ExitCode.internal;
   }
   return exitCode;

@@ -7,7 +7,7 @@
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { loadConfig, type ResolvedConfig } from "./config.js";
-import { ExitCode, GateError, InputError, type Problem } from "./errors.js";
+import { ExitCode, failureOf, type Problem, type RunError } from "./errors.js";
 import { createGateProgram, runFormatGate, runLintGate, runTypecheckGate } from "./gates.js";
 import { loadProject, selectModules, type LoadedProject } from "./load.js";
 import { acquireWriteLock } from "./lock.js";
@@ -45,7 +45,7 @@ export interface GenerateResult {
   /** Milliseconds per stage that ran, and in total. */
   timings: Partial<Record<Stage | "total", number>>;
   /** Present when exitCode is 2 or 3. */
-  error?: { kind: "input" | "gate" | "internal"; gate?: GateError["gate"]; message: string; problems: Problem[] };
+  error?: RunError;
   /** Lint warnings: printed, not fatal. */
   warnings: Problem[];
   /** Files the run read (ws.ts and everything it imports, the config): what `--watch` watches. */
@@ -154,13 +154,10 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       stage("write");
     }
   } catch (error) {
-    result.exitCode = error instanceof InputError || error instanceof GateError ? ExitCode.input : ExitCode.internal;
+    const failure = failureOf(error);
+    result.exitCode = failure.exitCode;
     result.modules = [];
-    if (error instanceof InputError) result.error = { kind: "input", message: error.message, problems: error.problems };
-    else if (error instanceof GateError)
-      result.error = { kind: "gate", gate: error.gate, message: error.message, problems: error.problems };
-    else
-      result.error = { kind: "internal", message: error instanceof Error ? (error.stack ?? error.message) : String(error), problems: [] };
+    result.error = failure.error;
   }
   result.timings.total = Math.round(performance.now() - started);
   return result;

@@ -6,7 +6,7 @@
  * naming file, line, column and rule or TS code; nothing is written.
  */
 import { dirname } from "node:path";
-import { GateError, type Problem } from "./errors.js";
+import { firstLine, GateError, type Problem } from "./errors.js";
 import { relativeTo } from "./paths.js";
 import type { RenderedFile } from "./render.js";
 import { importFromProject, loadProjectTypeScript, type TypeScript } from "./tools.js";
@@ -29,7 +29,7 @@ export async function runFormatGate(root: string, files: readonly RenderedFile[]
         const loc = (error as { loc?: { start?: { line?: number; column?: number } } }).loc?.start;
         problems.push({
           location: { file: file.relativePath, line: loc?.line ?? 1, column: loc?.column ?? 1 },
-          message: `prettier could not format the output: ${(error as Error).message.split("\n")[0] ?? ""}`,
+          message: `prettier could not format the output: ${firstLine(error)}`,
           hint: "Check the project's prettier config; the generated code itself is valid TypeScript.",
           code: "prettier",
         });
@@ -124,7 +124,7 @@ export async function runLintGate(root: string, files: readonly RenderedFile[], 
       // Most often: no eslint config in the project.
       throw new GateError("lint", [
         {
-          message: `eslint could not run: ${(error as Error).message.split("\n")[0] ?? ""}`,
+          message: `eslint could not run: ${firstLine(error)}`,
           hint: "Add an eslint.config.js to the project, or pass --no-lint.",
           code: "eslint",
         },

@@ -12,7 +12,7 @@ import type { Node as MorphNode, Project, SourceFile, Symbol as MorphSymbol, Typ
 import { isRouteName } from "../runtime/index.js";
 import type { ResolvedConfig } from "./config.js";
 import { checkModuleNames } from "./config.js";
-import { InputError, type Problem, type SourceLocation } from "./errors.js";
+import { collectProblems, InputError, type Problem, type SourceLocation } from "./errors.js";
 import { compareStrings, defaultRouteName, toKebabCase } from "./names.js";
 import { importSpecifier, packageNameOf, relativeTo } from "./paths.js";
 import { loadTsMorph } from "./tools.js";
@@ -115,12 +115,8 @@ export function loadProject(config: ResolvedConfig, moduleNames: readonly string
   files.forEach((file, index) => {
     const name = moduleNames[index] as string;
     const outputDir = join(config.modulesPath, name, config.outputDir);
-    try {
-      modules.push({ name, wsFile: file.getFilePath(), outputDir, routers: discoverRouters(config, file, outputDir) });
-    } catch (error) {
-      if (!(error instanceof InputError)) throw error;
-      problems.push(...error.problems);
-    }
+    const routers = collectProblems(problems, () => discoverRouters(config, file, outputDir));
+    if (routers !== undefined) modules.push({ name, wsFile: file.getFilePath(), outputDir, routers });
   });
   if (problems.length > 0) throw new InputError(problems);
   return { config, project, modules };
@@ -141,13 +137,8 @@ function discoverRouters(config: ResolvedConfig, file: SourceFile, outputDir: st
   const problems: Problem[] = [];
   const routers: RouterDeclaration[] = [];
   for (const alias of file.getTypeAliases()) {
-    try {
-      const router = readRouterAlias(config, alias, outputDir);
-      if (router !== undefined) routers.push(router);
-    } catch (error) {
-      if (!(error instanceof InputError)) throw error;
-      problems.push(...error.problems);
-    }
+    const router = collectProblems(problems, () => readRouterAlias(config, alias, outputDir));
+    if (router !== undefined) routers.push(router);
   }
   problems.push(...collisions(routers));
   if (problems.length > 0) throw new InputError(problems);
