@@ -82,7 +82,7 @@ export function toolInputs(config: ResolvedConfig): string[] {
 }
 
 /** The last record for this project, if every file it read and wrote is still exactly as recorded. */
-export function validCache(config: ResolvedConfig, key: string): CacheRecord | undefined {
+export function readUpToDateRecord(config: ResolvedConfig, key: string): CacheRecord | undefined {
   let record: CacheRecord;
   try {
     record = JSON.parse(readFileSync(cachePath(config.root), "utf8")) as CacheRecord;

@@ -11,7 +11,7 @@ import { ExitCode, failureOf, type Problem, type RunError } from "./errors.js";
 import { createGateProgram, runFormatGate, runLintGate, runTypecheckGate } from "./gates.js";
 import { loadProject, selectModules, type LoadedProject } from "./load.js";
 import { acquireWriteLock } from "./lock.js";
-import { cacheEnabled, cacheKey, saveCache, validCache, type Gates } from "./cache.js";
+import { cacheEnabled, cacheKey, saveCache, readUpToDateRecord, type Gates } from "./cache.js";
 import { compareWithDisk, writeToDisk, type FileResult, type OutputDirectory } from "./output.js";
 import { renderClient, renderModule, type RenderedFile } from "./render.js";
 
@@ -79,7 +79,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       typecheck: options.typecheck ?? config.gates.typecheck,
     };
     const key = cacheKey(config, selected, withClient);
-    const cached = cacheEnabled() ? validCache(config, key) : undefined;
+    const cached = cacheEnabled() ? readUpToDateRecord(config, key) : undefined;
     // Nothing read or written has changed since a run that passed at least these gates: nothing can differ.
     if (
       cached !== undefined &&
