@@ -12,10 +12,8 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { ResolvedConfig } from "./config.js";
+import type { Gates, ResolvedConfig } from "./config.js";
 import { writeAtomically } from "./output.js";
-
-export type Gates = { format: boolean; lint: boolean; typecheck: boolean };
 
 export interface CacheRecord {
   version: 1;

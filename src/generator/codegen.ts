@@ -6,12 +6,12 @@
  */
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { loadConfig, type ResolvedConfig } from "./config.js";
+import { loadConfig, type Gates, type ResolvedConfig } from "./config.js";
 import { ExitCode, failureOf, type Problem, type RunError } from "./errors.js";
 import { createGateProgram, runFormatGate, runLintGate, runTypecheckGate } from "./gates.js";
 import { loadProject, selectModules, type LoadedProject } from "./load.js";
 import { acquireWriteLock } from "./lock.js";
-import { cacheEnabled, cacheKey, saveCache, readUpToDateRecord, type Gates } from "./cache.js";
+import { cacheEnabled, cacheKey, readUpToDateRecord, saveCache } from "./cache.js";
 import { compareWithDisk, writeToDisk, type FileResult, type OutputDirectory } from "./output.js";
 import { renderClient, renderModule, type RenderedFile } from "./render.js";
 
