@@ -1,8 +1,9 @@
 /**
- * The generate pipeline, start to end:
- *   config → load (ts-morph discovery) → render (handlebars) → format gate
+ * Codegen: the generate pipeline, start to end:
+ *   config → [cache: nothing changed, done] → load (ts-morph discovery)
+ *   → render (handlebars) → format gate
  *   → [check: compare with disk] | [lint gate → typecheck gate → write]
- * `--check` and `--watch` are different ends of this one pipe.
+ * `--check` is the other end of this one pipe; `--watch` (watcher.ts) reruns it.
  */
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -17,13 +18,25 @@ import { renderClient, renderModule, type RenderedFile } from "./render.js";
 
 export interface GenerateOptions {
   cwd: string;
-  /** `--config` */
+  /**
+   * `--config`
+   * @default the first of CONFIG_FILES found in `cwd`
+   */
   config?: string;
-  /** `--modules a,b`; all modules with a ws.ts when absent. */
+  /**
+   * `--modules a,b`
+   * @default every module with a ws.ts
+   */
   modules?: string[];
-  /** Compare with disk instead of writing. */
+  /**
+   * Compare with disk instead of writing.
+   * @default false
+   */
   check?: boolean;
-  /** Gates; each defaults to the config's setting (itself on by default). */
+  /**
+   * Gates, switched off by `--no-<gate>`.
+   * @default the config's `gates` (each on unless the config says otherwise)
+   */
   format?: boolean;
   lint?: boolean;
   typecheck?: boolean;

@@ -1,5 +1,5 @@
 /**
- * Errors of the generator pipeline, each mapped to a CLI exit code.
+ * Errors: those of the generator pipeline, each mapped to a CLI exit code.
  * `InputError` and `GateError` are the user's to fix (exit 2) and name
  * file, line and column; anything else is an internal error (exit 3).
  */

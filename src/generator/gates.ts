@@ -1,6 +1,6 @@
 /**
- * Quality gates on the in-memory output, with the project's own configs:
- * prettier (format), eslint (lint, type-aware rules allowed) and tsc
+ * Gates: quality checks on the in-memory output, with the project's own
+ * configs: prettier (format), eslint (lint, type-aware rules allowed) and tsc
  * (typecheck, through the ts-morph project discovery already built, so the
  * program is created once per run). A gate that fails throws a GateError
  * naming file, line, column and rule or TS code; nothing is written.

@@ -1,6 +1,6 @@
 /**
- * The end of the pipe: compare rendered files with disk (`--check`), or
- * write them (atomic per file, unchanged files untouched, stale files
+ * Output: the end of the pipe. Compare rendered files with disk
+ * (`--check`), or write them (atomic per file, unchanged files untouched, stale files
  * removed, each module's barrel last).
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";

@@ -1,5 +1,5 @@
 /**
- * `wsgen spec`: the AsyncAPI documents of the selected modules, written to
+ * Spec: `wsgen spec`. The AsyncAPI documents of the selected modules go to
  * `<module>/<spec.dir>/<module>_asyncapi.json`, and the merged document to
  * `--out` or the config's `spec.merged`. Built by the same functions the
  * runtime serves, from the same routes ws.ts declares, with the models'
@@ -19,8 +19,15 @@ export interface SpecOptions {
   cwd: string;
   config?: string;
   modules?: string[];
-  /** Path of the merged document; default: the config's spec.merged (none: no merged document). */
+  /**
+   * Path of the merged document (`--out`).
+   * @default the config's spec.merged (none: no merged document)
+   */
   out?: string;
+  /**
+   * `--asyncapi`
+   * @default the config's spec.version
+   */
   version?: AsyncApiVersion;
 }
 
