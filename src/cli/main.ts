@@ -100,7 +100,7 @@ Exit codes: 0 success or up to date, 1 drift (--check), 2 bad usage/config/input
     .addOption(
       new Option(
         "--asyncapi <version>",
-        `AsyncAPI version (default: the config's spec.version, itself ${CONFIG_DEFAULTS.spec.version} by default)`,
+        `AsyncAPI version (default: the config's spec.version, ${CONFIG_DEFAULTS.spec.version} unless set)`,
       ).choices(ASYNCAPI_VERSIONS),
     )
     .addHelpText("after", "\nExample:\n  npx wsgen spec --out generated/asyncapi.json --asyncapi 3.0.0")
