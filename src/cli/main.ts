@@ -1,13 +1,14 @@
 /**
- * The `wsgen` command line: commander parses flags into the pipeline's
+ * CLI: the `wsgen` command line. commander parses flags into the pipeline's
  * options; `generate`, `check` and `spec` are thin ends of src/generator.
- * Exit codes (DESIGN.md): 0 success or up to date, 1 drift found by
+ * Exit codes (docs/cli.md): 0 success or up to date, 1 drift found by
  * --check, 2 bad usage, config or input or a failed gate, 3 internal error.
  */
 import { Command, CommanderError, Option } from "commander";
 import { ASYNCAPI_VERSIONS, type AsyncApiVersion } from "../runtime/asyncapi.js";
 import { generate, type GenerateOptions } from "../generator/codegen.js";
-import { ExitCode } from "../generator/errors.js";
+import { CONFIG_DEFAULTS, CONFIG_FILES } from "../generator/config.js";
+import { ExitCode, internalMessage } from "../generator/errors.js";
 import { writeSpecs } from "../generator/spec.js";
 import { watchAndGenerate } from "../generator/watcher.js";
 import { defaultOutput, reportGenerate, reportSpec, type Output } from "./report.js";
@@ -46,7 +47,7 @@ Exit codes: 0 success or up to date, 1 drift (--check), 2 bad usage/config/input
   const common = (command: Command): Command =>
     command
       .option("--modules <a,b>", "only these modules (default: every module with a ws.ts)", modulesList)
-      .option("--config <path>", "config file (default: wsgen.config.json, .mjs or .ts in the current folder)")
+      .option("--config <path>", `config file (default: the first of ${CONFIG_FILES.join(", ")} in the current folder)`)
       .option("--json", "print one machine-readable result object");
 
   const runGenerate = async (flags: CommonFlags & { check?: boolean; watch?: boolean }, command: Command): Promise<void> => {
@@ -73,7 +74,11 @@ Exit codes: 0 success or up to date, 1 drift (--check), 2 bad usage/config/input
     exitCode = result.exitCode;
   };
 
-  common(program.command("generate").description("render routers and barrels into each module's ws_generated/, behind the quality gates"))
+  common(
+    program
+      .command("generate")
+      .description(`render routers and barrels into each module's ${CONFIG_DEFAULTS.outputDir}/, behind the quality gates`),
+  )
     .option("--check", "write nothing; print a diff and exit 1 if output is out of date")
     .option("--no-format", "skip the prettier gate")
     .option("--no-lint", "skip the eslint gate")
@@ -87,10 +92,17 @@ Exit codes: 0 success or up to date, 1 drift (--check), 2 bad usage/config/input
     .action((flags: CommonFlags, command: Command) => runGenerate({ ...flags, check: true }, command));
 
   common(
-    program.command("spec").description("write AsyncAPI documents: <module>/specs_generated/<module>_asyncapi.json and the merged one"),
+    program
+      .command("spec")
+      .description(`write AsyncAPI documents: <module>/${CONFIG_DEFAULTS.spec.dir}/<module>_asyncapi.json and the merged one`),
   )
     .option("--out <path>", "where to write the merged document (default: the config's spec.merged)")
-    .addOption(new Option("--asyncapi <version>", "AsyncAPI version").choices(ASYNCAPI_VERSIONS))
+    .addOption(
+      new Option(
+        "--asyncapi <version>",
+        `AsyncAPI version (default: the config's spec.version, ${CONFIG_DEFAULTS.spec.version} unless set)`,
+      ).choices(ASYNCAPI_VERSIONS),
+    )
     .addHelpText("after", "\nExample:\n  npx wsgen spec --out generated/asyncapi.json --asyncapi 3.0.0")
     .action(async (flags: CommonFlags & { out?: string; asyncapi?: AsyncApiVersion }) => {
       const result = await writeSpecs({
@@ -116,7 +128,7 @@ Exit codes: 0 success or up to date, 1 drift (--check), 2 bad usage/config/input
       if (error.code === "wsgen.usage") output.err(`error: ${error.message}`);
       return ExitCode.input;
     }
-    output.err(`wsgen: internal error\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    output.err(`wsgen: internal error\n${internalMessage(error)}`);
     return ExitCode.internal;
   }
   return exitCode;

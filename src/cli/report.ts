@@ -1,5 +1,5 @@
 /**
- * Human and machine output of the CLI. Colour only on a TTY without
+ * Report: human and machine output of the CLI. Colour only on a TTY without
  * NO_COLOR; `--json` prints exactly one result object per run.
  */
 import type { GenerateResult } from "../generator/codegen.js";
@@ -30,7 +30,7 @@ function count(files: readonly FileResult[]): string {
   return [...tally].map(([status, n]) => `${n} ${status}`).join(", ") || "no files";
 }
 
-export function reportProblems(output: Output, title: string, problems: readonly Problem[], fallback: string): void {
+function reportProblems(output: Output, title: string, problems: readonly Problem[], fallback: string): void {
   output.err(paint(output, 31, title));
   if (problems.length === 0) output.err(fallback);
   for (const problem of problems) output.err(`  ${formatProblem(problem).replace(/\n/g, "\n  ")}`);

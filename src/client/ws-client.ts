@@ -317,7 +317,7 @@ export class WsClient {
       try {
         listener.handler(data, topic);
       } catch (error) {
-        this.#report(error instanceof Error ? error : new Error(String(error)));
+        this.#report(asError(error));
       }
     }
   }
@@ -344,7 +344,7 @@ export class WsClient {
       try {
         listener.onEnd?.(error);
       } catch (failure) {
-        this.#report(failure instanceof Error ? failure : new Error(String(failure)));
+        this.#report(asError(failure));
       }
     }
   }
@@ -352,6 +352,11 @@ export class WsClient {
   #report(error: Error): void {
     this.#options.onError?.(error);
   }
+}
+
+/** A thrown value as an Error, for onError. */
+function asError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
 }
 
 interface Deferred {

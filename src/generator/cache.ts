@@ -1,9 +1,10 @@
 /**
- * The no-change shortcut: a record of the last successful `generate` — the
- * hash of every file it read (ws.ts, everything it imports, the config, the
- * tool configs and tool versions, wsgen's templates) and of every file it
- * wrote. When all of them still match, nothing can have changed: `generate`
- * and `check` answer "unchanged" without loading ts-morph or any gate.
+ * Cache: the no-change shortcut. A record of the last successful
+ * `generate`: the hash of every file it read (ws.ts, everything it imports,
+ * the config, the tool configs and tool versions) and of every file it
+ * wrote, under a key covering the selection and wsgen's templates. When all
+ * of them still match, nothing can have changed: `generate` and `check`
+ * answer "unchanged" without loading ts-morph or any gate.
  * Set WSGEN_CACHE=0 to bypass it.
  */
 import { createHash } from "node:crypto";
@@ -12,10 +13,8 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { ResolvedConfig } from "./config.js";
+import type { Gates, ResolvedConfig } from "./config.js";
 import { writeAtomically } from "./output.js";
-
-export type Gates = { format: boolean; lint: boolean; typecheck: boolean };
 
 export interface CacheRecord {
   version: 1;
@@ -65,7 +64,7 @@ export function cacheKey(config: ResolvedConfig, modules: readonly string[], wit
 }
 
 /** Files beyond the sources that change the output: tool configs at the root, the tsconfig, and the tools' versions. */
-export function toolInputs(config: ResolvedConfig): string[] {
+function toolInputs(config: ResolvedConfig): string[] {
   const files = readdirSync(config.root)
     .filter((name) => TOOL_CONFIG.test(name))
     .map((name) => join(config.root, name));
@@ -82,7 +81,7 @@ export function toolInputs(config: ResolvedConfig): string[] {
 }
 
 /** The last record for this project, if every file it read and wrote is still exactly as recorded. */
-export function validCache(config: ResolvedConfig, key: string): CacheRecord | undefined {
+export function readUpToDateRecord(config: ResolvedConfig, key: string): CacheRecord | undefined {
   let record: CacheRecord;
   try {
     record = JSON.parse(readFileSync(cachePath(config.root), "utf8")) as CacheRecord;

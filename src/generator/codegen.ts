@@ -1,29 +1,42 @@
 /**
- * The generate pipeline, start to end:
- *   config → load (ts-morph discovery) → render (handlebars) → format gate
+ * Codegen: the generate pipeline, start to end:
+ *   config → [cache: nothing changed, done] → load (ts-morph discovery)
+ *   → render (handlebars) → format gate
  *   → [check: compare with disk] | [lint gate → typecheck gate → write]
- * `--check` and `--watch` are different ends of this one pipe.
+ * `--check` is the other end of this one pipe; `--watch` (watcher.ts) reruns it.
  */
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { loadConfig, type ResolvedConfig } from "./config.js";
-import { ExitCode, GateError, InputError, type Problem } from "./errors.js";
+import { loadConfig, type Gates, type ResolvedConfig } from "./config.js";
+import { ExitCode, failureOf, type Problem, type RunError } from "./errors.js";
 import { createGateProgram, runFormatGate, runLintGate, runTypecheckGate } from "./gates.js";
 import { loadProject, selectModules, type LoadedProject } from "./load.js";
 import { acquireWriteLock } from "./lock.js";
-import { cacheEnabled, cacheKey, saveCache, validCache, type Gates } from "./cache.js";
+import { cacheEnabled, cacheKey, readUpToDateRecord, saveCache } from "./cache.js";
 import { compareWithDisk, writeToDisk, type FileResult, type OutputDirectory } from "./output.js";
 import { renderClient, renderModule, type RenderedFile } from "./render.js";
 
 export interface GenerateOptions {
   cwd: string;
-  /** `--config` */
+  /**
+   * `--config`
+   * @default the first of CONFIG_FILES found in `cwd`
+   */
   config?: string;
-  /** `--modules a,b`; all modules with a ws.ts when absent. */
+  /**
+   * `--modules a,b`
+   * @default every module with a ws.ts
+   */
   modules?: string[];
-  /** Compare with disk instead of writing. */
+  /**
+   * Compare with disk instead of writing.
+   * @default false
+   */
   check?: boolean;
-  /** Gates; each defaults to the config's setting (itself on by default). */
+  /**
+   * Gates, switched off by `--no-<gate>`.
+   * @default the config's `gates` (each on unless the config says otherwise)
+   */
   format?: boolean;
   lint?: boolean;
   typecheck?: boolean;
@@ -45,7 +58,7 @@ export interface GenerateResult {
   /** Milliseconds per stage that ran, and in total. */
   timings: Partial<Record<Stage | "total", number>>;
   /** Present when exitCode is 2 or 3. */
-  error?: { kind: "input" | "gate" | "internal"; gate?: GateError["gate"]; message: string; problems: Problem[] };
+  error?: RunError;
   /** Lint warnings: printed, not fatal. */
   warnings: Problem[];
   /** Files the run read (ws.ts and everything it imports, the config): what `--watch` watches. */
@@ -79,7 +92,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       typecheck: options.typecheck ?? config.gates.typecheck,
     };
     const key = cacheKey(config, selected, withClient);
-    const cached = cacheEnabled() ? validCache(config, key) : undefined;
+    const cached = cacheEnabled() ? readUpToDateRecord(config, key) : undefined;
     // Nothing read or written has changed since a run that passed at least these gates: nothing can differ.
     if (
       cached !== undefined &&
@@ -154,13 +167,10 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       stage("write");
     }
   } catch (error) {
-    result.exitCode = error instanceof InputError || error instanceof GateError ? ExitCode.input : ExitCode.internal;
+    const failure = failureOf(error);
+    result.exitCode = failure.exitCode;
     result.modules = [];
-    if (error instanceof InputError) result.error = { kind: "input", message: error.message, problems: error.problems };
-    else if (error instanceof GateError)
-      result.error = { kind: "gate", gate: error.gate, message: error.message, problems: error.problems };
-    else
-      result.error = { kind: "internal", message: error instanceof Error ? (error.stack ?? error.message) : String(error), problems: [] };
+    result.error = failure.error;
   }
   result.timings.total = Math.round(performance.now() - started);
   return result;

@@ -5,51 +5,106 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { dirname, join, relative, resolve, sep } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { z } from "zod";
 import { isModuleName } from "../protocol/paths.js";
 import { ASYNCAPI_VERSIONS } from "../runtime/asyncapi.js";
-import { InputError } from "./errors.js";
+import { InputError, type Problem } from "./errors.js";
+import { isInOutputFolder, relativeTo } from "./paths.js";
 
 export const CONFIG_FILES = ["wsgen.config.json", "wsgen.config.mjs", "wsgen.config.ts"] as const;
 
+/**
+ * The value each optional key takes when the config leaves it out: the
+ * schema's defaults, and the defaults the CLI's help names.
+ */
+export const CONFIG_DEFAULTS = {
+  tsconfig: "tsconfig.json",
+  outputDir: "ws_generated",
+  gates: { format: true, lint: true, typecheck: true },
+  spec: { dir: "specs_generated", version: "3.0.0" },
+} as const;
+
 const Gates = z
   .object({
-    format: z.boolean().default(true),
-    lint: z.boolean().default(true),
-    typecheck: z.boolean().default(true),
+    /**
+     * Format the output with the project's prettier config.
+     * @default true
+     */
+    format: z.boolean().default(CONFIG_DEFAULTS.gates.format),
+    /**
+     * Lint the output with the project's eslint config; errors fail the run.
+     * @default true
+     */
+    lint: z.boolean().default(CONFIG_DEFAULTS.gates.lint),
+    /**
+     * Type-check the output against its models under the project's tsconfig.
+     * @default true
+     */
+    typecheck: z.boolean().default(CONFIG_DEFAULTS.gates.typecheck),
   })
   .strict();
 
+/** The quality gates a run applies (config, then `--no-<gate>` flags). */
+export type Gates = z.output<typeof Gates>;
+
 export const WsgenConfig = z
   .object({
-    /** Folder holding `<module>/ws.ts`. */
+    /** Folder holding `<module>/ws.ts`. Required. */
     modulesDir: z.string().min(1),
-    /** tsconfig used for discovery and the typecheck gate. */
-    tsconfig: z.string().min(1).default("tsconfig.json"),
-    /** Folder, inside each module, that receives generated routers. */
+    /**
+     * tsconfig used for discovery and the typecheck gate.
+     * @default "tsconfig.json"
+     */
+    tsconfig: z.string().min(1).default(CONFIG_DEFAULTS.tsconfig),
+    /**
+     * Folder, inside each module, that receives generated routers.
+     * @default "ws_generated"
+     */
     outputDir: z
       .string()
       .regex(/^[A-Za-z0-9_.-]+$/, "a plain folder name")
-      .default("ws_generated"),
-    gates: Gates.default({ format: true, lint: true, typecheck: true }),
+      .default(CONFIG_DEFAULTS.outputDir),
+    /**
+     * Quality gates on the generated code; each can also be skipped per run with `--no-<gate>`.
+     * @default { format: true, lint: true, typecheck: true }
+     */
+    gates: Gates.default(CONFIG_DEFAULTS.gates),
+    /**
+     * What `wsgen spec` writes.
+     * @default { dir: "specs_generated", version: "3.0.0" }
+     */
     spec: z
       .object({
-        /** Folder, inside each module, that receives `<module>_asyncapi.json`. */
+        /**
+         * Folder, inside each module, that receives `<module>_asyncapi.json`.
+         * @default "specs_generated"
+         */
         dir: z
           .string()
           .regex(/^[A-Za-z0-9_.-]+$/, "a plain folder name")
-          .default("specs_generated"),
-        /** Where the merged document of all modules goes (relative to the project root). */
+          .default(CONFIG_DEFAULTS.spec.dir),
+        /**
+         * Where the merged document of all modules goes (relative to the project root).
+         * @default undefined (no merged document)
+         */
         merged: z.string().min(1).optional(),
-        version: z.enum(ASYNCAPI_VERSIONS as [string, ...string[]]).default("3.0.0"),
+        /**
+         * AsyncAPI version of the documents; `--asyncapi` overrides it.
+         * @default "3.0.0"
+         */
+        version: z.enum(ASYNCAPI_VERSIONS as [string, ...string[]]).default(CONFIG_DEFAULTS.spec.version),
       })
       .strict()
-      .default({ dir: "specs_generated", version: "3.0.0" }),
+      .default(CONFIG_DEFAULTS.spec),
+    /**
+     * Typed client bindings of every module, in one file.
+     * @default undefined (no client file)
+     */
     client: z
       .object({
-        /** Where the typed client bindings of all modules go (relative to the project root). */
+        /** Where the typed client bindings of all modules go (relative to the project root). Required with `client`. */
         out: z.string().regex(/\.ts$/, "a .ts file path"),
       })
       .strict()
@@ -90,49 +145,52 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<Resolv
     throw InputError.at(undefined, `Config file ${configPath} does not exist.`, "Check the --config path.", "ERR_NO_CONFIG");
   }
   const root = dirname(configPath);
-  const shown = relative(cwd, configPath) || configPath;
+  const shown = relativeTo(cwd, configPath);
   const raw = await readConfigValue(configPath, shown);
   const parsed = WsgenConfig.safeParse(raw);
   if (!parsed.success) {
     throw new InputError(
-      parsed.error.issues.map((issue) => ({
-        location: { file: shown, line: 1, column: 1 },
-        message: `config ${issue.path.length > 0 ? `"${issue.path.join(".")}"` : "value"}: ${issue.message}`,
-        hint: "See the Configuration section of the wsgen README for every option.",
-        code: "ERR_CONFIG",
-      })),
+      parsed.error.issues.map((issue) =>
+        configProblem(
+          shown,
+          `config ${issue.path.length > 0 ? `"${issue.path.join(".")}"` : "value"}: ${issue.message}`,
+          "See the Configuration section of the wsgen README for every option.",
+        ),
+      ),
     );
   }
   const config = parsed.data;
   const modulesPath = resolve(root, config.modulesDir);
   if (!existsSync(modulesPath) || !statSync(modulesPath).isDirectory()) {
-    throw InputError.at(
-      { file: shown, line: 1, column: 1 },
+    throw configError(
+      shown,
       `modulesDir "${config.modulesDir}" does not exist (${modulesPath}).`,
       "Point modulesDir at the folder holding <module>/ws.ts.",
-      "ERR_CONFIG",
     );
   }
   const tsconfigPath = resolve(root, config.tsconfig);
   if (!existsSync(tsconfigPath)) {
-    throw InputError.at(
-      { file: shown, line: 1, column: 1 },
-      `tsconfig "${config.tsconfig}" does not exist.`,
-      'Set "tsconfig" to your project\'s tsconfig.json.',
-      "ERR_CONFIG",
-    );
+    throw configError(shown, `tsconfig "${config.tsconfig}" does not exist.`, 'Set "tsconfig" to your project\'s tsconfig.json.');
   }
   const clientPath = config.client !== undefined ? resolve(root, config.client.out) : undefined;
   // Module output folders are wsgen's alone (stale files are removed): the client must live elsewhere.
-  if (clientPath !== undefined && relative(modulesPath, clientPath).split(sep)[1] === config.outputDir) {
-    throw InputError.at(
-      { file: shown, line: 1, column: 1 },
+  if (clientPath !== undefined && isInOutputFolder(modulesPath, config.outputDir, clientPath)) {
+    throw configError(
+      shown,
       `client.out "${config.client?.out ?? ""}" is inside a module's ${config.outputDir}/ folder.`,
       "Put the client bindings outside every module's output folder, e.g. generated/client.ts.",
-      "ERR_CONFIG",
     );
   }
   return { ...config, root, configPath, modulesPath, tsconfigPath, clientPath };
+}
+
+/** A problem with the config file: zod issues carry no position, so each points at its first line. */
+function configProblem(shown: string, message: string, hint: string): Problem {
+  return { location: { file: shown, line: 1, column: 1 }, message, hint, code: "ERR_CONFIG" };
+}
+
+function configError(shown: string, message: string, hint: string): InputError {
+  return new InputError([configProblem(shown, message, hint)]);
 }
 
 async function readConfigValue(path: string, shown: string): Promise<unknown> {
@@ -140,23 +198,17 @@ async function readConfigValue(path: string, shown: string): Promise<unknown> {
     try {
       return JSON.parse(readFileSync(path, "utf8")) as unknown;
     } catch (error) {
-      throw InputError.at(
-        { file: shown, line: 1, column: 1 },
-        `Config is not valid JSON: ${(error as Error).message}`,
-        "Fix the JSON syntax.",
-        "ERR_CONFIG",
-      );
+      throw configError(shown, `Config is not valid JSON: ${(error as Error).message}`, "Fix the JSON syntax.");
     }
   }
   try {
     const module = (await importConfigModule(path)) as { default?: unknown };
     return module.default;
   } catch (error) {
-    throw InputError.at(
-      { file: shown, line: 1, column: 1 },
+    throw configError(
+      shown,
       `Config could not be loaded: ${(error as Error).message}`,
       "The file must `export default defineConfig({...})`.",
-      "ERR_CONFIG",
     );
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Errors of the generator pipeline, each mapped to a CLI exit code.
+ * Errors: those of the generator pipeline, each mapped to a CLI exit code.
  * `InputError` and `GateError` are the user's to fix (exit 2) and name
  * file, line and column; anything else is an internal error (exit 3).
  */
@@ -55,4 +55,47 @@ export function formatProblem(problem: Problem): string {
   const code = problem.code ? ` [${problem.code}]` : "";
   const hint = problem.hint ? `\n  hint: ${problem.hint}` : "";
   return `${where}${problem.message}${code}${hint}`;
+}
+
+/** A failure as a run's result reports it (`--json` prints it as is). */
+export interface RunError {
+  kind: "input" | "gate" | "internal";
+  gate?: GateError["gate"];
+  message: string;
+  problems: Problem[];
+}
+
+/** A caught error as a result's exit code and error: the user's to fix (2), or internal (3, with its stack). */
+export function failureOf(error: unknown): { exitCode: ExitCode; error: RunError } {
+  if (error instanceof InputError) {
+    return { exitCode: ExitCode.input, error: { kind: "input", message: error.message, problems: error.problems } };
+  }
+  if (error instanceof GateError) {
+    return { exitCode: ExitCode.input, error: { kind: "gate", gate: error.gate, message: error.message, problems: error.problems } };
+  }
+  return { exitCode: ExitCode.internal, error: { kind: "internal", message: internalMessage(error), problems: [] } };
+}
+
+/** What an internal error prints: the stack when there is one, for the bug report. */
+export function internalMessage(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
+
+/** The first line of a thrown error's message: tools' messages often go on with a long trace. */
+export function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "";
+}
+
+/**
+ * Runs `step`, moving an InputError's problems into `problems` so that one
+ * run reports every bad declaration, not just the first; other errors propagate.
+ */
+export function collectProblems<T>(problems: Problem[], step: () => T): T | undefined {
+  try {
+    return step();
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    problems.push(...error.problems);
+    return undefined;
+  }
 }

@@ -1,12 +1,13 @@
 /**
- * Quality gates on the in-memory output, with the project's own configs:
- * prettier (format), eslint (lint, type-aware rules allowed) and tsc
+ * Gates: quality checks on the in-memory output, with the project's own
+ * configs: prettier (format), eslint (lint, type-aware rules allowed) and tsc
  * (typecheck, through the ts-morph project discovery already built, so the
  * program is created once per run). A gate that fails throws a GateError
  * naming file, line, column and rule or TS code; nothing is written.
  */
-import { dirname, relative } from "node:path";
-import { GateError, type Problem } from "./errors.js";
+import { dirname } from "node:path";
+import { firstLine, GateError, type Problem } from "./errors.js";
+import { relativeTo } from "./paths.js";
 import type { RenderedFile } from "./render.js";
 import { importFromProject, loadProjectTypeScript, type TypeScript } from "./tools.js";
 
@@ -28,7 +29,7 @@ export async function runFormatGate(root: string, files: readonly RenderedFile[]
         const loc = (error as { loc?: { start?: { line?: number; column?: number } } }).loc?.start;
         problems.push({
           location: { file: file.relativePath, line: loc?.line ?? 1, column: loc?.column ?? 1 },
-          message: `prettier could not format the output: ${(error as Error).message.split("\n")[0] ?? ""}`,
+          message: `prettier could not format the output: ${firstLine(error)}`,
           hint: "Check the project's prettier config; the generated code itself is valid TypeScript.",
           code: "prettier",
         });
@@ -62,7 +63,7 @@ export function createGateProgram(root: string, tsconfigPath: string, files: rea
         configProblems.push({ message: ts.flattenDiagnosticMessageText(diagnostic.messageText, " "), code: `TS${diagnostic.code}` }),
     },
   );
-  const tsconfigFile = relative(root, tsconfigPath) || tsconfigPath;
+  const tsconfigFile = relativeTo(root, tsconfigPath);
   // TS18003 (no inputs on disk) does not concern the gate: its inputs are the in-memory output.
   for (const diagnostic of (parsed?.errors ?? []).filter((error) => error.code !== 18003)) {
     configProblems.push({ message: ts.flattenDiagnosticMessageText(diagnostic.messageText, " "), code: `TS${diagnostic.code}` });
@@ -123,7 +124,7 @@ export async function runLintGate(root: string, files: readonly RenderedFile[], 
       // Most often: no eslint config in the project.
       throw new GateError("lint", [
         {
-          message: `eslint could not run: ${(error as Error).message.split("\n")[0] ?? ""}`,
+          message: `eslint could not run: ${firstLine(error)}`,
           hint: "Add an eslint.config.js to the project, or pass --no-lint.",
           code: "eslint",
         },

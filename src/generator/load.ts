@@ -6,13 +6,16 @@
  * import path the generated file needs. Every problem is an InputError
  * naming file:line:col.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { dirname, join, relative, resolve, sep } from "node:path";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import type { Node as MorphNode, Project, SourceFile, Symbol as MorphSymbol, TypeAliasDeclaration } from "ts-morph";
 import { isRouteName } from "../protocol/messages.js";
 import type { ResolvedConfig } from "./config.js";
 import { checkModuleNames } from "./config.js";
-import { InputError, type Problem, type SourceLocation } from "./errors.js";
+import { collectProblems, InputError, type Problem, type SourceLocation } from "./errors.js";
+import { compareStrings } from "../util/compare.js";
+import { defaultRouteName, toKebabCase } from "./names.js";
+import { importSpecifier, packageNameOf, relativeTo } from "./paths.js";
 import { loadTsMorph } from "./tools.js";
 
 export interface ModelRef {
@@ -113,12 +116,8 @@ export function loadProject(config: ResolvedConfig, moduleNames: readonly string
   files.forEach((file, index) => {
     const name = moduleNames[index] as string;
     const outputDir = join(config.modulesPath, name, config.outputDir);
-    try {
-      modules.push({ name, wsFile: file.getFilePath(), outputDir, routers: discoverRouters(config, file, outputDir) });
-    } catch (error) {
-      if (!(error instanceof InputError)) throw error;
-      problems.push(...error.problems);
-    }
+    const routers = collectProblems(problems, () => discoverRouters(config, file, outputDir));
+    if (routers !== undefined) modules.push({ name, wsFile: file.getFilePath(), outputDir, routers });
   });
   if (problems.length > 0) throw new InputError(problems);
   return { config, project, modules };
@@ -139,13 +138,8 @@ function discoverRouters(config: ResolvedConfig, file: SourceFile, outputDir: st
   const problems: Problem[] = [];
   const routers: RouterDeclaration[] = [];
   for (const alias of file.getTypeAliases()) {
-    try {
-      const router = readRouterAlias(config, alias, outputDir);
-      if (router !== undefined) routers.push(router);
-    } catch (error) {
-      if (!(error instanceof InputError)) throw error;
-      problems.push(...error.problems);
-    }
+    const router = collectProblems(problems, () => readRouterAlias(config, alias, outputDir));
+    if (router !== undefined) routers.push(router);
   }
   problems.push(...collisions(routers));
   if (problems.length > 0) throw new InputError(problems);
@@ -157,7 +151,7 @@ function discoverRouters(config: ResolvedConfig, file: SourceFile, outputDir: st
       "ERR_NO_ROUTERS",
     );
   }
-  return routers.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return routers.sort((a, b) => compareStrings(a.name, b.name));
 }
 
 /** Returns the router an alias declares, or undefined when the alias is not a WsRouter. */
@@ -340,36 +334,6 @@ function isWsRouterMarker(symbol: MorphSymbol): boolean {
   return packageNameOf(declaration.getSourceFile().getFilePath()) === "wsgen";
 }
 
-const packageNames = new Map<string, string | undefined>();
-function packageNameOf(file: string): string | undefined {
-  let dir = dirname(file);
-  const visited: string[] = [];
-  for (;;) {
-    if (packageNames.has(dir)) break;
-    visited.push(dir);
-    const manifest = join(dir, "package.json");
-    if (existsSync(manifest)) {
-      let name: string | undefined;
-      try {
-        name = (JSON.parse(readFileSync(manifest, "utf8")) as { name?: string }).name;
-      } catch {
-        name = undefined; // an unreadable manifest names no package; wsgen's own has a name
-      }
-      packageNames.set(dir, name);
-      break;
-    }
-    const parent = dirname(dir);
-    if (parent === dir) {
-      packageNames.set(dir, undefined);
-      break;
-    }
-    dir = parent;
-  }
-  const name = packageNames.get(dir);
-  for (const seen of visited) packageNames.set(seen, name);
-  return name;
-}
-
 function collisions(routers: readonly RouterDeclaration[]): Problem[] {
   const problems: Problem[] = [];
   const seen = {
@@ -411,32 +375,6 @@ function collisions(routers: readonly RouterDeclaration[]): Problem[] {
     seen.file.set(router.fileName, router);
   }
   return problems;
-}
-
-/** `OrderWsRouter` → `order`, `BarsRouter` → `bars`, `HTTPFeed` → `hTTPFeed`. */
-export function defaultRouteName(aliasName: string): string {
-  const base = aliasName.replace(/(?:Ws)?Router$/, "");
-  return base.length === 0 ? aliasName : `${base.charAt(0).toLowerCase()}${base.slice(1)}`;
-}
-
-/** `OrderWsRouter` → `order-ws-router`, `HTTPQuoteRouter` → `http-quote-router`. */
-export function toKebabCase(name: string): string {
-  return name
-    .replace(/([a-z0-9])([A-Z])/g, "$1-$2")
-    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1-$2")
-    .replace(/_/g, "-")
-    .toLowerCase();
-}
-
-/** The ESM specifier from a file in `fromDir` to the TypeScript file `target`. */
-export function importSpecifier(fromDir: string, target: string): string {
-  let path = relative(fromDir, target).split(sep).join("/");
-  path = path.replace(/\.d\.ts$/, ".js").replace(/\.(c|m)?tsx?$/, (_match, kind: string | undefined) => `.${kind ?? ""}js`);
-  return path.startsWith(".") ? path : `./${path}`;
-}
-
-export function relativeTo(root: string, path: string): string {
-  return relative(root, path).split(sep).join("/") || ".";
 }
 
 function locationOf(config: ResolvedConfig, node: MorphNode): SourceLocation {

@@ -1,7 +1,7 @@
 /**
- * A per-project lock around the write phase, so concurrent `wsgen generate`
- * runs on one project never interleave their writes: each output folder ends
- * as one run's complete output. The lock is a file created exclusively in the
+ * Lock: a per-project lock around the write phase, so concurrent `wsgen
+ * generate` runs on one project never interleave their writes: each output
+ * folder ends as one run's complete output. The lock is a file created exclusively in the
  * OS temp folder (named by a hash of the project root) holding the owner's
  * pid; a lock whose owner is gone is taken over.
  */

@@ -1,13 +1,13 @@
 /**
- * The end of the pipe: compare rendered files with disk (`--check`), or
- * write them (atomic per file, unchanged files untouched, stale files
+ * Output: the end of the pipe. Compare rendered files with disk
+ * (`--check`), or write them (atomic per file, unchanged files untouched, stale files
  * removed, each module's barrel last).
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { createTwoFilesPatch } from "diff";
-import { relativeTo } from "./load.js";
+import { relativeTo } from "./paths.js";
 import type { RenderedFile } from "./render.js";
 
 export type FileStatus = "written" | "unchanged" | "removed" | "changed" | "missing" | "stale";

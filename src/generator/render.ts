@@ -9,7 +9,9 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
 import type { ResolvedConfig } from "./config.js";
-import { importSpecifier, relativeTo, type ModelRef, type ModuleDeclarations, type RouterDeclaration } from "./load.js";
+import type { ModelRef, ModuleDeclarations, RouterDeclaration } from "./load.js";
+import { compareStrings } from "../util/compare.js";
+import { importSpecifier, relativeTo } from "./paths.js";
 
 export interface RenderedFile {
   /** The module whose output folder holds the file; "" for project-level files (the client). */
@@ -86,7 +88,7 @@ class ImportTable {
   /** Import lines' data, sorted by path. */
   lines(): { path: string; specifiers: string }[] {
     return [...this.#byPath]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .sort(([a], [b]) => compareStrings(a, b))
       .map(([path, names]) => ({
         path,
         specifiers: [...names].map(([exported, local]) => (exported === local ? exported : `${exported} as ${local}`)).join(", "),
@@ -117,13 +119,13 @@ export function renderClient(config: ResolvedConfig, modules: readonly ModuleDec
   const { client } = loadTemplates();
   const imports = new ImportTable(["createClient", "ClientOptions", "TypedClient", "wsContract", "WsContract", "createWsClient"]);
   const specifier = (model: ModelRef): string => (model.file !== undefined ? importSpecifier(dirname(path), model.file) : model.importPath);
-  const sorted = [...modules].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const sorted = [...modules].sort((a, b) => compareStrings(a.name, b.name));
   const context = {
     source: `${relativeTo(config.root, config.modulesPath)}/*/ws.ts`,
     modules: sorted.map((module) => ({
       name: module.name,
       routes: [...module.routers]
-        .sort((a, b) => (a.route < b.route ? -1 : a.route > b.route ? 1 : 0))
+        .sort((a, b) => compareStrings(a.route, b.route))
         .map((router) => ({
           route: router.route,
           requestLocal: imports.local(specifier(router.request), router.request.name, "Request"),

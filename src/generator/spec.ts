@@ -1,5 +1,5 @@
 /**
- * `wsgen spec`: the AsyncAPI documents of the selected modules, written to
+ * Spec: `wsgen spec`. The AsyncAPI documents of the selected modules go to
  * `<module>/<spec.dir>/<module>_asyncapi.json`, and the merged document to
  * `--out` or the config's `spec.merged`. Built by the same functions the
  * runtime serves, from the same routes ws.ts declares, with the models'
@@ -10,23 +10,32 @@ import { pathToFileURL } from "node:url";
 import type { z } from "zod";
 import { buildMergedAsyncApi, buildModuleAsyncApi, type AsyncApiVersion, type ModuleSpec, type RouteSpec } from "../runtime/asyncapi.js";
 import { loadConfig } from "./config.js";
-import { ExitCode, GateError, InputError, type Problem } from "./errors.js";
-import { loadProject, relativeTo, selectModules, type ModelRef, type ModuleDeclarations } from "./load.js";
+import { ExitCode, failureOf, firstLine, InputError, type RunError } from "./errors.js";
+import { loadProject, selectModules, type ModelRef, type ModuleDeclarations } from "./load.js";
+import { relativeTo } from "./paths.js";
 import { writeIfChanged, type FileResult } from "./output.js";
 
 export interface SpecOptions {
   cwd: string;
   config?: string;
   modules?: string[];
-  /** Path of the merged document; default: the config's spec.merged (none: no merged document). */
+  /**
+   * Path of the merged document (`--out`).
+   * @default the config's spec.merged (none: no merged document)
+   */
   out?: string;
+  /**
+   * `--asyncapi`
+   * @default the config's spec.version
+   */
   version?: AsyncApiVersion;
 }
 
 export interface SpecResult {
   exitCode: ExitCode;
   files: FileResult[];
-  error?: { kind: "input" | "internal"; message: string; problems: Problem[] };
+  /** Present when exitCode is 2 or 3; never of kind "gate" (spec runs no gates). */
+  error?: RunError;
 }
 
 export async function writeSpecs(options: SpecOptions): Promise<SpecResult> {
@@ -49,11 +58,7 @@ export async function writeSpecs(options: SpecOptions): Promise<SpecResult> {
           : undefined;
     if (merged !== undefined) result.files.push(await writeJson(config.root, merged, buildMergedAsyncApi(specs, { version })));
   } catch (error) {
-    result.exitCode = error instanceof InputError || error instanceof GateError ? ExitCode.input : ExitCode.internal;
-    result.error =
-      error instanceof InputError
-        ? { kind: "input", message: error.message, problems: error.problems }
-        : { kind: "internal", message: error instanceof Error ? (error.stack ?? error.message) : String(error), problems: [] };
+    Object.assign(result, failureOf(error));
   }
   return result;
 }
@@ -72,7 +77,7 @@ async function moduleSpec(module: ModuleDeclarations): Promise<ModuleSpec> {
     } catch (error) {
       throw InputError.at(
         model.location,
-        `importing ${model.importPath} for ${model.name} failed: ${(error as Error).message.split("\n")[0] ?? ""}`,
+        `importing ${model.importPath} for ${model.name} failed: ${firstLine(error)}`,
         "The model file must import without throwing; wsgen spec loads it to read the schema.",
         "ERR_MODEL_IMPORT",
       );

@@ -1,5 +1,5 @@
 /**
- * Loading of the heavy tools (ts-morph with its TypeScript, prettier,
+ * Tools: loading of the heavy tools (ts-morph with its TypeScript, prettier,
  * eslint), once per run. ts-morph is CommonJS and loads fastest through
  * `createRequire`; prettier and eslint are resolved from the user's project
  * first, so the gates use the versions (and configs) the project uses.

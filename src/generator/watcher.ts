@@ -1,6 +1,6 @@
 /**
- * `--watch`: run the pipeline once, then again (debounced) whenever one of
- * the files the last run read changes — each ws.ts, everything it imports,
+ * Watcher: `--watch` runs the pipeline once, then again (debounced)
+ * whenever one of the files the last run read changes — each ws.ts, everything it imports,
  * and the config. Folders are watched rather than files, so editors that
  * save by renaming are seen too.
  */
@@ -9,7 +9,10 @@ import { basename, dirname } from "node:path";
 import { generate, type GenerateOptions, type GenerateResult } from "./codegen.js";
 
 export interface WatchOptions extends GenerateOptions {
-  /** Milliseconds of quiet before a rerun. Default 100. */
+  /**
+   * Milliseconds of quiet before a rerun.
+   * @default 100
+   */
   debounce?: number;
   onResult: (result: GenerateResult) => void;
 }
@@ -17,6 +20,8 @@ export interface WatchOptions extends GenerateOptions {
 export interface Watcher {
   close(): void;
 }
+
+const WATCH_DEFAULTS = { debounce: 100 } as const;
 
 export async function watchAndGenerate(options: WatchOptions): Promise<Watcher> {
   const watchers = new Map<string, FSWatcher>();
@@ -55,7 +60,7 @@ export async function watchAndGenerate(options: WatchOptions): Promise<Watcher> 
     clearTimeout(timer);
     timer = setTimeout(() => {
       running = running.then(run);
-    }, options.debounce ?? 100);
+    }, options.debounce ?? WATCH_DEFAULTS.debounce);
   };
 
   running = run();

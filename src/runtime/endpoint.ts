@@ -253,9 +253,14 @@ export class WsEndpoint {
     try {
       handler(connection, payload, id, type);
     } catch (error) {
-      this.#options.reportError(error, { module: this.name, where: type });
-      this.#sendError(connection, { code: "internal_error", message: `Operation "${type}" failed: ${describeError(error)}` }, id);
+      this.#operationFailed(connection, type, id, error);
     }
+  }
+
+  /** An operation threw: report it, and answer the client with internal_error. */
+  #operationFailed(connection: Connection, type: string, id: string | undefined, error: unknown): void {
+    this.#options.reportError(error, { module: this.name, where: type });
+    this.#sendError(connection, { code: "internal_error", message: `Operation "${type}" failed: ${describeError(error)}` }, id);
   }
 
   /** Runs a subscribe/unsubscribe in the connection's order; a throw becomes an internal_error answer. */
@@ -264,8 +269,7 @@ export class WsEndpoint {
       try {
         await operation();
       } catch (error) {
-        this.#options.reportError(error, { module: this.name, where: type });
-        this.#sendError(connection, { code: "internal_error", message: `Operation "${type}" failed: ${describeError(error)}` }, id);
+        this.#operationFailed(connection, type, id, error);
       }
     });
   }
