@@ -1,13 +1,15 @@
 /**
  * AsyncAPI 3.0.0 and 2.6.0 documents of a two-module app: valid per
  * @asyncapi/parser with zero errors, with model names as schema names, and
- * a merged document that keeps each module's channels and schemas apart.
+ * a merged document that keeps each module's channels and schemas apart;
+ * served as JSON and in viewers; and model names found in review that once
+ * produced invalid references.
  */
 import { Parser } from "@asyncapi/parser";
 import { createServer } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { type AsyncApiVersion } from "wsgen";
+import { buildModuleAsyncApi, type AsyncApiVersion } from "wsgen";
 import { BarWsRouter, OrderWsRouter, RecordingService, routeClass } from "./support/fixtures.js";
 import { startApp, type RunningApp } from "./support/server.js";
 
@@ -181,5 +183,26 @@ describe("serving", () => {
     const health = await fetch(running.httpUrl("/health"));
     expect([health.status, await health.text()]).toEqual([200, "ok"]);
     expect((await fetch(running.httpUrl("/api/v1/nope/ws/asyncapi.json"))).status).toBe(404);
+  });
+});
+
+describe("AsyncAPI robustness", () => {
+  const ErrorPayload = z.object({ reason: z.string() });
+  const Leg = z.object({ side: z.enum(["buy", "sell"]) }).meta({ id: "Order Leg/v1" });
+  const Order = z.object({ legs: z.array(Leg), note: z.string().default("") });
+
+  const AlertWsRouter = routeClass(Order, ErrorPayload, "Order", "ErrorPayload");
+
+  it("keeps a model named like a built-in component apart and references named sub-schemas validly", async () => {
+    const route = new AlertWsRouter({ route: "alerts", service: new RecordingService() });
+    for (const version of ["3.0.0", "2.6.0"] as const) {
+      const document = buildModuleAsyncApi({ name: "alerts", path: "/api/v1/alerts/ws", routes: [route] }, { version });
+      const { diagnostics } = await new Parser().parse(JSON.stringify(document));
+      expect(diagnostics.filter((diagnostic) => Number(diagnostic.severity) === 0)).toEqual([]);
+      const schemas = (document.components as { schemas: Record<string, any> }).schemas;
+      expect(schemas.ErrorPayload.properties).toHaveProperty("reason");
+      expect(schemas["wsgen.ErrorPayload"].properties).toHaveProperty("code");
+      expect(Object.keys(schemas)).toContain("Order.Order_Leg_v1");
+    }
   });
 });

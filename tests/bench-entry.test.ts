@@ -15,7 +15,10 @@ let server: ChildProcess;
 let output = "";
 let port = 0;
 
-/** A port that was free a moment ago (the entry takes a fixed --port). */
+/**
+ * A port that was free a moment ago. The entry takes a fixed --port and prints the port it was given, not the one it
+ * got, so `--port 0` cannot be read back; another process may take the port meanwhile, so the start is retried.
+ */
 async function freePort(): Promise<number> {
   const probe = createServer();
   await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
@@ -24,12 +27,25 @@ async function freePort(): Promise<number> {
   return free;
 }
 
+/** Starts the entry on `at` (its output in `output`); resolves once it listens or has exited. */
+async function startEntry(at: number): Promise<ChildProcess> {
+  output = "";
+  const child = spawn(process.execPath, ["bench/fanout/servers/wsgen-server.js", "--port", String(at), "--rate", "200"], { cwd: REPO_ROOT });
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
+  await eventually(() => output.includes("server on") || child.exitCode !== null, 30_000, "the entry to listen");
+  if (child.exitCode !== null) await closed; // all of its output read
+  return child;
+}
+
 beforeAll(async () => {
-  port = await freePort();
-  server = spawn(process.execPath, ["bench/fanout/servers/wsgen-server.js", "--port", String(port), "--rate", "200"], { cwd: REPO_ROOT });
-  server.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  server.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  await eventually(() => output.includes("server on") || server.exitCode !== null, 30_000, "the entry to listen");
+  // Another process may take the port between the probe and the entry's listen: then try another one.
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    port = await freePort();
+    server = await startEntry(port);
+    if (!(server.exitCode !== null && output.includes("EADDRINUSE"))) break;
+  }
   expect(output).toContain(`wsgen fan-out server on ${port}, rate 200`);
 }, 40_000);
 afterAll(() => {

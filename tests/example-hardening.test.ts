@@ -74,11 +74,13 @@ describe("authentication", () => {
 describe("limits", () => {
   it("refuses the 101st subscription of one connection and closes a flooding one with 1008", async () => {
     const client = await TestClient.connect(ws("datafeed", "?token=s3cret"));
+    // Stay under the 50 frames/s sustained rate with its burst of 100: send each frame only once the server's bucket holds a token.
+    const bucket = tokenBucketBound({ perSecond: 50, burst: 100 });
     const replies = [];
     for (let i = 0; i < 101; i++) {
+      await eventually(() => bucket.spare(performance.now()) >= 5, 10_000, "a token in the server's bucket");
+      bucket.sent(performance.now());
       replies.push(await client.subscribe("bars", { symbol: `S${i}`, resolution: "1D" }));
-      // Stay under the 50 frames/s sustained rate with its burst of 100.
-      if (i % 40 === 39) await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
     expect(replies.filter((reply) => reply.payload.status === "ok")).toHaveLength(100);
     expect(replies[100]!.payload.message).toMatch(/subscription limit reached/);
@@ -89,3 +91,25 @@ describe("limits", () => {
     expect(await flooder.closed).toEqual({ code: 1008, reason: "rate limit exceeded" });
   }, 30_000);
 });
+
+/**
+ * A lower bound on the tokens left in the server's per-connection bucket (full at the upgrade, `perSecond` refill,
+ * capped at `burst`) before the next frame, for frames sent one at a time, each after the reply to the one before.
+ * The bucket holds min over j of (burst - (frames from j on) + perSecond x (time since the server took frame j)),
+ * and the server took frame j no later than frame j + 1 was sent.
+ */
+function tokenBucketBound({ perSecond, burst }: { perSecond: number; burst: number }) {
+  const sentAt: number[] = [];
+  return {
+    sent: (now: number): void => void sentAt.push(now),
+    /** Tokens beyond the one the next frame takes, at the earliest the server can see it. */
+    spare(now: number): number {
+      let least = burst;
+      for (let j = 1; j <= sentAt.length; j++) {
+        const tookNoLaterThan = j < sentAt.length ? sentAt[j]! : now;
+        least = Math.min(least, burst - (sentAt.length + 1 - j) + (perSecond * (now - tookNoLaterThan)) / 1000);
+      }
+      return least - 1;
+    },
+  };
+}

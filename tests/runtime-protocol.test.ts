@@ -1,10 +1,13 @@
 /**
  * DESIGN.md's wire protocol and bad-input table, row by row, over real
- * sockets on 127.0.0.1.
+ * sockets on 127.0.0.1, and inputs found in review that once crashed the
+ * process.
  */
+import { connect as connectTcp } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { BarWsRouter, RecordingService, bar, type Bar, type BarSubscriptionRequest } from "./support/fixtures.js";
+import { z } from "zod";
+import { BarWsRouter, RecordingService, bar, routeClass, type Bar, type BarSubscriptionRequest } from "./support/fixtures.js";
 import { TestClient } from "./support/client.js";
 import { eventually, startApp, type RunningApp } from "./support/server.js";
 
@@ -187,5 +190,48 @@ describe("authentication and origins", () => {
     await expect(TestClient.connect(guarded.wsUrl("datafeed"), { headers, origin: "https://evil.example" })).rejects.toThrow(/HTTP 403/);
     const client = await TestClient.connect(guarded.wsUrl("datafeed"), { headers, origin: "https://app.example" });
     expect(client.socket.readyState).toBe(WebSocket.OPEN);
+  });
+});
+
+const Exploding = z.object({
+  symbol: z.string().transform((symbol) => (symbol === "BOOM" ? (null as never as string).toString() : symbol)),
+});
+type Exploding = z.output<typeof Exploding>;
+const ExplodingWsRouter = routeClass(Exploding, z.any(), "Exploding", "Bar");
+
+describe("robustness", () => {
+  let robust: RunningApp | undefined;
+  afterEach(async () => {
+    await robust?.stop();
+    robust = undefined;
+  });
+
+  it("answers a request line that is not a URL without crashing", async () => {
+    robust = await startApp({
+      modules: [{ name: "datafeed", routers: [new BarWsRouter({ route: "bars", service: new RecordingService() })] }],
+    });
+    const reply = await new Promise<string>((resolve) => {
+      const socket = connectTcp(robust!.port, "127.0.0.1", () => socket.write("GET //[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+      let text = "";
+      socket.on("data", (chunk) => (text += chunk.toString()));
+      socket.on("close", () => resolve(text));
+    });
+    expect(reply).toMatch(/^HTTP\/1\.1 (400|404)/);
+    const client = await TestClient.connect(robust.wsUrl("datafeed"));
+    expect(await client.request("ping")).toMatchObject({ type: "pong" });
+  });
+
+  it("answers a request schema that throws while parsing with internal_error and stays up", async () => {
+    const errors: unknown[] = [];
+    robust = await startApp({
+      modules: [{ name: "feed", routers: [new ExplodingWsRouter({ route: "boom", service: new RecordingService() })] }],
+      onError: (error) => errors.push(error),
+    });
+    const client = await TestClient.connect(robust.wsUrl("feed"));
+    const reply = await client.subscribe("boom", { symbol: "BOOM" });
+    expect(reply.type).toBe("error");
+    expect(reply.payload.code).toBe("internal_error");
+    expect(errors).toHaveLength(1);
+    expect((await client.subscribe("boom", { symbol: "FINE" })).payload.status).toBe("ok");
   });
 });

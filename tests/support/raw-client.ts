@@ -10,6 +10,8 @@ export interface RawClient {
   socket: Socket;
   /** Sends a masked text frame, as a browser would. */
   sendText(text: string): void;
+  /** Everything received after the handshake (server frames are unmasked, so their JSON reads as is), while reading. */
+  received(): string;
 }
 
 export function rawConnect(port: number, path: string): Promise<RawClient> {
@@ -17,6 +19,7 @@ export function rawConnect(port: number, path: string): Promise<RawClient> {
     const socket = connect(port, "127.0.0.1");
     const key = randomBytes(16).toString("base64");
     let head = "";
+    let received = "";
     socket.once("error", reject);
     socket.on("connect", () => {
       socket.write(
@@ -31,7 +34,9 @@ export function rawConnect(port: number, path: string): Promise<RawClient> {
         reject(new Error(`handshake failed: ${head.split("\r\n")[0]}`));
         return;
       }
-      resolve({ socket, sendText: (text) => socket.write(maskedTextFrame(text)) });
+      received = head.slice(head.indexOf("\r\n\r\n") + 4);
+      socket.on("data", (more: Buffer) => (received += more.toString("latin1")));
+      resolve({ socket, sendText: (text) => socket.write(maskedTextFrame(text)), received: () => received });
     };
     socket.on("data", onData);
   });

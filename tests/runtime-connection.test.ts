@@ -1,9 +1,9 @@
 /**
- * Connection lifecycle rules: heartbeat, lifespan, slow consumers, and
- * graceful close of the whole app.
+ * Connection lifecycle rules: heartbeat, lifespan, and graceful close of the
+ * whole app (also while an upgrade is still authenticating). Slow consumers
+ * are in runtime-slow-consumer.test.ts.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { z } from "zod";
 import {
   BarWsRouter,
   OrderWsRouter,
@@ -12,10 +12,8 @@ import {
   type BarSubscriptionRequest,
   type OrderSubscriptionRequest,
   type PlacedOrder,
-  routeClass,
 } from "./support/fixtures.js";
 import { TestClient } from "./support/client.js";
-import { rawConnect } from "./support/raw-client.js";
 import { eventually, startApp, type RunningApp } from "./support/server.js";
 
 let running: RunningApp | undefined;
@@ -86,61 +84,24 @@ describe("close()", () => {
     expect(running.server.listenerCount("upgrade")).toBe(0);
     expect(running.server.listenerCount("request")).toBe(0);
   });
-});
 
-const Blob = z.object({ seq: z.number(), blob: z.string() });
-type Blob = z.infer<typeof Blob>;
-const BlobRequest = z.object({ name: z.string() });
-type BlobRequest = z.infer<typeof BlobRequest>;
-const BlobWsRouter = routeClass(BlobRequest, Blob, "BlobRequest", "Blob");
-
-describe("slow consumers", () => {
-  async function floodWithOneStalledClient(policy: "close" | "drop") {
-    const service = new RecordingService<BlobRequest, Blob>();
+  it("finishes close() when an upgrade was still authenticating, and refuses that upgrade", async () => {
+    let authenticating!: () => void;
+    const authStarted = new Promise<void>((resolve) => (authenticating = resolve));
     running = await startApp({
-      modules: [{ name: "feed", routers: [new BlobWsRouter({ route: "blobs", service, validateUpdates: false })] }],
-      highWaterMark: 256 * 1024,
-      slowConsumer: policy,
-    });
-    const healthy = await TestClient.connect(running.wsUrl("feed"));
-    await healthy.subscribe("blobs", { name: "x" });
-    const stalled = await rawConnect(running.port, "/api/v1/feed/ws");
-    stalled.sendText(JSON.stringify({ type: "blobs.subscribe", payload: { name: "x" } }));
-    await eventually(() => running!.app.stats().modules.feed!.routes.blobs!.subscriptions === 2, 2_000, "stalled subscribed");
-    stalled.socket.pause(); // never read again: the kernel buffers fill, then ws's.
-
-    const stats = () => running!.app.stats().modules.feed!;
-    const blob = "x".repeat(32 * 1024);
-    let seq = 0;
-    let received = 0;
-    healthy.socket.on("message", () => (received += 1));
-    // Publish in bursts, letting the healthy client keep up, until the policy triggers.
-    await eventually(
-      () => {
-        for (let i = 0; i < 20; i++) service.publish('blobs:{"name":"x"}', { seq: ++seq, blob });
-        return policy === "close" ? stats().slowConsumerCloses > 0 : stats().framesDropped > 0;
+      modules: [{ name: "datafeed", routers: [new BarWsRouter({ route: "bars", service: new RecordingService() })] }],
+      authenticate: () => {
+        authenticating();
+        return new Promise((resolve) => setTimeout(() => resolve({ user: "late" }), 50));
       },
-      10_000,
-      `slow consumer ${policy}`,
+    });
+    const late = TestClient.connect(running.wsUrl("datafeed")).then(
+      () => "opened",
+      (error: Error) => error.message,
     );
-    await eventually(() => received >= seq, 5_000, "healthy client received everything");
-    return { stats: stats(), healthy, stalled, seq, received };
-  }
-
-  it("closes a client whose send buffer passes the high-water mark with 1013, counted, while others keep receiving", async () => {
-    const { stats, received, seq, stalled } = await floodWithOneStalledClient("close");
-    expect(stats.slowConsumerCloses).toBe(1);
-    expect(received).toBe(seq);
-    stalled.socket.destroy();
-    await eventually(() => running!.app.stats().modules.feed!.connections === 1, 6_000, "slow consumer gone");
-  });
-
-  it("drops frames for a slow client instead, by option, keeping it connected", async () => {
-    const { stats, received, seq, stalled } = await floodWithOneStalledClient("drop");
-    expect(stats.framesDropped).toBeGreaterThan(0);
-    expect(stats.slowConsumerCloses).toBe(0);
-    expect(stats.connections).toBe(2);
-    expect(received).toBe(seq);
-    stalled.socket.destroy();
+    // close() starts while authenticate is pending: right after it was called, well inside its 50 ms.
+    await authStarted;
+    await running.app.close();
+    expect(await late).toMatch(/HTTP 503/);
   });
 });

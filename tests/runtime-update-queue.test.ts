@@ -1,70 +1,13 @@
-import fc from "fast-check";
-import { describe, expect, it, vi } from "vitest";
-import { buildTopic, canonicalJson, TopicIndex, topicRoute, UpdateQueue } from "wsgen";
-import { BarSubscriptionRequest } from "./support/fixtures.js";
-import { eventually } from "./support/server.js";
-
-describe("buildTopic", () => {
-  it("builds the DESIGN.md example from the parsed request", () => {
-    const request = BarSubscriptionRequest.parse({ symbol: "AAPL", resolution: "1D" });
-    expect(buildTopic("bars", request)).toBe('bars:{"resolution":"1D","symbol":"AAPL"}');
-  });
-
-  it("applies defaults and strips unknown keys because it takes the parsed request", () => {
-    const request = BarSubscriptionRequest.parse({ symbol: "AAPL", extra: true });
-    expect(buildTopic("bars", request)).toBe('bars:{"resolution":"1D","symbol":"AAPL"}');
-  });
-
-  it("sorts keys recursively, keeps arrays in order and null as null, with no spaces", () => {
-    expect(canonicalJson({ b: [3, { z: 1, a: null }], a: { y: "x y", c: true } })).toBe(
-      '{"a":{"c":true,"y":"x y"},"b":[3,{"a":null,"z":1}]}',
-    );
-    expect(canonicalJson({ skip: undefined, keep: 1 })).toBe('{"keep":1}');
-    expect(topicRoute('quotes:{"symbols":["A:B"]}')).toBe("quotes");
-  });
-
-  it("is the same for any key order and parses back to the same value", () => {
-    fc.assert(
-      fc.property(fc.jsonValue(), (value) => {
-        const shuffled = JSON.parse(JSON.stringify(value, (_key, inner: unknown) => reverseKeys(inner))) as unknown;
-        const text = canonicalJson(value);
-        expect(canonicalJson(shuffled)).toBe(text);
-        expect(text.length).toBe(JSON.stringify(value).length); // same members, no added spaces
-        expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(value)));
-      }),
-      { numRuns: 300 },
-    );
-  });
-});
-
-function reverseKeys(value: unknown): unknown {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
-  return Object.fromEntries(Object.entries(value).reverse());
-}
-
-describe("TopicIndex", () => {
-  it("counts a holder once per topic and reports first and last", () => {
-    const index = new TopicIndex<string>();
-    expect(index.add("t", "a")).toBe(true);
-    expect(index.add("t", "a")).toBe(false);
-    expect(index.add("t", "b")).toBe(false);
-    expect(index.subscriptionCount).toBe(2);
-    expect(index.delete("t", "a")).toBe(false);
-    expect(index.delete("t", "a")).toBe(false);
-    expect(index.delete("t", "b")).toBe(true);
-    expect(index.topicCount).toBe(0);
-  });
-
-  it("releases every topic of a dropped holder and reports the emptied ones", () => {
-    const index = new TopicIndex<string>();
-    index.add("x", "a");
-    index.add("y", "a");
-    index.add("y", "b");
-    expect(index.deleteHolder("a")).toEqual(["x"]);
-    expect([...index.holders("y")]).toEqual(["b"]);
-    expect(index.topicsOf("a").size).toBe(0);
-  });
-});
+/**
+ * The per-route update queue (update-queue.ts): bounded, dropping the oldest,
+ * draining a synchronous burst as one batch, holding a busy route's updates
+ * for batchWindowMs; and the same overflow rule over a real socket.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { UpdateQueue } from "wsgen";
+import { BarWsRouter, RecordingService, bar, type Bar, type BarSubscriptionRequest } from "./support/fixtures.js";
+import { TestClient } from "./support/client.js";
+import { eventually, startApp, type RunningApp } from "./support/server.js";
 
 describe("UpdateQueue", () => {
   it("drops the oldest items when full, counts them and never throws", async () => {
@@ -139,5 +82,43 @@ describe("UpdateQueue", () => {
 
   it("rejects a capacity that is not a positive integer", () => {
     expect(() => new UpdateQueue({ capacity: 0, deliver: () => undefined })).toThrow(/positive integer/);
+  });
+});
+
+describe("update queue", () => {
+  const AAPL = 'bars:{"resolution":"1D","symbol":"AAPL"}';
+  let running: RunningApp;
+  let bars: RecordingService<BarSubscriptionRequest, Bar>;
+  beforeEach(async () => {
+    bars = new RecordingService();
+    running = await startApp({
+      modules: [{ name: "datafeed", routers: [new BarWsRouter({ route: "bars", service: bars, queueCapacity: 1000 })] }],
+    });
+  });
+  afterEach(() => running.stop());
+  const barStats = () => running.app.stats().modules.datafeed!.routes.bars!;
+
+  it("drops the oldest updates on overflow, counts them, and never throws into the service", async () => {
+    const client = await TestClient.connect(running.wsUrl("datafeed"));
+    await client.subscribe("bars", { symbol: "AAPL" });
+    // Every update frame as it arrives, including the one next() takes below.
+    const closes: number[] = [];
+    client.socket.on("message", (data: Buffer) => {
+      const frame = JSON.parse(data.toString()) as { type: string; payload: { payload: Bar } };
+      if (frame.type === "bars.update") closes.push(frame.payload.payload.close);
+    });
+    const update = bars.live.get(AAPL)!;
+    expect(() => {
+      for (let i = 1; i <= 1500; i++) update(bar(i));
+    }).not.toThrow();
+    expect(barStats().updatesDropped).toBe(500);
+    // The newest update arrives: next() rejects if it does not.
+    await expect(client.next((f) => f.type === "bars.update" && f.payload.payload.close === 1500)).resolves.toEqual({
+      type: "bars.update",
+      payload: { topic: AAPL, payload: bar(1500) },
+    });
+    await client.request("ping");
+    expect(closes.length).toBe(1000);
+    expect(closes[0]).toBe(501);
   });
 });

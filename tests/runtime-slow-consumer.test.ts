@@ -1,0 +1,193 @@
+/**
+ * Slow consumers: a client that completes the handshake, subscribes and
+ * never reads is closed with 1013 (or, by option, has frames dropped) once
+ * its send buffer passes the high-water mark, while a normal client on the
+ * same topic receives every update in order. In process, and against a
+ * server in its own process publishing 10,000 msg/s, whose RSS stays
+ * bounded; and one drained batch is not written whole past the mark.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import type { Socket } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { RecordingService, routeClass } from "./support/fixtures.js";
+import { TestClient } from "./support/client.js";
+import { REPO_ROOT } from "./support/project.js";
+import { rawConnect, type RawClient } from "./support/raw-client.js";
+import { eventually, startApp, type RunningApp } from "./support/server.js";
+
+/** The stated bound: the server stays under this RSS whatever the stalled client does. */
+const RSS_BOUND = 250 * 1024 * 1024;
+
+let server: ChildProcess | undefined;
+let running: RunningApp | undefined;
+let raws: RawClient[] = [];
+afterEach(async () => {
+  server?.kill("SIGKILL");
+  server = undefined;
+  for (const raw of raws) raw.socket.destroy();
+  raws = [];
+  await running?.stop();
+  running = undefined;
+});
+
+/** What GET /stats answers: the app's stats and the server's RSS. */
+type FloodStats = {
+  rss: number;
+  modules: {
+    feed: { slowConsumerCloses: number; framesDropped: number; connections: number; routes: { ticks: { updatesDropped: number } } };
+  };
+};
+
+async function startFloodServer(policy: "close" | "drop"): Promise<{ port: number; stats: () => Promise<FloodStats> }> {
+  server = spawn(process.execPath, ["--import", "tsx", "--conditions=wsgen-source", "tests/support/flood-server.ts"], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, SLOW_CONSUMER: policy },
+  });
+  let output = "";
+  server.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  server.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  await eventually(() => /port \d+/.test(output), 20_000, "flood server");
+  const port = Number(/port (\d+)/.exec(output)![1]);
+  return { port, stats: async () => (await (await fetch(`http://127.0.0.1:${port}/stats`)).json()) as FloodStats };
+}
+
+describe.each(["close", "drop"] as const)("slow consumer, policy %s", (policy) => {
+  it("keeps the normal client whole and the server's memory bounded", async () => {
+    const { port, stats } = await startFloodServer(policy);
+    const healthy = await TestClient.connect(`ws://127.0.0.1:${port}/api/v1/feed/ws`);
+    let expected = 1;
+    let gaps = 0;
+    let received = 0;
+    healthy.socket.on("message", (data: Buffer) => {
+      const frame = JSON.parse(data.toString()) as { type: string; payload: { payload: { seq: number } } };
+      if (frame.type !== "ticks.update") return;
+      if (frame.payload.payload.seq !== expected) gaps += 1;
+      expected = frame.payload.payload.seq + 1;
+      received += 1;
+    });
+    await healthy.subscribe("ticks", { name: "t" });
+    const stalled = await rawConnect(port, "/api/v1/feed/ws");
+    stalled.sendText(JSON.stringify({ type: "ticks.subscribe", payload: { name: "t" } }));
+    stalled.socket.pause(); // never reads again
+
+    await eventually(() => received > 20_000, 20_000, "20,000 updates at the healthy client");
+    const during = await stats();
+    if (policy === "close") {
+      expect(during.modules.feed.slowConsumerCloses).toBe(1);
+    } else {
+      expect(during.modules.feed.framesDropped).toBeGreaterThan(0);
+      expect(during.modules.feed.connections).toBe(2);
+    }
+    expect(gaps).toBe(0);
+    expect(during.modules.feed.routes.ticks.updatesDropped).toBe(0);
+    expect(during.rss).toBeLessThan(RSS_BOUND);
+    stalled.socket.destroy();
+  }, 40_000);
+});
+
+const Blob = z.object({ seq: z.number(), blob: z.string() });
+type Blob = z.infer<typeof Blob>;
+const BlobRequest = z.object({ name: z.string() });
+type BlobRequest = z.infer<typeof BlobRequest>;
+const BlobWsRouter = routeClass(BlobRequest, Blob, "BlobRequest", "Blob");
+
+describe("slow consumers", () => {
+  async function floodWithOneStalledClient(policy: "close" | "drop") {
+    const service = new RecordingService<BlobRequest, Blob>();
+    running = await startApp({
+      modules: [{ name: "feed", routers: [new BlobWsRouter({ route: "blobs", service, validateUpdates: false })] }],
+      highWaterMark: 256 * 1024,
+      slowConsumer: policy,
+    });
+    const healthy = await TestClient.connect(running.wsUrl("feed"));
+    await healthy.subscribe("blobs", { name: "x" });
+    const stalled = await rawConnect(running.port, "/api/v1/feed/ws");
+    stalled.sendText(JSON.stringify({ type: "blobs.subscribe", payload: { name: "x" } }));
+    await eventually(() => running!.app.stats().modules.feed!.routes.blobs!.subscriptions === 2, 2_000, "stalled subscribed");
+    stalled.socket.pause(); // never read again: the kernel buffers fill, then ws's.
+
+    const stats = () => running!.app.stats().modules.feed!;
+    const blob = "x".repeat(32 * 1024);
+    let seq = 0;
+    let received = 0;
+    healthy.socket.on("message", () => (received += 1));
+    // Publish in bursts, letting the healthy client keep up, until the policy triggers.
+    await eventually(
+      () => {
+        for (let i = 0; i < 20; i++) service.publish('blobs:{"name":"x"}', { seq: ++seq, blob });
+        return policy === "close" ? stats().slowConsumerCloses > 0 : stats().framesDropped > 0;
+      },
+      10_000,
+      `slow consumer ${policy}`,
+    );
+    await eventually(() => received >= seq, 5_000, "healthy client received everything");
+    return { stats: stats(), healthy, stalled, seq, received };
+  }
+
+  it("closes a client whose send buffer passes the high-water mark with 1013, counted, while others keep receiving", async () => {
+    const { stats, received, seq, stalled } = await floodWithOneStalledClient("close");
+    expect(stats.slowConsumerCloses).toBe(1);
+    expect(received).toBe(seq);
+    stalled.socket.destroy();
+    await eventually(() => running!.app.stats().modules.feed!.connections === 1, 6_000, "slow consumer gone");
+  });
+
+  it("drops frames for a slow client instead, by option, keeping it connected", async () => {
+    const { stats, received, seq, stalled } = await floodWithOneStalledClient("drop");
+    expect(stats.framesDropped).toBeGreaterThan(0);
+    expect(stats.slowConsumerCloses).toBe(0);
+    expect(stats.connections).toBe(2);
+    expect(received).toBe(seq);
+    stalled.socket.destroy();
+  });
+});
+
+const Room = z.object({ room: z.string() });
+
+describe("highWaterMark with batched writes", () => {
+  const Line = z.object({ seq: z.number(), text: z.string() });
+  const LineWsRouter = routeClass(Room, Line, "Room", "Line");
+  const HWM = 256 * 1024;
+
+  it.each([
+    ["one topic", 1, "drop"],
+    ["two interleaved topics", 2, "drop"],
+    ["two interleaved topics", 2, "close"],
+  ] as const)(
+    "keeps a stalled client's buffered bytes near the mark within one burst (%s: %d topic(s), policy %s)",
+    async (_name, topicCount, policy) => {
+      const service = new RecordingService<z.infer<typeof Room>, z.infer<typeof Line>>();
+      running = await startApp({
+        modules: [{ name: "chat", routers: [new LineWsRouter({ route: "lines", service })] }],
+        highWaterMark: HWM,
+        slowConsumer: policy,
+        heartbeatInterval: 0,
+      });
+      const sockets: Socket[] = [];
+      running.server.on("connection", (socket) => sockets.push(socket));
+      const stalled = await rawConnect(running.port, "/api/v1/chat/ws");
+      raws.push(stalled);
+      const rooms = ["a", "b"].slice(0, topicCount);
+      for (const room of rooms) stalled.sendText(JSON.stringify({ type: "lines.subscribe", id: room, payload: { room } }));
+      await eventually(() => service.live.size === topicCount, 2_000, "the topics");
+      // The subscribe replies are out: the stalled client has read both before it stops reading.
+      const replies = (): number => stalled.received().split('"type":"lines.subscribe.response"').length - 1;
+      await eventually(() => replies() === topicCount, 2_000, "the subscribe replies");
+      stalled.socket.pause(); // never reads again
+
+      // 1000 x 20 KB in one synchronous burst (the queue's default capacity): one drain.
+      const topics = [...service.live.keys()];
+      const text = "x".repeat(20_000);
+      for (let seq = 0; seq < 1000; seq++) service.publish(topics[seq % topics.length]!, { seq, text });
+      // The burst is one synchronous drain: once the queue is empty, every frame of it was written or refused.
+      await eventually(() => running!.app.stats().modules.chat!.routes.lines!.queued === 0, 2_000, "the burst drained");
+
+      const stats = running.app.stats().modules.chat!;
+      // One frame by one send, ~280 KB were held for this client and ~790 frames dropped. A whole batch is 20 MB.
+      if (policy === "drop") expect(stats.framesDropped).toBeGreaterThan(0);
+      else expect(stats.slowConsumerCloses).toBe(1);
+      expect(sockets[0]!.writableLength).toBeLessThan(HWM + 4 * text.length);
+    },
+  );
+});

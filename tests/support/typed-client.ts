@@ -1,0 +1,73 @@
+/**
+ * Servers and clients for the typed-client tests: the example with a
+ * generated client, and a small ticks server whose createTopic succeeds or
+ * refuses every topic. Everything a test starts is cleaned up after it
+ * (register with `useCleanups()` in the test file).
+ */
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach } from "vitest";
+import WebSocket from "ws";
+import { z } from "zod";
+import type { ClientOptions, WebSocketConstructor } from "wsgen/client";
+import { createWsApp, LiveTopics } from "wsgen";
+import { createWsClient } from "../../generated/client.js";
+import { createTradingApp, type TradingApp } from "../../examples/trading/src/app.js";
+import { routeClass } from "./fixtures.js";
+
+export const NodeWebSocket = WebSocket as unknown as WebSocketConstructor;
+
+/** Cleanups run after each test, last registered first. */
+export const cleanups: (() => unknown)[] = [];
+export function useCleanups(): void {
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+}
+
+export const Tick = z.object({ n: z.number() });
+export type Tick = z.infer<typeof Tick>;
+export const TickRequest = z.object({ name: z.string() });
+export type TickRequest = z.infer<typeof TickRequest>;
+export const TickWsRouter = routeClass(TickRequest, Tick, "TickRequest", "Tick");
+
+/** The example on any port with a typed client connected to it; both are cleaned up after the test. */
+export async function exampleWithClient(
+  options: Partial<ClientOptions> = {},
+): Promise<{ app: TradingApp; port: number; client: ReturnType<typeof createWsClient> }> {
+  const { app, port } = await startExample();
+  cleanups.push(() => app.close());
+  const client = createWsClient(`ws://127.0.0.1:${port}`, { WebSocket: NodeWebSocket, ...options });
+  cleanups.push(() => client.close());
+  return { app, port, client };
+}
+
+/** The example on `port` (0: one the OS picks). */
+export async function startExample(port = 0): Promise<{ app: TradingApp; port: number }> {
+  const app = createTradingApp({ tickMs: 10 });
+  await new Promise<void>((resolve) => app.server.listen(port, "127.0.0.1", resolve));
+  return { app, port: (app.server.address() as AddressInfo).port };
+}
+
+export const ticksContract = { ticks: { ticks: { route: "ticks", request: TickRequest, data: Tick } } } as const;
+
+/** A ticks server on `port` (0: one the OS picks) whose createTopic succeeds, or refuses every topic. */
+export async function ticksServer(port: number, refuse: boolean): Promise<{ port: number; stop: () => Promise<void> }> {
+  const service = new LiveTopics<TickRequest, Tick>({
+    onCreate: ({ update }) => {
+      if (refuse) throw new Error("ticks are closed today");
+      update({ n: 1 });
+    },
+  });
+  const server = createServer();
+  const app = createWsApp({ modules: [{ name: "ticks", routers: [new TickWsRouter({ route: "ticks", service })] }] }).attach(server);
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    stop: async () => {
+      await app.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
