@@ -5,7 +5,7 @@
  */
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Subscriber } from "wsgen";
+import type { Subscriber } from "../src/runtime/fan-out.js";
 import {
   BarWsRouter,
   OrderWsRouter,
@@ -31,8 +31,8 @@ beforeEach(async () => {
   orders = new RecordingService();
   running = await startApp({
     modules: [
-      { name: "datafeed", routers: [new BarWsRouter({ route: "bars", service: bars, queueCapacity: 1000 })] },
-      { name: "broker", routers: [new OrderWsRouter({ route: "orders", service: orders })] },
+      { name: "datafeed", routes: [new BarWsRouter({ route: "bars", service: bars, queueCapacity: 1000 })] },
+      { name: "broker", routes: [new OrderWsRouter({ route: "orders", service: orders })] },
     ],
     onError: (error) => reported.push(error),
   });
@@ -184,6 +184,155 @@ describe("invariants under random operation sequences", () => {
         expect(service.live.size).toBe(0);
       }),
       { numRuns: 1000 },
+    );
+  });
+
+  it("shutdown waits for a removal a new subscriber is queued behind, and starts no creation after it began", async () => {
+    const events: string[] = [];
+    let finishRemoval: () => void = () => undefined;
+    const service = {
+      createTopic: (topic: string) => void events.push(`create ${topic}`),
+      removeTopic: (topic: string) =>
+        new Promise<void>((resolve) => {
+          events.push(`remove ${topic}`);
+          finishRemoval = () => {
+            events.push(`removed ${topic}`);
+            resolve();
+          };
+        }),
+    };
+    const route = new BarWsRouter({ route: "bars", service });
+    route.mount({ module: "lifecycle", reportError: () => undefined });
+    const [a, b] = [fakeSubscriber("a"), fakeSubscriber("b")];
+    expect(await route.subscribe(a, { symbol: "AAPL" })).toMatchObject({ status: "ok" });
+    route.unsubscribe(a, { symbol: "AAPL" }); // removing, slowly
+    const queued = route.subscribe(b, { symbol: "AAPL" }); // a new generation, waiting for the removal
+    let shutDown = false;
+    // A close timeout far shorter than the removal: it bounds the wait for creations, never for removals.
+    const shutdown = route.shutdown(1).then(() => (shutDown = true));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(shutDown).toBe(false);
+    finishRemoval();
+    await shutdown;
+    expect(await queued).toMatchObject({ status: "error", message: "subscription refused: the route is shutting down" });
+    expect(events).toEqual([`create ${AAPL}`, `remove ${AAPL}`, `removed ${AAPL}`]);
+    expect(route.stats()).toMatchObject({ topics: 0, subscriptions: 0 });
+  });
+
+  /**
+   * The invariants TopicLifecycle states (src/runtime/topic-lifecycle.ts), checked from the service's side:
+   * slow creations and removals, failing creations, late updates from every generation ever created, and a
+   * shutdown at a random point.
+   */
+  it("keeps the topic lifecycle's invariants with slow services, late updates and a shutdown at any point", async () => {
+    const lifecycleOp = fc.oneof(
+      operation,
+      fc.record({ action: fc.constant("update" as const), generation: fc.nat(), symbol: fc.constantFrom("AAPL", "MSFT") }),
+      fc.record({ action: fc.constant("shutdown" as const) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(lifecycleOp, { maxLength: 30 }),
+        fc.array(fc.constantFrom(0, 1, 2), { minLength: 8, maxLength: 8 }),
+        async (operations, delays) => {
+          const turns = async (count: number): Promise<void> => {
+            for (let i = 0; i < count; i++) await new Promise((resolve) => setImmediate(resolve));
+          };
+          let delayIndex = 0;
+          const nextDelay = (): number => delays[delayIndex++ % delays.length]!;
+          /** Each topic's producer as the service sees it; absent when nothing runs. */
+          const phase = new Map<string, "creating" | "live" | "removing">();
+          /** The generation of each topic that is creating or live, and every updater ever handed out. */
+          const liveGeneration = new Map<string, number>();
+          const updaters: { topic: string; generation: number; update: (bar: Bar) => void }[] = [];
+          const violations: string[] = [];
+          let shutdownBegan = false;
+          let failNext = false;
+          const service = {
+            async createTopic(topic: string, update: (bar: Bar) => void): Promise<void> {
+              // Invariants 1, 2 and 5: a creation starts only when nothing of the topic runs, and never after shutdown began.
+              if (phase.has(topic)) violations.push(`create of ${topic} while ${phase.get(topic)}`);
+              if (shutdownBegan) violations.push(`create of ${topic} after shutdown began`);
+              phase.set(topic, "creating");
+              const generation = updaters.length;
+              updaters.push({ topic, generation, update });
+              liveGeneration.set(topic, generation);
+              const fails = failNext;
+              await turns(nextDelay());
+              if (fails) {
+                phase.delete(topic);
+                liveGeneration.delete(topic);
+                throw new Error("refused");
+              }
+              phase.set(topic, "live");
+            },
+            async removeTopic(topic: string): Promise<void> {
+              // Invariant 1: exactly one removal per successful creation.
+              if (phase.get(topic) !== "live") violations.push(`remove of ${topic} while ${phase.get(topic) ?? "nothing runs"}`);
+              phase.set(topic, "removing");
+              liveGeneration.delete(topic);
+              await turns(nextDelay());
+              phase.delete(topic);
+            },
+          };
+          const route = new BarWsRouter({ route: "bars", service });
+          route.mount({ module: "fuzz", reportError: () => undefined });
+          /** Invariant 4: a frame a subscriber receives comes from the topic's creating or live generation. */
+          const receiving = (id: string): Subscriber => ({
+            id,
+            writeFrames: (runs) => {
+              for (const frame of runs.flatMap((run) => run.frames)) {
+                const text = frame.subarray(frame[1]! < 126 ? 2 : 4).toString("utf8");
+                const { payload } = JSON.parse(text) as { payload: { topic: string; payload: Bar } };
+                const generation = payload.payload.volume;
+                if (liveGeneration.get(payload.topic) !== generation) violations.push(`update of ended generation ${generation} delivered`);
+              }
+              return runs.reduce((count, run) => count + run.frames.length, 0);
+            },
+          });
+          let subscribers = [0, 1, 2, 3].map((i) => receiving(`c${i}`));
+          const pending: Promise<unknown>[] = [];
+          let shutdown: Promise<void> | undefined;
+          for (const op of operations) {
+            if (op.action === "shutdown") {
+              shutdownBegan = true;
+              // Invariant 5, checked the moment shutdown resolves: nothing it should have waited for still runs.
+              shutdown ??= route.shutdown(1_000).then(() => {
+                if (phase.size > 0) violations.push(`when shutdown resolved: ${JSON.stringify([...phase])}`);
+              });
+            } else if (op.action === "update") {
+              const target = updaters.filter((updater) => updater.topic.includes(op.symbol));
+              const updater = target[op.generation % Math.max(1, target.length)];
+              updater?.update({ time: 1, open: 1, high: 1, low: 1, close: 1, volume: updater.generation });
+            } else {
+              failNext = op.createFails;
+              const subscriber = subscribers[op.client]!;
+              if (op.action === "subscribe") pending.push(route.subscribe(subscriber, { symbol: op.symbol }));
+              else if (op.action === "unsubscribe") route.unsubscribe(subscriber, { symbol: op.symbol });
+              else {
+                route.release(subscriber);
+                subscribers = subscribers.map((s, i) => (i === op.client ? receiving(`c${i}'`) : s));
+              }
+            }
+            if (op.action !== "shutdown" && "createDelay" in op && op.createDelay > 0) await turns(1);
+          }
+          await Promise.all(pending);
+          await turns(8);
+          // Invariant 3: once creations settled, a topic with holders is live.
+          if (shutdown === undefined) {
+            for (const topic of route.topics()) {
+              if (phase.get(topic) !== "live") violations.push(`${topic} has holders but is ${phase.get(topic) ?? "not running"}`);
+            }
+          }
+          // Invariant 5: shutdown resolves once everything created is removed.
+          shutdownBegan = true;
+          await (shutdown ?? route.shutdown(1_000));
+          if (phase.size > 0) violations.push(`after shutdown: ${JSON.stringify([...phase])}`);
+          expect(violations).toEqual([]);
+          expect(route.stats()).toMatchObject({ topics: 0, subscriptions: 0 });
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 

@@ -18,7 +18,8 @@
  *   removing ──join──▶ a new generation, creating once removeTopic settled
  *
  * Every transition happens in `#transition`. The invariants, checked by the
- * lifecycle property test (tests/runtime-lifecycle.test.ts):
+ * property tests of tests/runtime-refcount.test.ts ("invariants under random
+ * operation sequences"):
  *   1. createTopic and removeTopic of a topic alternate: a removal follows
  *      each successful creation exactly once, and a creation never overlaps
  *      the previous generation's removal.
@@ -27,8 +28,9 @@
  *      live; once its creation settled, a topic is live iff it has holders.
  *   4. Updates count only while their own generation is creating or live:
  *      a late update of an ended generation is dropped, never misdelivered.
- *   5. After shutdown, every generation that was created is removed, and no
- *      new one starts.
+ *   5. Shutdown resolves when every removal, superseded ones included, has
+ *      settled; after it began no generation starts, and every one that was
+ *      created is removed (one still creating at the timeout, once it settles).
  */
 import { TopicIndex } from "./topic-index.js";
 
@@ -59,10 +61,19 @@ class Generation implements TopicGeneration {
   constructor(readonly topic: string) {}
 }
 
+/** Refuses a creation that was still waiting for a removal when shutdown began. */
+class ShutDown extends Error {
+  constructor() {
+    super("the route is shutting down");
+  }
+}
+
 export class TopicLifecycle<Req, Holder> {
   readonly #index = new TopicIndex<Holder>();
   /** Each topic's current generation, until it has ended. */
   readonly #current = new Map<string, Generation>();
+  /** Every removeTopic in flight, including those of generations a new one has superseded. */
+  readonly #removals = new Set<Promise<void>>();
   readonly #hooks: LifecycleHooks<Req>;
   #closed = false;
 
@@ -90,7 +101,7 @@ export class TopicLifecycle<Req, Holder> {
    * createTopic's error (and `holder` is dropped) when it failed.
    */
   join(topic: string, request: Req, holder: Holder): Promise<void> {
-    if (this.#closed) return Promise.reject(new Error("the route is shutting down"));
+    if (this.#closed) return Promise.reject(new ShutDown());
     this.#index.add(topic, holder);
     let generation = this.#current.get(topic);
     if (generation === undefined || generation.state === "removing") generation = this.#start(topic, request, generation);
@@ -140,7 +151,8 @@ export class TopicLifecycle<Req, Holder> {
    * Refuses new holders, lets pending creations settle (for at most
    * `timeoutMs`), drops every holder, and resolves when every removal has
    * settled. A creation still pending after the timeout is removed when it
-   * settles, as any creation left without holders is.
+   * settles, as any creation left without holders is; a creation that was
+   * still waiting for a removal never starts.
    */
   async shutdown(timeoutMs: number): Promise<void> {
     this.#closed = true;
@@ -153,7 +165,7 @@ export class TopicLifecycle<Req, Holder> {
       this.#index.deleteTopic(topic);
       this.#lastHolderLeft(topic);
     }
-    await Promise.all([...this.#current.values()].map((generation) => generation.ended));
+    await Promise.all(this.#removals);
   }
 
   /** A new generation of `topic`; it creates once `previous` (being removed) has ended. */
@@ -162,6 +174,7 @@ export class TopicLifecycle<Req, Holder> {
     this.#current.set(topic, generation);
     generation.created = (async () => {
       if (previous !== undefined) await previous.ended;
+      if (this.#closed) throw new ShutDown();
       await this.#hooks.create(generation, request);
     })();
     generation.created.then(
@@ -170,7 +183,7 @@ export class TopicLifecycle<Req, Holder> {
         this.#transition(generation, "ended");
         // Every holder joined while this creation was pending; none keeps the topic.
         this.#index.deleteTopic(topic);
-        this.#hooks.onCreateFailed(topic, error);
+        if (!(error instanceof ShutDown)) this.#hooks.onCreateFailed(topic, error);
       },
     );
     // A rejection is each joiner's to handle; the lifecycle itself has handled it above.
@@ -187,7 +200,14 @@ export class TopicLifecycle<Req, Holder> {
   /** The one place a generation changes state, with what each state entered does. */
   #transition(generation: Generation, next: GenerationState): void {
     generation.state = next;
-    if (next === "removing") generation.ended = this.#hooks.remove(generation.topic).then(() => this.#transition(generation, "ended"));
+    if (next === "removing") {
+      const removal = this.#hooks.remove(generation.topic).then(() => {
+        this.#removals.delete(removal);
+        this.#transition(generation, "ended");
+      });
+      this.#removals.add(removal);
+      generation.ended = removal;
+    }
     if (next === "ended" && this.#current.get(generation.topic) === generation) this.#current.delete(generation.topic);
   }
 }
