@@ -52,21 +52,20 @@ export type ProtocolPath =
 /**
  * Reads a URL path (no query) as one of the protocol's paths. Any plain
  * module name matches; whether that module is mounted is the caller's
- * question. A trailing slash is accepted.
+ * question. A trailing slash is accepted, except after a viewer file's name.
  */
 export function matchPath(path: string): ProtocolPath | undefined {
   const prefix = `${API_PREFIX}/`;
   if (!path.startsWith(prefix)) return undefined;
   const segments = path.slice(prefix.length).split("/");
-  if (segments.at(-1) === "") segments.pop();
   const [first, second, third, fourth] = segments;
-  if (first === "ws") {
-    // /api/v1/ws/asyncapi(.json) and /api/v1/ws/asyncapi/assets/{file}; else "ws" may be a module's name.
-    if (segments.length === 2 && isDocsResource(second)) return { kind: "docs", module: undefined, resource: second };
-    if (segments.length === 4 && second === "asyncapi" && third === "assets" && isViewerAsset(fourth)) {
-      return { kind: "viewer-asset", asset: fourth };
-    }
+  // /api/v1/ws/asyncapi/assets/{file}: a file name, so no trailing slash.
+  if (segments.length === 4 && first === "ws" && second === "asyncapi" && third === "assets" && isViewerAsset(fourth)) {
+    return { kind: "viewer-asset", asset: fourth };
   }
+  if (segments.at(-1) === "") segments.pop();
+  // /api/v1/ws/asyncapi(.json); else "ws" may be a module's name.
+  if (first === "ws" && segments.length === 2 && isDocsResource(second)) return { kind: "docs", module: undefined, resource: second };
   if (!isModuleName(first) || second !== "ws") return undefined;
   if (segments.length === 2) return { kind: "endpoint", module: first };
   if (segments.length === 3 && isDocsResource(third)) return { kind: "docs", module: first, resource: third };

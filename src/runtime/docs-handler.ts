@@ -30,14 +30,14 @@ export function serveDocs(request: IncomingMessage, response: ServerResponse, so
     return false; // not a URL we serve; the server's own handler answers it
   }
   const target = matchPath(url.pathname);
-  if (target?.kind === "viewer-asset") return serveViewerAsset(target.asset, request, response);
+  if (target?.kind === "viewer-asset") {
+    if (findReactViewerAssets() === undefined) return false;
+    return refuseMethod(request, response) || serveViewerAsset(target.asset, request, response);
+  }
   if (target?.kind !== "docs") return false;
   const { module, resource } = target;
   if (module !== undefined && !source.hasModule(module)) return false;
-  if (request.method !== "GET" && request.method !== "HEAD") {
-    response.writeHead(405, { allow: "GET, HEAD", "content-type": TEXT }).end("Method not allowed\n");
-    return true;
-  }
+  if (refuseMethod(request, response)) return true;
   const requested = url.searchParams.get("version") ?? source.defaultVersion;
   if (!ASYNCAPI_VERSIONS.includes(requested as AsyncApiVersion)) {
     response
@@ -61,6 +61,13 @@ export function serveDocs(request: IncomingMessage, response: ServerResponse, so
     "cache-control": "no-cache",
   });
   response.end(request.method === "HEAD" ? undefined : body);
+  return true;
+}
+
+/** Answers 405 to anything but GET and HEAD; returns whether it did. */
+function refuseMethod(request: IncomingMessage, response: ServerResponse): boolean {
+  if (request.method === "GET" || request.method === "HEAD") return false;
+  response.writeHead(405, { allow: "GET, HEAD", "content-type": TEXT }).end("Method not allowed\n");
   return true;
 }
 
