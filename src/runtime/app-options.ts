@@ -8,7 +8,7 @@ import type { AsyncApiOptions } from "./asyncapi.js";
 import type { SlowConsumerPolicy } from "./connection.js";
 import { reportToConsole, type ErrorContext } from "./errors.js";
 import type { WsModuleDefinition } from "./module.js";
-import { check, invalidOption, isNonNegative, withoutUndefined, type Defaults } from "./option-checks.js";
+import { check, checkInRange, invalidOption, isNonNegative, MAX_TIMER_MS, withoutUnset, type Defaults } from "./option-checks.js";
 import type { RateLimit } from "./token-bucket.js";
 
 /** What `authenticate` may answer: a user, or `null`/`undefined`/`false` to refuse (401). */
@@ -72,9 +72,13 @@ export type ResolvedAppOptions<User = unknown> = Required<Omit<WsAppOptions<User
 
 export function resolveAppOptions<User>(options: WsAppOptions<User>): ResolvedAppOptions<User> {
   // Every key either given or defaulted: what ResolvedAppOptions says (TypeScript cannot follow a spread of a Partial).
-  const resolved = { ...APP_DEFAULTS, ...withoutUndefined(options) } as ResolvedAppOptions<User>;
-  const counts = ["heartbeatInterval", "maxConnectionLifespan", "maxPayload", "maxSubscriptionsPerConnection", "highWaterMark", "closeTimeout"] as const;
-  for (const name of counts) check(name, resolved[name], isNonNegative, "a non-negative number");
+  const resolved = { ...APP_DEFAULTS, ...withoutUnset(options) } as ResolvedAppOptions<User>;
+  for (const name of ["maxPayload", "maxSubscriptionsPerConnection", "highWaterMark"] as const) {
+    check(name, resolved[name], isNonNegative, "a non-negative number");
+  }
+  for (const name of ["heartbeatInterval", "maxConnectionLifespan", "closeTimeout"] as const) {
+    checkInRange(name, resolved[name], 0, MAX_TIMER_MS);
+  }
   check("slowConsumer", resolved.slowConsumer, (value) => value === "close" || value === "drop", '"close" or "drop"');
   if (resolved.rateLimit !== undefined) {
     const { perSecond, burst } = resolved.rateLimit;
@@ -85,4 +89,3 @@ export function resolveAppOptions<User>(options: WsAppOptions<User>): ResolvedAp
   check("onError", resolved.onError, (value) => typeof value === "function", "a function");
   return resolved;
 }
-

@@ -15,7 +15,12 @@ export function checkPositiveInteger(name: string, value: number): number {
 
 /** Throws `ERR_INVALID_OPTION` unless `value` is a number from `min` to `max`. */
 export function checkInRange(name: string, value: number, min: number, max: number): number {
-  return check(name, value, (candidate) => typeof candidate === "number" && candidate >= min && candidate <= max, `a number from ${min} to ${max}`);
+  return check(
+    name,
+    value,
+    (candidate) => typeof candidate === "number" && candidate >= min && candidate <= max,
+    `a number from ${min} to ${max}`,
+  );
 }
 
 export function check<Value>(name: string, value: Value, valid: (value: unknown) => boolean, expected: string): Value {
@@ -31,7 +36,10 @@ export function invalidOption(name: string, expected: string, got: string): Wsge
   return new WsgenError("ERR_INVALID_OPTION", `Option ${name} must be ${expected}, got ${got}.`);
 }
 
-/** `{ a: undefined }` means "use the default", as if `a` were not given. */
-export function withoutUndefined<T extends object>(options: T): Partial<T> {
-  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
+/** `{ a: undefined }` and `{ a: null }` mean "use the default", as if `a` were not given. */
+export function withoutUnset<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined && value !== null)) as Partial<T>;
 }
+
+/** The longest delay Node's timers keep (about 24.8 days); a longer one fires at once. */
+export const MAX_TIMER_MS = 2_147_483_647;

@@ -34,4 +34,3 @@ export const ROUTE_DEFAULTS = {
   batchWindowMs: 0,
   validateUpdates: true,
 } as const satisfies Defaults<Omit<RouteOptions<unknown, unknown>, "service" | "route">>;
-

@@ -1,0 +1,78 @@
+/**
+ * Options of an app and of a route: defaults from one literal each, and one
+ * error for every bad value (`WsgenError`, `ERR_INVALID_OPTION`, naming the
+ * option), thrown at construction.
+ */
+import { describe, expect, it } from "vitest";
+import { createWsApp, WsgenError, type WsAppOptions } from "wsgen";
+import { APP_DEFAULTS } from "../src/runtime/app-options.js";
+import { BarWsRouter, RecordingService } from "./support/fixtures.js";
+import { startApp } from "./support/server.js";
+
+const modules: WsAppOptions["modules"] = [];
+
+/** The error `createWsApp` throws for `options`, or undefined. */
+function refusal(options: Record<string, unknown>): WsgenError | undefined {
+  try {
+    createWsApp({ modules, ...options });
+    return undefined;
+  } catch (error) {
+    return error as WsgenError;
+  }
+}
+
+describe("app options", () => {
+  it.each([
+    ["heartbeatInterval", -1],
+    ["heartbeatInterval", Number.NaN],
+    ["maxConnectionLifespan", 30 * 24 * 3_600_000], // past Node's longest timer: it would fire at once
+    ["closeTimeout", Number.POSITIVE_INFINITY],
+    ["maxPayload", -5],
+    ["maxSubscriptionsPerConnection", "10"],
+    ["highWaterMark", Number.POSITIVE_INFINITY],
+    ["slowConsumer", "bogus"],
+    ["rateLimit", { perSecond: 0, burst: 10 }],
+    ["onError", "console"],
+  ])("refuses %s = %s with ERR_INVALID_OPTION naming it", (name, value) => {
+    const error = refusal({ [name]: value });
+    expect(error).toBeInstanceOf(WsgenError);
+    expect(error?.code).toBe("ERR_INVALID_OPTION");
+    expect(error?.message).toContain(`Option ${name} must be`);
+  });
+
+  it("takes the default for an option given as undefined or null", async () => {
+    expect(refusal({ heartbeatInterval: undefined, slowConsumer: null, onError: null, rateLimit: null })).toBeUndefined();
+    // asyncapi: null means the default documents, which are still served.
+    const running = await startApp({ modules: [{ name: "datafeed", routes: [] }], asyncapi: null } as unknown as WsAppOptions);
+    try {
+      const response = await fetch(running.httpUrl("/api/v1/datafeed/ws/asyncapi.json"));
+      expect(response.status).toBe(200);
+      expect(((await response.json()) as { asyncapi: string }).asyncapi).toBe("3.0.0");
+    } finally {
+      await running.stop();
+    }
+  });
+
+  it("has one defaults literal, whose values pass its own checks", () => {
+    expect(refusal({ ...APP_DEFAULTS })).toBeUndefined();
+  });
+});
+
+describe("route options", () => {
+  it.each([
+    ["queueCapacity", 0, "a positive integer"],
+    ["queueCapacity", 1.5, "a positive integer"],
+    ["batchWindowMs", -1, "a number from 0 to 1000"],
+    ["batchWindowMs", 1_001, "a number from 0 to 1000"],
+  ])("refuses %s = %s with ERR_INVALID_OPTION", (name, value, expected) => {
+    let error: unknown;
+    try {
+      new BarWsRouter({ route: "bars", service: new RecordingService(), [name]: value });
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect(error).toBeInstanceOf(WsgenError);
+    expect((error as WsgenError).code).toBe("ERR_INVALID_OPTION");
+    expect((error as WsgenError).message).toBe(`Option ${name} must be ${expected}, got ${value}.`);
+  });
+});
