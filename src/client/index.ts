@@ -4,7 +4,15 @@
  * public surface of the client (README, "Public API").
  */
 export { createClient } from "./typed-client.js";
-export type { ClientContract, ClientOptions, ModuleContract, RouteClient, RouteContract, TypedClient, UpdateStream } from "./typed-client.js";
+export type {
+  ClientContract,
+  ClientOptions,
+  ModuleContract,
+  RouteClient,
+  RouteContract,
+  TypedClient,
+  UpdateStream,
+} from "./typed-client.js";
 export { WsClient } from "./ws-client.js";
 export type {
   ConnectionState,

@@ -11,7 +11,15 @@
  * reconnects with capped, jittered exponential backoff and resubscribes
  * every live topic; the same handlers keep receiving.
  */
-import { encodeEnvelope, isResponseType, isUpdateType, MessageType, operationType, parseEnvelope, type RouteOperation } from "../protocol/messages.js";
+import {
+  encodeEnvelope,
+  isResponseType,
+  isUpdateType,
+  MessageType,
+  operationType,
+  parseEnvelope,
+  type RouteOperation,
+} from "../protocol/messages.js";
 import { buildTopic } from "../protocol/topic.js";
 import { TopicIndex } from "../runtime/topic-index.js";
 import { backoffDelay, type BackoffOptions } from "./backoff.js";
@@ -240,7 +248,12 @@ export class WsClient {
         live.confirmed.resolve();
         return;
       }
-      const error = new WsRequestError(operationType(live.route, "subscribe"), reply.message ?? "refused", reply.topic ?? topic, reply.errors ?? []);
+      const error = new WsRequestError(
+        operationType(live.route, "subscribe"),
+        reply.message ?? "refused",
+        reply.topic ?? topic,
+        reply.errors ?? [],
+      );
       this.#live.delete(topic);
       // A first subscribe rejects its caller; a refused resubscription ends its handlers, with the error.
       if (live.confirmed.settled) {
@@ -281,7 +294,8 @@ export class WsClient {
   #receive(data: unknown): void {
     const parsed = parseEnvelope(typeof data === "string" ? data : String(data));
     if (!parsed.ok) {
-      this.#report(new Error(`the server sent a frame that is not an envelope: ${parsed.error.message}`));
+      // The parser's message advises a sender; the client only says what it received.
+      this.#report(new Error('the server sent a frame that is not an envelope {"type": string, "payload"?, "id"?: string}'));
       return;
     }
     const frame = parsed.envelope;
