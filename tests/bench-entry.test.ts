@@ -5,7 +5,6 @@
  * time on the performance.timeOrigin clock) and `seq` (publish slot, from 1).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { TestClient } from "./support/client.js";
 import { REPO_ROOT } from "./support/project.js";
@@ -15,38 +14,16 @@ let server: ChildProcess;
 let output = "";
 let port = 0;
 
-/**
- * A port that was free a moment ago. The entry takes a fixed --port and prints the port it was given, not the one it
- * got, so `--port 0` cannot be read back; another process may take the port meanwhile, so the start is retried.
- */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port: free } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return free;
-}
-
-/** Starts the entry on `at` (its output in `output`); resolves once it listens or has exited. */
-async function startEntry(at: number): Promise<ChildProcess> {
-  output = "";
-  const child = spawn(process.execPath, ["bench/fanout/servers/wsgen-server.js", "--port", String(at), "--rate", "200"], { cwd: REPO_ROOT });
-  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
-  await eventually(() => output.includes("server on") || child.exitCode !== null, 30_000, "the entry to listen");
-  if (child.exitCode !== null) await closed; // all of its output read
-  return child;
-}
-
 beforeAll(async () => {
-  // Another process may take the port between the probe and the entry's listen: then try another one.
-  for (let attempt = 1; attempt <= 5; attempt++) {
-    port = await freePort();
-    server = await startEntry(port);
-    if (!(server.exitCode !== null && output.includes("EADDRINUSE"))) break;
-  }
-  expect(output).toContain(`wsgen fan-out server on ${port}, rate 200`);
+  // --port 0: the OS picks a free port, and the entry prints the one it got.
+  server = spawn(process.execPath, ["bench/fanout/servers/wsgen-server.js", "--port", "0", "--rate", "200"], { cwd: REPO_ROOT });
+  server.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  server.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  await eventually(() => /server on \d+/.test(output) || server.exitCode !== null, 30_000, "the entry to listen");
+  const match = /wsgen fan-out server on (\d+), rate 200/.exec(output);
+  expect(match, output).not.toBeNull();
+  port = Number(match![1]);
+  expect(port).toBeGreaterThan(0);
 }, 40_000);
 afterAll(() => {
   server.kill("SIGTERM");

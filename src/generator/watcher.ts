@@ -52,9 +52,10 @@ export async function watchAndGenerate(options: WatchOptions): Promise<Watcher> 
   const run = async (): Promise<void> => {
     const result = await generate(options);
     if (closed) return;
-    options.onResult(result);
     // A failed run may have read less than the last one: keep watching both, so fixing the error reruns.
     rewatch(result.exitCode === 0 || result.exitCode === 1 ? result.inputs : [...new Set([...inputs, ...result.inputs])]);
+    // Reported only once watching: whoever reads the result and then edits a file is sure to be seen.
+    options.onResult(result);
   };
   const schedule = (): void => {
     clearTimeout(timer);

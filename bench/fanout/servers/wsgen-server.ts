@@ -1,6 +1,6 @@
 /**
  * The wsgen fan-out target, through the generated router as users run it:
- *   node bench/fanout/servers/wsgen-server.js --port P --rate R|burst   (plain Node, built package)
+ *   node bench/fanout/servers/wsgen-server.js --port P --rate R|burst   (plain Node, built package; --port 0: any free port, printed)
  *   node --import tsx --conditions=wsgen-source bench/fanout/servers/wsgen-server.ts …   (from source)
  * listens on 127.0.0.1:P (datafeed module at /api/v1/datafeed/ws) and, while
  * `bars:{"resolution":"1D","symbol":"AAPL"}` has subscribers, publishes
@@ -8,6 +8,7 @@
  * (send time), `seq` (publish slot, from 1) and `due` (when that slot was due).
  */
 import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { createWsApp, LiveTopics } from "wsgen";
 import type { BarSubscriptionRequest, StampedBar } from "../models.js";
 import { StampedBarWsRouter } from "../modules/datafeed/ws_generated/index.js";
@@ -38,4 +39,7 @@ createWsApp({
   slowConsumer: "drop",
   maxSubscriptionsPerConnection: 10,
 }).attach(server);
-server.listen(port, "127.0.0.1", () => console.log(`wsgen fan-out server on ${port}, rate ${String(rate)}`));
+// The port it got, so `--port 0` (any free port) can be read back by whoever started it.
+server.listen(port, "127.0.0.1", () =>
+  console.log(`wsgen fan-out server on ${(server.address() as AddressInfo).port}, rate ${String(rate)}`),
+);
