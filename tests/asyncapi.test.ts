@@ -9,7 +9,8 @@ import { Parser } from "@asyncapi/parser";
 import { createServer } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { buildModuleAsyncApi, type AsyncApiVersion } from "wsgen";
+import type { AsyncApiVersion } from "wsgen";
+import { buildModuleAsyncApi } from "../src/runtime/asyncapi.js";
 import { BarWsRouter, OrderWsRouter, RecordingService, routeClass } from "./support/fixtures.js";
 import { startApp, type RunningApp } from "./support/server.js";
 
@@ -29,12 +30,12 @@ beforeAll(async () => {
   running = await startApp(
     {
       modules: [
-        { name: "datafeed", routers: [new BarWsRouter({ route: "bars", service: new RecordingService(), description: "OHLC bars" })] },
+        { name: "datafeed", routes: [new BarWsRouter({ route: "bars", service: new RecordingService(), description: "OHLC bars" })] },
         {
           name: "broker",
           title: "Broker WebSockets",
           version: "2.1.0",
-          routers: [
+          routes: [
             new OrderWsRouter({ route: "orders", service: new RecordingService() }),
             new BrokerBarWsRouter({ route: "bars", service: new RecordingService() }),
           ],
@@ -196,7 +197,7 @@ describe("AsyncAPI robustness", () => {
   it("keeps a model named like a built-in component apart and references named sub-schemas validly", async () => {
     const route = new AlertWsRouter({ route: "alerts", service: new RecordingService() });
     for (const version of ["3.0.0", "2.6.0"] as const) {
-      const document = buildModuleAsyncApi({ name: "alerts", path: "/api/v1/alerts/ws", routes: [route] }, { version });
+      const document = buildModuleAsyncApi({ name: "alerts", routes: [route] }, { version });
       const { diagnostics } = await new Parser().parse(JSON.stringify(document));
       expect(diagnostics.filter((diagnostic) => Number(diagnostic.severity) === 0)).toEqual([]);
       const schemas = (document.components as { schemas: Record<string, any> }).schemas;

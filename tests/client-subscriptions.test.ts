@@ -48,7 +48,7 @@ describe("update ordering", () => {
         await new Promise((resolve) => setTimeout(resolve, 50));
       },
     });
-    const running = await startApp({ modules: [{ name: "ticks", routers: [new TickWsRouter({ route: "ticks", service })] }] });
+    const running = await startApp({ modules: [{ name: "ticks", routes: [new TickWsRouter({ route: "ticks", service })] }] });
     cleanups.push(() => running.stop());
     const client = new WsClient(running.wsUrl("ticks"), { WebSocket: NodeWebSocket });
     cleanups.push(() => client.close());

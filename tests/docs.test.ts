@@ -20,7 +20,12 @@ function table(markdown: string, header: string): string[][] {
   const rows: string[][] = [];
   for (const line of lines.slice(start + 2)) {
     if (!line.startsWith("|")) break;
-    rows.push(line.split(/(?<!\\)\|/).slice(1, -1).map((cell) => cell.trim()));
+    rows.push(
+      line
+        .split(/(?<!\\)\|/)
+        .slice(1, -1)
+        .map((cell) => cell.trim()),
+    );
   }
   return rows;
 }
@@ -37,7 +42,11 @@ function shown(value: unknown): RegExp {
 describe("the README's option tables", () => {
   it("list every createWsApp option with the default of APP_DEFAULTS", () => {
     const rows = table(readme, "| Option                          | Default");
-    expect(rows.map(([name]) => name).sort()).toEqual(Object.keys(APP_DEFAULTS).map((key) => `\`${key}\``).sort());
+    expect(rows.map(([name]) => name).sort()).toEqual(
+      Object.keys(APP_DEFAULTS)
+        .map((key) => `\`${key}\``)
+        .sort(),
+    );
     for (const [name, defaultCell] of rows) {
       const key = name!.slice(1, -1) as keyof typeof APP_DEFAULTS;
       expect(defaultCell, key).toMatch(shown(APP_DEFAULTS[key]));
@@ -51,7 +60,8 @@ describe("the README's option tables", () => {
     );
     for (const [name, defaultCell] of rows) {
       const key = name!.slice(1, -1);
-      if (key in ROUTE_DEFAULTS && key !== "description") expect(defaultCell, key).toMatch(shown(ROUTE_DEFAULTS[key as keyof typeof ROUTE_DEFAULTS]));
+      if (key in ROUTE_DEFAULTS && key !== "description")
+        expect(defaultCell, key).toMatch(shown(ROUTE_DEFAULTS[key as keyof typeof ROUTE_DEFAULTS]));
     }
   });
 });

@@ -77,9 +77,12 @@ describe("the CI drift check on the example", () => {
     const clean = await spawnCli(copy, ["check"]);
     expect([clean.code, clean.stdout]).toEqual([0, expect.stringMatching(/up to date/)]);
     const file = join(copy, "examples/trading/src/modules/broker/ws_generated/order-ws-router.ts");
-    writeFileSync(file, readFileSync(file, "utf8").replace('static readonly route = "orders";', 'static readonly route = "order";'));
+    writeFileSync(
+      file,
+      readFileSync(file, "utf8").replace('static readonly routeName = "orders";', 'static readonly routeName = "order";'),
+    );
     const drifted = await spawnCli(copy, ["check"]);
     expect(drifted.code).toBe(1);
-    expect(drifted.stdout).toContain('+  static readonly route = "orders";');
+    expect(drifted.stdout).toContain('+  static readonly routeName = "orders";');
   }, 30_000);
 });

@@ -38,14 +38,14 @@ describe("wsgen check", () => {
       () =>
         writeFileSync(
           join(root, ORDER),
-          readFileSync(join(root, ORDER), "utf8").replace('static readonly route = "order";', 'static readonly route = "hacked";'),
+          readFileSync(join(root, ORDER), "utf8").replace('static readonly routeName = "order";', 'static readonly routeName = "hacked";'),
         ),
       ({ code, stdout }) => {
         expect(code).toBe(1);
         expect(stdout).toContain(`--- a/${ORDER}\ton disk`);
         expect(stdout).toContain(`+++ b/${ORDER}\tgenerated`);
-        expect(stdout).toContain('-  static readonly route = "hacked";');
-        expect(stdout).toContain('+  static readonly route = "order";');
+        expect(stdout).toContain('-  static readonly routeName = "hacked";');
+        expect(stdout).toContain('+  static readonly routeName = "order";');
         expect(stdout).toMatch(/1 file\(s\) differ/);
       },
     );

@@ -26,7 +26,10 @@ function expectConsistent(root: string): void {
 
 /** Starts the CLI with `env`; `spawned` resolves once the process exists, `done` when it has exited. */
 function startCli(cwd: string, args: string[], env: NodeJS.ProcessEnv): { spawned: Promise<void>; done: Promise<CliRun> } {
-  const child = spawn(process.execPath, [join(REPO_ROOT, "bin/wsgen.js"), ...args], { cwd, env: { ...process.env, NO_COLOR: "1", ...env } });
+  const child = spawn(process.execPath, [join(REPO_ROOT, "bin/wsgen.js"), ...args], {
+    cwd,
+    env: { ...process.env, NO_COLOR: "1", ...env },
+  });
   const spawned = new Promise<void>((resolve, reject) => {
     child.once("spawn", resolve);
     child.once("error", reject);

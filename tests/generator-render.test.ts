@@ -8,7 +8,8 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type AnyRoute, type TopicUpdater, type WsRouteService } from "wsgen";
+import type { TopicUpdater, WsRouteService } from "wsgen";
+import type { AnyRoute } from "../src/runtime/module.js";
 import { TestClient } from "./support/client.js";
 import { runCli } from "./support/cli.js";
 import { createProject, REPO_ROOT, snapshotTree, twoModuleFiles } from "./support/project.js";
@@ -79,8 +80,8 @@ describe("wsgen generate", () => {
   it("gives routes their @route tag or a name derived from the alias", () => {
     const order = readFileSync(join(root, "src/modules/broker/ws_generated/order-ws-router.ts"), "utf8");
     const position = readFileSync(join(root, "src/modules/broker/ws_generated/position-ws-router.ts"), "utf8");
-    expect(order).toContain('static readonly route = "order";');
-    expect(position).toContain('static readonly route = "positions";');
+    expect(order).toContain('static readonly routeName = "order";');
+    expect(position).toContain('static readonly routeName = "positions";');
     // `export { PositionModel as Position }` is imported under its exported name.
     expect(position).toContain('import { OrderSubscriptionRequest, Position } from "../../../models/broker.js";');
     // Reached through `export *` and a namespace import, imported from the declaring file.
@@ -100,8 +101,8 @@ describe("generated code on the runtime", () => {
       removeTopic: (topic) => void updaters.delete(topic),
     };
     const router = new barrel.BarWsRouter({ service });
-    expect(router.route).toBe("bars");
-    const running = await startApp({ modules: [{ name: "datafeed", routers: [router] }] });
+    expect(router.name).toBe("bars");
+    const running = await startApp({ modules: [{ name: "datafeed", routes: [router] }] });
     try {
       const client = await TestClient.connect(running.wsUrl("datafeed"));
       const reply = await client.subscribe("bars", { symbol: "AAPL" });

@@ -73,7 +73,12 @@ const SURFACE: Record<string, { entry: string; values: string[]; types: string[]
 /** The names `entry` exports, split into values and types-only, as TypeScript sees them. */
 function exportsOf(entry: string): { values: string[]; types: string[] } {
   const file = join(REPO_ROOT, entry);
-  const program = ts.createProgram([file], { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, strict: true, noEmit: true });
+  const program = ts.createProgram([file], {
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    strict: true,
+    noEmit: true,
+  });
   const checker = program.getTypeChecker();
   const source = program.getSourceFile(file);
   const symbol = source === undefined ? undefined : checker.getSymbolAtLocation(source);
@@ -91,7 +96,10 @@ function exportsOf(entry: string): { values: string[]; types: string[] } {
 }
 
 describe("the public API", () => {
-  const manifest = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { exports: Record<string, unknown>; files: string[] };
+  const manifest = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as {
+    exports: Record<string, unknown>;
+    files: string[];
+  };
 
   it("is reachable only through the listed entry points", () => {
     const entries = Object.keys(manifest.exports).filter((key) => key !== "./package.json");

@@ -25,7 +25,7 @@ afterEach(async () => {
 describe("heartbeat", () => {
   it("terminates a client that stops answering pings and keeps a silent one that pongs", async () => {
     running = await startApp({
-      modules: [{ name: "datafeed", routers: [new BarWsRouter({ route: "bars", service: new RecordingService() })] }],
+      modules: [{ name: "datafeed", routes: [new BarWsRouter({ route: "bars", service: new RecordingService() })] }],
       heartbeatInterval: 40,
     });
     const silentButPonging = await TestClient.connect(running.wsUrl("datafeed"));
@@ -48,7 +48,7 @@ describe("max connection lifespan", () => {
   it("closes a connection older than maxConnectionLifespan with 4000 and releases its topics", async () => {
     const service = new RecordingService<BarSubscriptionRequest, Bar>();
     running = await startApp({
-      modules: [{ name: "datafeed", routers: [new BarWsRouter({ route: "bars", service })] }],
+      modules: [{ name: "datafeed", routes: [new BarWsRouter({ route: "bars", service })] }],
       maxConnectionLifespan: 150,
     });
     const client = await TestClient.connect(running.wsUrl("datafeed"));
@@ -64,8 +64,8 @@ describe("close()", () => {
     const orders = new RecordingService<OrderSubscriptionRequest, PlacedOrder>();
     running = await startApp({
       modules: [
-        { name: "datafeed", routers: [new BarWsRouter({ route: "bars", service: bars })] },
-        { name: "broker", routers: [new OrderWsRouter({ route: "orders", service: orders })] },
+        { name: "datafeed", routes: [new BarWsRouter({ route: "bars", service: bars })] },
+        { name: "broker", routes: [new OrderWsRouter({ route: "orders", service: orders })] },
       ],
     });
     const a = await TestClient.connect(running.wsUrl("datafeed"));
@@ -89,7 +89,7 @@ describe("close()", () => {
     let authenticating!: () => void;
     const authStarted = new Promise<void>((resolve) => (authenticating = resolve));
     running = await startApp({
-      modules: [{ name: "datafeed", routers: [new BarWsRouter({ route: "bars", service: new RecordingService() })] }],
+      modules: [{ name: "datafeed", routes: [new BarWsRouter({ route: "bars", service: new RecordingService() })] }],
       authenticate: () => {
         authenticating();
         return new Promise((resolve) => setTimeout(() => resolve({ user: "late" }), 50));

@@ -35,8 +35,8 @@ describe("fan-out", () => {
     orders = new RecordingService();
     running = await startApp({
       modules: [
-        { name: "datafeed", routers: [new BarWsRouter({ route: "bars", service: bars, queueCapacity: 1000 })] },
-        { name: "broker", routers: [new OrderWsRouter({ route: "orders", service: orders })] },
+        { name: "datafeed", routes: [new BarWsRouter({ route: "bars", service: bars, queueCapacity: 1000 })] },
+        { name: "broker", routes: [new OrderWsRouter({ route: "orders", service: orders })] },
       ],
       onError: (error) => reported.push(error),
     });
@@ -106,7 +106,7 @@ describe("batched fan-out over real sockets", () => {
   it("keeps each holder's order across interleaved topics and large updates, and reaches only holders", async () => {
     const service = new RecordingService<z.infer<typeof Room>, z.infer<typeof Line>>();
     const router = new LineWsRouter({ route: "lines", service });
-    running = await startApp({ modules: [{ name: "chat", routers: [router] }] });
+    running = await startApp({ modules: [{ name: "chat", routes: [router] }] });
     const both = await TestClient.connect(running.wsUrl("chat"));
     const onlyB = await TestClient.connect(running.wsUrl("chat"));
     const a = (await both.subscribe("lines", { room: "a" })).payload.topic as string;
@@ -139,7 +139,7 @@ describe("batched fan-out over real sockets", () => {
 
   it("holds a busy route's updates for batchWindowMs and sends them together; a quiet route's first update goes at once", async () => {
     const service = new RecordingService<z.infer<typeof Room>, z.infer<typeof Line>>();
-    running = await startApp({ modules: [{ name: "chat", routers: [new LineWsRouter({ route: "lines", service, batchWindowMs: 60 })] }] });
+    running = await startApp({ modules: [{ name: "chat", routes: [new LineWsRouter({ route: "lines", service, batchWindowMs: 60 })] }] });
     const client = await TestClient.connect(running.wsUrl("chat"));
     const topic = (await client.subscribe("lines", { room: "a" })).payload.topic as string;
     const arrivals = new Map<number, number>();
@@ -173,7 +173,7 @@ describe("a drained batch", () => {
     const service = new RecordingService<z.infer<typeof Room>, z.infer<typeof Line>>();
     const errors: unknown[] = [];
     running = await startApp({
-      modules: [{ name: "chat", routers: [new LineWsRouter({ route: "lines", service })] }],
+      modules: [{ name: "chat", routes: [new LineWsRouter({ route: "lines", service })] }],
       onError: (error) => errors.push(error),
     });
     const client = await TestClient.connect(running.wsUrl("chat"));

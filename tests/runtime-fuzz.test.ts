@@ -65,7 +65,7 @@ async function startBarsServer(): Promise<BarsServer> {
     },
   };
   const running = await startApp({
-    modules: [{ name: "datafeed", routers: [new BarWsRouter({ route: "bars", service: slowToRemove })] }],
+    modules: [{ name: "datafeed", routes: [new BarWsRouter({ route: "bars", service: slowToRemove })] }],
     maxPayload: MAX_PAYLOAD,
     onError: (error) => reported.push(error),
   });

@@ -3,7 +3,7 @@
  * keeps the connection; the frame-rate limit closes with 1008; both counted.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { TokenBucket } from "wsgen";
+import { TokenBucket } from "../src/runtime/token-bucket.js";
 import { BarWsRouter, RecordingService, type Bar, type BarSubscriptionRequest } from "./support/fixtures.js";
 import { TestClient } from "./support/client.js";
 import { eventually, startApp, type RunningApp } from "./support/server.js";
@@ -18,7 +18,7 @@ describe("subscription limit", () => {
   it("refuses a subscription past maxSubscriptionsPerConnection with an error response and keeps the connection", async () => {
     const service = new RecordingService<BarSubscriptionRequest, Bar>();
     running = await startApp({
-      modules: [{ name: "datafeed", routers: [new BarWsRouter({ route: "bars", service })] }],
+      modules: [{ name: "datafeed", routes: [new BarWsRouter({ route: "bars", service })] }],
       maxSubscriptionsPerConnection: 2,
     });
     const client = await TestClient.connect(running.wsUrl("datafeed"));
@@ -40,7 +40,7 @@ describe("subscription limit", () => {
 
   it("defaults to 100 per connection", async () => {
     running = await startApp({
-      modules: [{ name: "datafeed", routers: [new BarWsRouter({ route: "bars", service: new RecordingService() })] }],
+      modules: [{ name: "datafeed", routes: [new BarWsRouter({ route: "bars", service: new RecordingService() })] }],
     });
     const client = await TestClient.connect(running.wsUrl("datafeed"));
     const replies = await Promise.all(Array.from({ length: 101 }, (_, i) => client.subscribe("bars", { symbol: `S${i}` })));
@@ -53,7 +53,7 @@ describe("frame-rate limit", () => {
   it("closes a connection that sends faster than the token bucket allows with 1008, and leaves others alone", async () => {
     const service = new RecordingService<BarSubscriptionRequest, Bar>();
     running = await startApp({
-      modules: [{ name: "datafeed", routers: [new BarWsRouter({ route: "bars", service })] }],
+      modules: [{ name: "datafeed", routes: [new BarWsRouter({ route: "bars", service })] }],
       rateLimit: { perSecond: 10, burst: 20 },
     });
     const flooder = await TestClient.connect(running.wsUrl("datafeed"));

@@ -19,7 +19,7 @@ beforeEach(async () => {
   service = new RecordingService();
   errors.length = 0;
   running = await startApp({
-    modules: [{ name: "datafeed", routers: [new BarWsRouter({ route: "bars", service })] }],
+    modules: [{ name: "datafeed", routes: [new BarWsRouter({ route: "bars", service })] }],
     maxPayload: 1024,
     onError: (error) => errors.push(error),
   });
@@ -164,7 +164,7 @@ describe("authentication and origins", () => {
   let guarded: RunningApp<{ name: string }>;
   beforeEach(async () => {
     guarded = await startApp<{ name: string }>({
-      modules: [{ name: "datafeed", routers: [new BarWsRouter({ route: "bars", service: new RecordingService() })] }],
+      modules: [{ name: "datafeed", routes: [new BarWsRouter({ route: "bars", service: new RecordingService() })] }],
       allowedOrigins: ["https://app.example"],
       authenticate: async (request) => {
         await Promise.resolve();
@@ -208,7 +208,7 @@ describe("robustness", () => {
 
   it("answers a request line that is not a URL without crashing", async () => {
     robust = await startApp({
-      modules: [{ name: "datafeed", routers: [new BarWsRouter({ route: "bars", service: new RecordingService() })] }],
+      modules: [{ name: "datafeed", routes: [new BarWsRouter({ route: "bars", service: new RecordingService() })] }],
     });
     const reply = await new Promise<string>((resolve) => {
       const socket = connectTcp(robust!.port, "127.0.0.1", () => socket.write("GET //[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
@@ -224,7 +224,7 @@ describe("robustness", () => {
   it("answers a request schema that throws while parsing with internal_error and stays up", async () => {
     const errors: unknown[] = [];
     robust = await startApp({
-      modules: [{ name: "feed", routers: [new ExplodingWsRouter({ route: "boom", service: new RecordingService() })] }],
+      modules: [{ name: "feed", routes: [new ExplodingWsRouter({ route: "boom", service: new RecordingService() })] }],
       onError: (error) => errors.push(error),
     });
     const client = await TestClient.connect(robust.wsUrl("feed"));

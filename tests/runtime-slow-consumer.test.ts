@@ -96,7 +96,7 @@ describe("slow consumers", () => {
   async function floodWithOneStalledClient(policy: "close" | "drop") {
     const service = new RecordingService<BlobRequest, Blob>();
     running = await startApp({
-      modules: [{ name: "feed", routers: [new BlobWsRouter({ route: "blobs", service, validateUpdates: false })] }],
+      modules: [{ name: "feed", routes: [new BlobWsRouter({ route: "blobs", service, validateUpdates: false })] }],
       highWaterMark: 256 * 1024,
       slowConsumer: policy,
     });
@@ -159,7 +159,7 @@ describe("highWaterMark with batched writes", () => {
     async (_name, topicCount, policy) => {
       const service = new RecordingService<z.infer<typeof Room>, z.infer<typeof Line>>();
       running = await startApp({
-        modules: [{ name: "chat", routers: [new LineWsRouter({ route: "lines", service })] }],
+        modules: [{ name: "chat", routes: [new LineWsRouter({ route: "lines", service })] }],
         highWaterMark: HWM,
         slowConsumer: policy,
         heartbeatInterval: 0,

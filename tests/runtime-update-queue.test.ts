@@ -4,7 +4,7 @@
  * for batchWindowMs; and the same overflow rule over a real socket.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { UpdateQueue } from "wsgen";
+import { UpdateQueue } from "../src/runtime/update-queue.js";
 import { BarWsRouter, RecordingService, bar, type Bar, type BarSubscriptionRequest } from "./support/fixtures.js";
 import { TestClient } from "./support/client.js";
 import { eventually, startApp, type RunningApp } from "./support/server.js";
@@ -92,7 +92,7 @@ describe("update queue", () => {
   beforeEach(async () => {
     bars = new RecordingService();
     running = await startApp({
-      modules: [{ name: "datafeed", routers: [new BarWsRouter({ route: "bars", service: bars, queueCapacity: 1000 })] }],
+      modules: [{ name: "datafeed", routes: [new BarWsRouter({ route: "bars", service: bars, queueCapacity: 1000 })] }],
     });
   });
   afterEach(() => running.stop());

@@ -106,7 +106,9 @@ export class WsEndpoint {
       });
     }
     this.routes = routes;
-    this.#handlers.set(MessageType.ping, (connection, _payload, id) => connection.sendText(encodeEnvelope(MessageType.pong, undefined, id)));
+    this.#handlers.set(MessageType.ping, (connection, _payload, id) =>
+      connection.sendText(encodeEnvelope(MessageType.pong, undefined, id)),
+    );
     this.#handlers.set(MessageType.pong, () => undefined);
     // ws 8.23 supports closeTimeout; @types/ws does not list it yet.
     const serverOptions: ServerOptions & { closeTimeout: number } = {

@@ -3,7 +3,7 @@
  * records every createTopic/removeTopic call, for the runtime tests.
  */
 import { z } from "zod";
-import { WsRoute, type TopicContext, type TopicUpdater, type WsRouteOptions, type WsRouteService } from "wsgen";
+import { WsRoute, type RouteOptions, type TopicContext, type TopicUpdater, type WsRouteService } from "wsgen";
 
 export const BarSubscriptionRequest = z.object({ symbol: z.string().min(1), resolution: z.string().default("1D") });
 export type BarSubscriptionRequest = z.infer<typeof BarSubscriptionRequest>;
@@ -22,15 +22,18 @@ export type OrderSubscriptionRequest = z.infer<typeof OrderSubscriptionRequest>;
 export const PlacedOrder = z.object({ id: z.string(), symbol: z.string(), qty: z.number() });
 export type PlacedOrder = z.infer<typeof PlacedOrder>;
 
+/** Hand-written routes name their route (a generated class fixes it). */
+type FixtureOptions<Req, Data> = RouteOptions<Req, Data> & { route: string };
+
 /** What the generator emits for `type BarWsRouter = WsRouter<BarSubscriptionRequest, Bar>`. */
 export class BarWsRouter extends WsRoute<BarSubscriptionRequest, Bar> {
-  constructor(options: WsRouteOptions<BarSubscriptionRequest, Bar>) {
+  constructor(options: FixtureOptions<BarSubscriptionRequest, Bar>) {
     super({ ...options, request: BarSubscriptionRequest, data: Bar, requestName: "BarSubscriptionRequest", dataName: "Bar" });
   }
 }
 
 export class OrderWsRouter extends WsRoute<OrderSubscriptionRequest, PlacedOrder> {
-  constructor(options: WsRouteOptions<OrderSubscriptionRequest, PlacedOrder>) {
+  constructor(options: FixtureOptions<OrderSubscriptionRequest, PlacedOrder>) {
     super({
       ...options,
       request: OrderSubscriptionRequest,
@@ -45,7 +48,7 @@ export class OrderWsRouter extends WsRoute<OrderSubscriptionRequest, PlacedOrder
 /** A route class for a test's own schemas, shaped like a generated one (see BarWsRouter). */
 export function routeClass<Req, Data>(request: z.ZodType<Req>, data: z.ZodType<Data>, requestName: string, dataName: string) {
   return class extends WsRoute<Req, Data> {
-    constructor(options: WsRouteOptions<Req, Data>) {
+    constructor(options: FixtureOptions<Req, Data>) {
       super({ ...options, request, data, requestName, dataName });
     }
   };

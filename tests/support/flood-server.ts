@@ -41,7 +41,7 @@ const server = createServer((request, response) => {
   } else response.writeHead(404).end();
 });
 const app = createWsApp({
-  modules: [{ name: "feed", routers: [new TickWsRouter({ route: "ticks", service, validateUpdates: false })] }],
+  modules: [{ name: "feed", routes: [new TickWsRouter({ route: "ticks", service, validateUpdates: false })] }],
   slowConsumer: process.env.SLOW_CONSUMER === "drop" ? "drop" : "close",
 }).attach(server);
 server.listen(0, "127.0.0.1", () => console.log(`port ${(server.address() as AddressInfo).port}`));

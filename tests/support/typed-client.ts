@@ -60,7 +60,7 @@ export async function ticksServer(port: number, refuse: boolean): Promise<{ port
     },
   });
   const server = createServer();
-  const app = createWsApp({ modules: [{ name: "ticks", routers: [new TickWsRouter({ route: "ticks", service })] }] }).attach(server);
+  const app = createWsApp({ modules: [{ name: "ticks", routes: [new TickWsRouter({ route: "ticks", service })] }] }).attach(server);
   await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
   return {
     port: (server.address() as AddressInfo).port,
