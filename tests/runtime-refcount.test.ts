@@ -219,6 +219,33 @@ describe("invariants under random operation sequences", () => {
     expect(route.stats()).toMatchObject({ topics: 0, subscriptions: 0 });
   });
 
+  it("creates no topic whose subscribers all left while it waited for the previous removal", async () => {
+    const events: string[] = [];
+    let finishRemoval: () => void = () => undefined;
+    const service = {
+      createTopic: (topic: string) => void events.push(`create ${topic}`),
+      removeTopic: (topic: string) =>
+        new Promise<void>((resolve) => {
+          events.push(`remove ${topic}`);
+          finishRemoval = resolve;
+        }),
+    };
+    const route = new BarWsRouter({ route: "bars", service });
+    route.mount({ module: "lifecycle", reportError: () => undefined });
+    const [a, b] = [fakeSubscriber("a"), fakeSubscriber("b")];
+    await route.subscribe(a, { symbol: "AAPL" });
+    route.unsubscribe(a, { symbol: "AAPL" }); // removing, slowly
+    const queued = route.subscribe(b, { symbol: "AAPL" }); // waiting for the removal
+    route.release(b); // b disconnects before the removal settles
+    finishRemoval();
+    expect(await queued).toMatchObject({ status: "error", message: "subscription refused: every subscriber left" });
+    expect(events).toEqual([`create ${AAPL}`, `remove ${AAPL}`]);
+    expect(route.stats()).toMatchObject({ topics: 0, subscriptions: 0 });
+    // The next subscriber starts a fresh generation.
+    expect(await route.subscribe(a, { symbol: "AAPL" })).toMatchObject({ status: "ok", message: "subscribed" });
+    expect(events).toEqual([`create ${AAPL}`, `remove ${AAPL}`, `create ${AAPL}`]);
+  });
+
   /**
    * The invariants TopicLifecycle states (src/runtime/topic-lifecycle.ts), checked from the service's side:
    * slow creations and removals, failing creations, late updates from every generation ever created, and a

@@ -5,36 +5,51 @@
  * A topic's producer goes through generations. Each generation is in one
  * named state:
  *
- *   creating  createTopic is running (after the previous generation's
- *             removeTopic settled). Holders that join wait for it.
+ *   waiting   holders joined while the previous generation was removing:
+ *             createTopic waits for that removeTopic to settle.
+ *   creating  createTopic is running. Holders that join wait for it.
  *   live      createTopic succeeded and the topic has holders.
  *   removing  the last holder left: removeTopic is running.
- *   ended     removeTopic settled, or createTopic failed.
+ *   ended     removeTopic settled, createTopic failed, or a waiting
+ *             generation was given up (no holder left, or shutdown).
  *
  *   (none) ──join──▶ creating ──created, holders > 0──▶ live
  *                       │ └─────created, no holder left──▶ removing
  *                       └──failed (every holder refused)──▶ ended
  *   live ──last holder leaves / shutdown──▶ removing ──removeTopic settled──▶ ended
- *   removing ──join──▶ a new generation, creating once removeTopic settled
+ *   removing ──join──▶ a new generation, waiting
+ *   waiting ──previous removal settled──▶ creating, or ended (no holder left / shutdown)
  *
- * Every transition happens in `#transition`. The invariants, checked by the
- * property tests of tests/runtime-refcount.test.ts ("invariants under random
- * operation sequences"):
+ * TRANSITIONS lists the legal moves; `#transition` is the only place a state
+ * changes, checks the move, and does what entering the state means. The
+ * invariants, checked by the property tests of tests/runtime-refcount.test.ts
+ * ("invariants under random operation sequences"):
  *   1. createTopic and removeTopic of a topic alternate: a removal follows
  *      each successful creation exactly once, and a creation never overlaps
  *      the previous generation's removal.
- *   2. A topic has at most one generation that is creating or live.
- *   3. A topic with holders has a current generation that is creating or
- *      live; once its creation settled, a topic is live iff it has holders.
+ *   2. A topic has at most one generation that is waiting, creating or live.
+ *   3. A topic with holders has a current generation that is waiting,
+ *      creating or live; once its creation settled, a topic is live iff it
+ *      has holders.
  *   4. Updates count only while their own generation is creating or live:
  *      a late update of an ended generation is dropped, never misdelivered.
  *   5. Shutdown resolves when every removal, superseded ones included, has
- *      settled; after it began no generation starts, and every one that was
- *      created is removed (one still creating at the timeout, once it settles).
+ *      settled; after it began no creation starts, and every generation that
+ *      was created is removed (one still creating at the timeout, once it
+ *      settles).
  */
 import { TopicIndex } from "./topic-index.js";
 
-export type GenerationState = "creating" | "live" | "removing" | "ended";
+export type GenerationState = "waiting" | "creating" | "live" | "removing" | "ended";
+
+/** The legal moves of a generation. */
+const TRANSITIONS: Readonly<Record<GenerationState, readonly GenerationState[]>> = {
+  waiting: ["creating", "ended"],
+  creating: ["live", "removing", "ended"],
+  live: ["removing"],
+  removing: ["ended"],
+  ended: [],
+};
 
 /** One run of a topic's producer, from createTopic to removeTopic. */
 export interface TopicGeneration {
@@ -52,26 +67,38 @@ export interface LifecycleHooks<Req> {
   onCreateFailed(topic: string, error: unknown): void;
 }
 
-class Generation implements TopicGeneration {
-  state: GenerationState = "creating";
-  /** Settles when createTopic has settled; rejects with its error. */
-  created: Promise<void> = Promise.resolve();
-  /** Settles when this generation has ended. */
-  ended: Promise<void> = Promise.resolve();
-  constructor(readonly topic: string) {}
-}
+/** Why a waiting generation was given up; not a service failure, so not reported. */
+class GivenUp extends Error {}
 
-/** Refuses a creation that was still waiting for a removal when shutdown began. */
-class ShutDown extends Error {
-  constructor() {
-    super("the route is shutting down");
+class Generation<Req> implements TopicGeneration {
+  state: GenerationState;
+  /** Settles when createTopic has settled: resolves once it succeeded, rejects with why it did not run or failed. */
+  readonly created: Promise<void>;
+  settleCreated!: (error?: unknown) => void;
+  /** Settles when this generation's removeTopic has settled. */
+  ended: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly topic: string,
+    readonly request: Req,
+    /** The generation being removed that this one waits for, if any. */
+    readonly previous: Generation<Req> | undefined,
+  ) {
+    // Born waiting; one with nothing to wait for starts creating at once.
+    this.state = "waiting";
+    this.created = new Promise<void>((resolve, reject) => {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- createTopic's own rejection reason, passed on as it is
+      this.settleCreated = (error) => (error === undefined ? resolve() : reject(error));
+    });
+    // A rejection is each joiner's to handle; with no joiner left it must not go unhandled.
+    this.created.catch(() => undefined);
   }
 }
 
 export class TopicLifecycle<Req, Holder> {
   readonly #index = new TopicIndex<Holder>();
   /** Each topic's current generation, until it has ended. */
-  readonly #current = new Map<string, Generation>();
+  readonly #current = new Map<string, Generation<Req>>();
   /** Every removeTopic in flight, including those of generations a new one has superseded. */
   readonly #removals = new Set<Promise<void>>();
   readonly #hooks: LifecycleHooks<Req>;
@@ -97,14 +124,20 @@ export class TopicLifecycle<Req, Holder> {
 
   /**
    * Adds `holder` to `topic`, starting a generation when the topic has none
-   * that is creating or live. Resolves when the topic is live; rejects with
-   * createTopic's error (and `holder` is dropped) when it failed.
+   * that is waiting, creating or live. Resolves when createTopic succeeded;
+   * rejects with its error (and `holder` is dropped) when it failed, or when
+   * it never ran (shutdown).
    */
   join(topic: string, request: Req, holder: Holder): Promise<void> {
-    if (this.#closed) return Promise.reject(new ShutDown());
+    if (this.#closed) return Promise.reject(new GivenUp("the route is shutting down"));
     this.#index.add(topic, holder);
     let generation = this.#current.get(topic);
-    if (generation === undefined || generation.state === "removing") generation = this.#start(topic, request, generation);
+    if (generation === undefined || generation.state === "removing") {
+      generation = new Generation(topic, request, generation);
+      this.#current.set(topic, generation);
+      if (generation.previous === undefined) this.#enter(generation, "creating");
+      else void generation.previous.ended.then(() => this.#previousRemoved(generation!));
+    }
     return generation.created;
   }
 
@@ -151,8 +184,8 @@ export class TopicLifecycle<Req, Holder> {
    * Refuses new holders, lets pending creations settle (for at most
    * `timeoutMs`), drops every holder, and resolves when every removal has
    * settled. A creation still pending after the timeout is removed when it
-   * settles, as any creation left without holders is; a creation that was
-   * still waiting for a removal never starts.
+   * settles, as any creation left without holders is; a waiting generation
+   * never creates.
    */
   async shutdown(timeoutMs: number): Promise<void> {
     this.#closed = true;
@@ -168,46 +201,61 @@ export class TopicLifecycle<Req, Holder> {
     await Promise.all(this.#removals);
   }
 
-  /** A new generation of `topic`; it creates once `previous` (being removed) has ended. */
-  #start(topic: string, request: Req, previous: Generation | undefined): Generation {
-    const generation = new Generation(topic);
-    this.#current.set(topic, generation);
-    generation.created = (async () => {
-      if (previous !== undefined) await previous.ended;
-      if (this.#closed) throw new ShutDown();
-      await this.#hooks.create(generation, request);
-    })();
-    generation.created.then(
-      () => this.#transition(generation, this.#index.holders(topic).size > 0 ? "live" : "removing"),
-      (error: unknown) => {
-        this.#transition(generation, "ended");
-        // Every holder joined while this creation was pending; none keeps the topic.
-        this.#index.deleteTopic(topic);
-        if (!(error instanceof ShutDown)) this.#hooks.onCreateFailed(topic, error);
-      },
-    );
-    // A rejection is each joiner's to handle; the lifecycle itself has handled it above.
-    generation.created.catch(() => undefined);
-    return generation;
+  /** A waiting generation's predecessor is gone: create, unless nobody needs it any more. */
+  #previousRemoved(generation: Generation<Req>): void {
+    if (this.#closed) this.#enter(generation, "ended", new GivenUp("the route is shutting down"));
+    else if (this.#index.holders(generation.topic).size === 0) this.#enter(generation, "ended", new GivenUp("every subscriber left"));
+    else this.#enter(generation, "creating");
   }
 
   #lastHolderLeft(topic: string): void {
     const generation = this.#current.get(topic);
-    // A creating generation is removed when its creation settles and finds no holder.
-    if (generation?.state === "live") this.#transition(generation, "removing");
+    // A waiting or creating generation finds out when it next moves.
+    if (generation?.state === "live") this.#enter(generation, "removing");
   }
 
-  /** The one place a generation changes state, with what each state entered does. */
-  #transition(generation: Generation, next: GenerationState): void {
-    generation.state = next;
-    if (next === "removing") {
-      const removal = this.#hooks.remove(generation.topic).then(() => {
-        this.#removals.delete(removal);
-        this.#transition(generation, "ended");
-      });
-      this.#removals.add(removal);
-      generation.ended = removal;
+  /**
+   * The one place a generation changes state: checks the move against
+   * TRANSITIONS, then does what entering `next` means. `reason` is why a
+   * generation that never went live ended.
+   */
+  #enter(generation: Generation<Req>, next: GenerationState, reason?: unknown): void {
+    if (!TRANSITIONS[generation.state].includes(next)) {
+      throw new Error(`TopicLifecycle: ${generation.state} → ${next} is not a transition (${generation.topic})`);
     }
-    if (next === "ended" && this.#current.get(generation.topic) === generation) this.#current.delete(generation.topic);
+    const from = generation.state;
+    generation.state = next;
+    switch (next) {
+      case "creating":
+        this.#hooks.create(generation, generation.request).then(
+          () => {
+            generation.settleCreated();
+            this.#enter(generation, this.#index.holders(generation.topic).size > 0 ? "live" : "removing");
+          },
+          (error: unknown) => this.#enter(generation, "ended", error),
+        );
+        break;
+      case "removing": {
+        const removal = this.#hooks.remove(generation.topic).then(() => {
+          this.#removals.delete(removal);
+          this.#enter(generation, "ended");
+        });
+        this.#removals.add(removal);
+        generation.ended = removal;
+        break;
+      }
+      case "ended":
+        if (this.#current.get(generation.topic) === generation) this.#current.delete(generation.topic);
+        if (from !== "removing") {
+          // Refused or given up: every holder joined for this generation, none keeps the topic.
+          this.#index.deleteTopic(generation.topic);
+          generation.settleCreated(reason);
+          if (!(reason instanceof GivenUp)) this.#hooks.onCreateFailed(generation.topic, reason);
+        }
+        break;
+      case "waiting":
+      case "live":
+        break;
+    }
   }
 }
