@@ -33,11 +33,19 @@ describe("app options", () => {
     ["slowConsumer", "bogus"],
     ["rateLimit", { perSecond: 0, burst: 10 }],
     ["onError", "console"],
+    ["authenticate", 42],
+    ["allowedOrigins", "https://app.example"], // a string would let any of its substrings through
+    ["allowedOrigins", [42]],
+    ["asyncapi", "3.0.0"],
   ])("refuses %s = %s with ERR_INVALID_OPTION naming it", (name, value) => {
     const error = refusal({ [name]: value });
     expect(error).toBeInstanceOf(WsgenError);
     expect(error?.code).toBe("ERR_INVALID_OPTION");
     expect(error?.message).toContain(`Option ${name} must be`);
+  });
+
+  it("refuses an AsyncAPI version it cannot serve", () => {
+    expect(refusal({ asyncapi: { version: "9.9.9" } })?.message).toBe("Option asyncapi.version must be 3.0.0 or 2.6.0, got 9.9.9.");
   });
 
   it("takes the default for an option given as undefined or null", async () => {
@@ -74,5 +82,16 @@ describe("route options", () => {
     expect(error).toBeInstanceOf(WsgenError);
     expect((error as WsgenError).code).toBe("ERR_INVALID_OPTION");
     expect((error as WsgenError).message).toBe(`Option ${name} must be ${expected}, got ${value}.`);
+  });
+
+  it.each([
+    ["service", undefined, "an object with createTopic and removeTopic methods"],
+    ["service", { createTopic: () => undefined }, "an object with createTopic and removeTopic methods"],
+    ["validateUpdates", "no", "true or false"],
+  ])("refuses %s = %j with ERR_INVALID_OPTION", (name, value, expected) => {
+    const options = { route: "bars", service: new RecordingService(), [name]: value } as ConstructorParameters<typeof BarWsRouter>[0];
+    expect(() => new BarWsRouter(options)).toThrow(
+      expect.objectContaining({ code: "ERR_INVALID_OPTION", message: expect.stringContaining(`Option ${name} must be ${expected}`) }),
+    );
   });
 });

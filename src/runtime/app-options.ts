@@ -4,11 +4,21 @@
  * against the literal.
  */
 import type { IncomingMessage } from "node:http";
-import type { AsyncApiOptions } from "./asyncapi.js";
+import { ASYNCAPI_VERSIONS, type AsyncApiOptions, type AsyncApiVersion } from "./asyncapi.js";
 import type { SlowConsumerPolicy } from "./connection.js";
 import { reportToConsole, type ErrorContext } from "./errors.js";
 import type { WsModuleDefinition } from "./module.js";
-import { check, checkInRange, invalidOption, isNonNegative, MAX_TIMER_MS, withoutUnset, type Defaults } from "./option-checks.js";
+import {
+  check,
+  checkInRange,
+  invalidOption,
+  isFunction,
+  isNonNegative,
+  isStringArray,
+  MAX_TIMER_MS,
+  withoutUnset,
+  type Defaults,
+} from "./option-checks.js";
 import type { RateLimit } from "./token-bucket.js";
 
 /** What `authenticate` may answer: a user, or `null`/`undefined`/`false` to refuse (401). */
@@ -86,6 +96,15 @@ export function resolveAppOptions<User>(options: WsAppOptions<User>): ResolvedAp
       throw invalidOption("rateLimit", "{ perSecond > 0, burst >= 1 }", JSON.stringify(resolved.rateLimit));
     }
   }
-  check("onError", resolved.onError, (value) => typeof value === "function", "a function");
+  check("onError", resolved.onError, isFunction, "a function");
+  if (resolved.authenticate !== undefined) check("authenticate", resolved.authenticate, isFunction, "a function");
+  if (resolved.allowedOrigins !== undefined) {
+    // A string would pass `includes` for any of its substrings.
+    check("allowedOrigins", resolved.allowedOrigins, isStringArray, "an array of origin strings");
+  }
+  check("asyncapi", resolved.asyncapi, (value) => typeof value === "object" && !Array.isArray(value), "an object");
+  const version = resolved.asyncapi.version;
+  if (version !== undefined)
+    check("asyncapi.version", version, (value) => ASYNCAPI_VERSIONS.includes(value as AsyncApiVersion), ASYNCAPI_VERSIONS.join(" or "));
   return resolved;
 }

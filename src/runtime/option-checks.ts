@@ -32,6 +32,24 @@ export function isNonNegative(value: unknown): boolean {
   return typeof value === "number" && Number.isFinite(value) && value >= 0;
 }
 
+export function isFunction(value: unknown): boolean {
+  return typeof value === "function";
+}
+
+export function isBoolean(value: unknown): boolean {
+  return typeof value === "boolean";
+}
+
+/** A `WsRouteService`: something with `createTopic` and `removeTopic` methods. */
+export function isService(value: unknown): boolean {
+  const service = value as Record<string, unknown> | null | undefined;
+  return typeof service?.createTopic === "function" && typeof service.removeTopic === "function";
+}
+
+export function isStringArray(value: unknown): boolean {
+  return Array.isArray(value) && value.every((item) => typeof item === "string");
+}
+
 export function invalidOption(name: string, expected: string, got: string): WsgenError {
   return new WsgenError("ERR_INVALID_OPTION", `Option ${name} must be ${expected}, got ${got}.`);
 }

@@ -14,6 +14,7 @@ import { describeError, WsgenError } from "./errors.js";
 import { fanOut, type EncodedUpdate, type Subscriber } from "./fan-out.js";
 import { encodeTextFrame, type EncodedFrames } from "./frame.js";
 import type { ErrorContext } from "./errors.js";
+import { check, isBoolean, isService } from "./option-checks.js";
 import { ROUTE_DEFAULTS, type RouteOptions } from "./route-options.js";
 import { isRouteName, operationType, updateEncoder, updateType, type SubscriptionResponse } from "../protocol/messages.js";
 import type { TopicUpdater, WsRouteService } from "./service.js";
@@ -82,6 +83,8 @@ export class WsRoute<Req, Data> {
         `Route name ${JSON.stringify(options.route)} is invalid: use a letter followed by letters, digits, "_" or "-" (for example "orders").`,
       );
     }
+    check("service", options.service, isService, "an object with createTopic and removeTopic methods");
+    if (options.validateUpdates !== undefined) check("validateUpdates", options.validateUpdates, isBoolean, "true or false");
     this.name = options.route;
     this.description = options.description ?? ROUTE_DEFAULTS.description;
     this.service = options.service;
