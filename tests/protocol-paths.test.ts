@@ -3,7 +3,7 @@
  * implementation, and served as such over HTTP.
  */
 import { describe, expect, it } from "vitest";
-import { docsPath, endpointPath, matchPath } from "../src/protocol/paths.js";
+import { docsPath, endpointPath, matchPath, requestPath } from "../src/protocol/paths.js";
 import { startApp } from "./support/server.js";
 
 describe("paths", () => {
@@ -28,8 +28,14 @@ describe("paths", () => {
     ["/api/v1/x/y/ws", undefined],
     ["/api/v1/bad-name/ws", undefined],
     ["/api/v2/broker/ws", undefined],
+    ["/api/v1/x/../broker/ws/asyncapi.json", undefined], // no normalisation: what is matched is what was sent
   ])("reads %s", (path, expected) => {
     expect(matchPath(path)).toEqual(expected);
+  });
+
+  it("reads a request target's path as sent, without its query or fragment", () => {
+    expect(requestPath("/api/v1/broker/ws?token=x#y")).toBe("/api/v1/broker/ws");
+    expect(requestPath("/api/v1/./broker/ws")).toBe("/api/v1/./broker/ws");
   });
 
   it("serves the viewer's files to GET and HEAD only", async () => {

@@ -1,5 +1,5 @@
 /**
- * The HTTP paths of the protocol (docs/protocol.md, "Paths"): every module's
+ * The HTTP paths of the protocol (docs/protocol.md, "Endpoints and documents"): every module's
  * WebSocket endpoint and its AsyncAPI documents live under one prefix. This
  * file is the only place that spells them, for building and for matching, so
  * the server, the spec writer and the client cannot disagree.
@@ -42,6 +42,16 @@ export type ViewerAsset = (typeof VIEWER_ASSETS)[number];
 
 /** Where the viewer's files are served from. */
 export const VIEWER_ASSETS_PATH = `${API_PREFIX}/ws/asyncapi/assets`;
+
+/**
+ * The path of a request target, as sent: everything before `?` or `#`, with
+ * no normalisation, so `/api/v1/x/../broker/ws` is not a protocol path. Both
+ * upgrades and HTTP requests are matched on this.
+ */
+export function requestPath(target: string): string {
+  const end = target.search(/[?#]/);
+  return end === -1 ? target : target.slice(0, end);
+}
 
 /** What a request path names, if it is one of the protocol's paths. */
 export type ProtocolPath =

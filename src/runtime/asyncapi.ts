@@ -36,15 +36,20 @@ export interface ModuleSpec {
 }
 
 export interface AsyncApiOptions {
+  /** The AsyncAPI version of the document. @default "3.0.0" */
   version?: AsyncApiVersion;
-  /** Document title; defaults to the module's title, or "WebSockets" when merged. */
+  /** Document title. @default the module's title, or "WebSockets" when merged */
   title?: string;
+  /** @default the module's description, or one naming the modules when merged */
   description?: string;
-  /** Document (API) version; default "1.0.0". */
+  /** Document (API) version. @default the module's version, else "1.0.0" */
   apiVersion?: string;
-  /** `host[:port]` of a server to list, with its protocol (default "ws"). */
+  /** `host[:port]` of a server to list, with its protocol. @default none; protocol "ws" */
   server?: { host: string; protocol?: "ws" | "wss" };
 }
+
+/** The plain-value defaults of `AsyncApiOptions`. */
+export const ASYNCAPI_DEFAULTS = { version: "3.0.0", apiVersion: "1.0.0", protocol: "ws" } as const;
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -169,8 +174,8 @@ function describeModule(module: ModuleSpec, schemas: SchemaTable): { messages: M
 }
 
 function buildDocument(modules: readonly ModuleSpec[], merged: boolean, options: AsyncApiOptions): JsonObject {
-  const version = options.version ?? "3.0.0";
-  const info: JsonObject = { title: options.title ?? "WebSockets", version: options.apiVersion ?? "1.0.0" };
+  const version = options.version ?? ASYNCAPI_DEFAULTS.version;
+  const info: JsonObject = { title: options.title ?? "WebSockets", version: options.apiVersion ?? ASYNCAPI_DEFAULTS.apiVersion };
   if (options.description !== undefined) info.description = options.description;
   const componentMessages: JsonObject = {};
   const componentSchemas: JsonObject = {};
@@ -238,8 +243,8 @@ function buildDocument(modules: readonly ModuleSpec[], merged: boolean, options:
   if (options.server !== undefined) {
     const server: JsonObject =
       version === "3.0.0"
-        ? { host: options.server.host, protocol: options.server.protocol ?? "ws" }
-        : { url: options.server.host, protocol: options.server.protocol ?? "ws" };
+        ? { host: options.server.host, protocol: options.server.protocol ?? ASYNCAPI_DEFAULTS.protocol }
+        : { url: options.server.host, protocol: options.server.protocol ?? ASYNCAPI_DEFAULTS.protocol };
     document.servers = { default: server };
   }
   document.channels = channels;

@@ -1,14 +1,14 @@
 /**
  * Serves the AsyncAPI documents of an app over HTTP: each module's document
  * and viewer, the merged ones, and the React viewer's files
- * (docs/protocol.md, "Paths"). The documents are built on each request from
+ * (docs/protocol.md, "Endpoints and documents"). The documents are built on each request from
  * the mounted routes, so they always describe what is served.
  */
 import { createReadStream } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ASYNCAPI_VERSIONS, type AsyncApiOptions, type AsyncApiVersion } from "./asyncapi.js";
 import { findReactViewerAssets, renderAsyncApiPage, renderReactViewerPage } from "./asyncapi-viewer.js";
-import { docsPath, matchPath, VIEWER_ASSETS_PATH, type ViewerAsset } from "../protocol/paths.js";
+import { docsPath, matchPath, requestPath, VIEWER_ASSETS_PATH, type ViewerAsset } from "../protocol/paths.js";
 
 /** What the handler needs of the app. */
 export interface DocsSource {
@@ -23,13 +23,8 @@ const TEXT = "text/plain; charset=utf-8";
 
 /** Answers a request for a document, a viewer or a viewer file. Returns false for any other request. */
 export function serveDocs(request: IncomingMessage, response: ServerResponse, source: DocsSource): boolean {
-  let url: URL;
-  try {
-    url = new URL(request.url ?? "/", "http://localhost");
-  } catch {
-    return false; // not a URL we serve; the server's own handler answers it
-  }
-  const target = matchPath(url.pathname);
+  const requestTarget = request.url ?? "/";
+  const target = matchPath(requestPath(requestTarget));
   if (target?.kind === "viewer-asset") {
     if (findReactViewerAssets() === undefined) return false;
     return refuseMethod(request, response) || serveViewerAsset(target.asset, request, response);
@@ -38,7 +33,8 @@ export function serveDocs(request: IncomingMessage, response: ServerResponse, so
   const { module, resource } = target;
   if (module !== undefined && !source.hasModule(module)) return false;
   if (refuseMethod(request, response)) return true;
-  const requested = url.searchParams.get("version") ?? source.defaultVersion;
+  const query = queryOf(requestTarget);
+  const requested = query.get("version") ?? source.defaultVersion;
   if (!ASYNCAPI_VERSIONS.includes(requested as AsyncApiVersion)) {
     response
       .writeHead(400, { "content-type": TEXT })
@@ -52,7 +48,7 @@ export function serveDocs(request: IncomingMessage, response: ServerResponse, so
   const jsonHref = docsPath(module, "asyncapi.json");
   let body: string;
   if (resource === "asyncapi.json") body = `${JSON.stringify(document, null, 2)}\n`;
-  else if (url.searchParams.get("viewer") !== "basic" && findReactViewerAssets() !== undefined) {
+  else if (query.get("viewer") !== "basic" && findReactViewerAssets() !== undefined) {
     body = renderReactViewerPage(document, VIEWER_ASSETS_PATH, jsonHref);
   } else body = renderAsyncApiPage(document, jsonHref);
   response.writeHead(200, {
@@ -62,6 +58,12 @@ export function serveDocs(request: IncomingMessage, response: ServerResponse, so
   });
   response.end(request.method === "HEAD" ? undefined : body);
   return true;
+}
+
+/** The query parameters of a request target (URLSearchParams never throws on bad input). */
+function queryOf(requestTarget: string): URLSearchParams {
+  const start = requestTarget.indexOf("?");
+  return new URLSearchParams(start === -1 ? "" : requestTarget.slice(start + 1).split("#")[0]);
 }
 
 /** Answers 405 to anything but GET and HEAD; returns whether it did. */

@@ -3,7 +3,7 @@
  * origin allow-list and the `authenticate` hook. A refused upgrade is
  * answered with a plain HTTP response on the raw socket, then closed.
  */
-import type { IncomingMessage } from "node:http";
+import { STATUS_CODES, type IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { ResolvedAppOptions } from "./app-options.js";
 
@@ -25,19 +25,11 @@ export async function checkUpgrade(
   return { accept: true, user };
 }
 
-const STATUS_TEXT: Record<number, string> = {
-  401: "Unauthorized",
-  403: "Forbidden",
-  404: "Not Found",
-  500: "Internal Server Error",
-  503: "Service Unavailable",
-};
-
 /** Answers an upgrade request with an HTTP error and closes the socket. */
 export function rejectUpgrade(socket: Duplex, status: number, message: string): void {
   if (socket.destroyed) return;
   const body = `${message}\n`;
   socket.end(
-    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? "Error"}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "Error"}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
 }

@@ -7,12 +7,12 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
-import { buildMergedAsyncApi, buildModuleAsyncApi, type AsyncApiOptions, type ModuleSpec } from "./asyncapi.js";
+import { ASYNCAPI_DEFAULTS, buildMergedAsyncApi, buildModuleAsyncApi, type AsyncApiOptions, type ModuleSpec } from "./asyncapi.js";
 import { serveDocs } from "./docs-handler.js";
 import { WsEndpoint, type ModuleStats } from "./endpoint.js";
 import { reportToConsole, WsgenError, type ErrorContext } from "./errors.js";
 import { resolveAppOptions, type ResolvedAppOptions, type WsAppOptions } from "./app-options.js";
-import { isModuleName, matchPath } from "../protocol/paths.js";
+import { isModuleName, matchPath, requestPath } from "../protocol/paths.js";
 import { checkUpgrade, rejectUpgrade } from "./upgrade.js";
 
 type RequestListener = (request: IncomingMessage, response: ServerResponse) => void;
@@ -82,7 +82,7 @@ export class WsApp<User = unknown> {
 
   /** Handles an upgrade request if its path is a module endpoint. Returns false otherwise. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
-    const target = matchPath(pathOf(request));
+    const target = matchPath(requestPath(request.url ?? "/"));
     const endpoint = target?.kind === "endpoint" ? this.endpoints.get(target.module) : undefined;
     if (endpoint === undefined) return false;
     if (this.#closing !== undefined) {
@@ -111,7 +111,7 @@ export class WsApp<User = unknown> {
     return serveDocs(request, response, {
       hasModule: (name) => this.endpoints.has(name),
       asyncapi: (module, options) => this.asyncapi(module, options),
-      defaultVersion: this.#options.asyncapi.version ?? "3.0.0",
+      defaultVersion: this.#options.asyncapi.version ?? ASYNCAPI_DEFAULTS.version,
     });
   }
 
@@ -176,10 +176,4 @@ function specOf(endpoint: WsEndpoint): ModuleSpec {
     version: definition.version,
     routes: [...endpoint.routes.values()],
   };
-}
-
-function pathOf(request: IncomingMessage): string {
-  const url = request.url ?? "/";
-  const query = url.indexOf("?");
-  return query === -1 ? url : url.slice(0, query);
 }
