@@ -46,7 +46,7 @@ const SURFACE: Record<string, { entry: string; values: string[]; types: string[]
   },
   "wsgen/client": {
     entry: "src/client/index.ts",
-    values: ["buildTopic", "createClient", "WsClient", "WsClientClosedError", "WsRequestError"],
+    values: ["buildTopic", "createClient", "endpointPath", "WsClient", "WsClientClosedError", "WsRequestError"],
     types: [
       "BackoffOptions",
       "ClientContract",
@@ -70,6 +70,9 @@ const SURFACE: Record<string, { entry: string; values: string[]; types: string[]
   "wsgen/config": { entry: "src/config.ts", values: ["defineConfig"], types: ["WsgenConfig"] },
 };
 
+/** Case-insensitive, so the lists read alphabetically. */
+const byName = (a: string, b: string): number => a.toLowerCase().localeCompare(b.toLowerCase());
+
 /** The names `entry` exports, split into values and types-only, as TypeScript sees them. */
 function exportsOf(entry: string): { values: string[]; types: string[] } {
   const file = join(REPO_ROOT, entry);
@@ -91,7 +94,6 @@ function exportsOf(entry: string): { values: string[]; types: string[] } {
     const typeOnly = (exported.declarations ?? []).some((declaration) => ts.isTypeOnlyImportOrExportDeclaration(declaration));
     (target.flags & ts.SymbolFlags.Value && !typeOnly ? values : types).push(exported.getName());
   }
-  const byName = (a: string, b: string): number => a.toLowerCase().localeCompare(b.toLowerCase());
   return { values: values.sort(byName), types: types.sort(byName) };
 }
 
@@ -114,10 +116,36 @@ describe("the public API", () => {
 
   for (const [name, surface] of Object.entries(SURFACE)) {
     it(`${name} exports exactly the documented names`, () => {
-      const byName = (a: string, b: string): number => a.toLowerCase().localeCompare(b.toLowerCase());
       expect(exportsOf(surface.entry)).toEqual({ values: [...surface.values].sort(byName), types: [...surface.types].sort(byName) });
     });
   }
+
+  it("publishes the classes without their internal members (dist/, as installed)", () => {
+    // global-setup builds dist/ with tsconfig.build.json, which strips @internal declarations.
+    const file = join(REPO_ROOT, "dist/index.d.ts");
+    const program = ts.createProgram([file], {
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      noEmit: true,
+    });
+    const checker = program.getTypeChecker();
+    const exported = checker.getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(file)!)!);
+    const members = (name: string): string[] => {
+      const symbol = checker.getAliasedSymbol(exported.find((candidate) => candidate.getName() === name)!);
+      const instance = checker.getDeclaredTypeOfSymbol(symbol);
+      return checker
+        .getPropertiesOfType(instance)
+        .map((property) => property.getName())
+        .filter((name) => name !== "#private") // what a class's # fields show as: unreachable from outside
+        .sort(byName);
+    };
+    expect(members("WsRoute")).toEqual(
+      ["dataName", "dataSchema", "description", "name", "parseRequest", "requestName", "requestSchema", "service", "stats", "topics"].sort(
+        byName,
+      ),
+    );
+    expect(members("WsApp")).toEqual(["asyncapi", "attach", "close", "handleRequest", "handleUpgrade", "stats"].sort(byName));
+  });
 
   it("is what the README's Public API table lists", () => {
     const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");

@@ -26,3 +26,4 @@ export type {
 export { WsClientClosedError, WsRequestError, type Issue } from "./errors.js";
 export type { BackoffOptions } from "./backoff.js";
 export { buildTopic } from "../protocol/topic.js";
+export { endpointPath } from "../protocol/paths.js";

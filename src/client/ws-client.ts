@@ -12,6 +12,7 @@
  * every live topic; the same handlers keep receiving.
  */
 import {
+  CloseCode,
   encodeEnvelope,
   isResponseType,
   isUpdateType,
@@ -23,6 +24,7 @@ import {
 import { buildTopic } from "../protocol/topic.js";
 import { TopicIndex } from "../runtime/topic-index.js";
 import { backoffDelay, type BackoffOptions } from "./backoff.js";
+import { deferred, type Deferred } from "./deferred.js";
 import { WsClientClosedError, WsRequestError, type Issue } from "./errors.js";
 
 export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
@@ -207,7 +209,7 @@ export class WsClient {
     this.#live.clear();
     this.#abandonPending();
     for (const topic of [...this.#listeners.topics()]) this.#endListeners(topic, undefined);
-    this.#socket?.close(1000, "client closed");
+    this.#socket?.close(CloseCode.normal, "client closed");
   }
 
   get #requestTimeout(): number {
@@ -371,35 +373,4 @@ export class WsClient {
 /** A thrown value as an Error, for onError. */
 function asError(value: unknown): Error {
   return value instanceof Error ? value : new Error(String(value));
-}
-
-interface Deferred {
-  promise: Promise<void>;
-  settled: boolean;
-  resolve(): void;
-  reject(error: Error): void;
-}
-
-function deferred(): Deferred {
-  let resolve!: () => void;
-  let reject!: (error: Error) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  // Nobody may be awaiting (every handler left): a rejection must not go unhandled.
-  promise.catch(() => undefined);
-  const result: Deferred = {
-    promise,
-    settled: false,
-    resolve: () => {
-      result.settled = true;
-      resolve();
-    },
-    reject: (error) => {
-      result.settled = true;
-      reject(error);
-    },
-  };
-  return result;
 }

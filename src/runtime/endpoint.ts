@@ -26,7 +26,7 @@ import { endpointPath } from "../protocol/paths.js";
 import type { RouteStats } from "./route.js";
 import { TokenBucket } from "./token-bucket.js";
 
-/** @internal The app options an endpoint uses, resolved, and where to report errors. */
+/** The app options an endpoint uses, resolved, and where to report errors. */
 export type EndpointOptions = Pick<
   ResolvedAppOptions,
   | "highWaterMark"

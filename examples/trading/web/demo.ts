@@ -7,14 +7,14 @@
 import { createWsClient } from "../../../generated/client.js";
 import type { Bar } from "../src/models/datafeed.js";
 import type { PlacedOrder, Position } from "../src/models/broker.js";
-import type { Subscription } from "wsgen/client";
+import { endpointPath, type Subscription } from "wsgen/client";
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 // With AUTH_TOKEN on the server, open the page as /?token=…: sockets carry it as a query parameter, HTTP as a header.
 const token = new URLSearchParams(location.search).get("token") ?? "";
 const authHeaders: Record<string, string> = token === "" ? {} : { authorization: `Bearer ${token}` };
 const client = createWsClient(location.origin, {
-  ...(token === "" ? {} : { path: (module: string) => `/api/v1/${module}/ws?token=${encodeURIComponent(token)}` }),
+  ...(token === "" ? {} : { path: (module: string) => `${endpointPath(module)}?token=${encodeURIComponent(token)}` }),
   onStateChange: () => renderStatus(),
   onError: (error) => console.warn(error.message),
 });

@@ -1,0 +1,36 @@
+/**
+ * Deferred: a promise settled from outside, that knows whether it has
+ * settled, and whose rejection never goes unhandled (nobody may be waiting).
+ *
+ * @module
+ */
+export interface Deferred {
+  promise: Promise<void>;
+  settled: boolean;
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+export function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (error: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // Nobody may be awaiting (every handler left): a rejection must not go unhandled.
+  promise.catch(() => undefined);
+  const result: Deferred = {
+    promise,
+    settled: false,
+    resolve: () => {
+      result.settled = true;
+      resolve();
+    },
+    reject: (error) => {
+      result.settled = true;
+      reject(error);
+    },
+  };
+  return result;
+}
