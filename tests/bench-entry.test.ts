@@ -9,6 +9,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { TestClient } from "./support/client.js";
 import { REPO_ROOT } from "./support/project.js";
 import { eventually } from "./support/server.js";
+import { endpointPath } from "../src/protocol/paths.js";
 
 let server: ChildProcess;
 let output = "";
@@ -30,7 +31,7 @@ afterAll(() => {
 });
 
 it("publishes bars.update to the AAPL 1D topic with t and seq from 1, at the asked rate", async () => {
-  const client = await TestClient.connect(`ws://127.0.0.1:${port}/api/v1/datafeed/ws`);
+  const client = await TestClient.connect(`ws://127.0.0.1:${port}${endpointPath("datafeed")}`);
   const reply = await client.subscribe("bars", { symbol: "AAPL", resolution: "1D" });
   expect(reply.payload).toMatchObject({ status: "ok", topic: 'bars:{"resolution":"1D","symbol":"AAPL"}' });
   const updates = () =>

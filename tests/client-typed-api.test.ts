@@ -8,6 +8,7 @@ import { WsClient, WsRequestError } from "wsgen/client";
 import type { Bar } from "../examples/trading/src/models/datafeed.js";
 import { eventually } from "./support/server.js";
 import { cleanups, exampleWithClient, NodeWebSocket, useCleanups } from "./support/typed-client.js";
+import { endpointPath } from "../src/protocol/paths.js";
 
 useCleanups();
 
@@ -40,7 +41,7 @@ describe("typed client", () => {
     expect(local).toBeInstanceOf(WsRequestError);
     expect((local as WsRequestError).issues).toEqual([expect.objectContaining({ path: ["symbol"], code: "too_small" })]);
     // Without a schema on the client, the server's answer carries the issues.
-    const raw = new WsClient(`ws://127.0.0.1:${port}/api/v1/datafeed/ws`, { WebSocket: NodeWebSocket });
+    const raw = new WsClient(`ws://127.0.0.1:${port}${endpointPath("datafeed")}`, { WebSocket: NodeWebSocket });
     cleanups.push(() => raw.close());
     const remote = await raw.subscribe("bars", { symbol: 42 }, () => undefined).catch((error: unknown) => error);
     expect(remote).toBeInstanceOf(WsRequestError);

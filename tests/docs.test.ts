@@ -3,10 +3,12 @@
  * against the defaults literals, the layout table against the tree, and no
  * link that leaves the repository.
  */
+import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { APP_DEFAULTS } from "../src/runtime/app-options.js";
+import { CONFIG_DEFAULTS } from "../src/generator/config.js";
 import { ROUTE_DEFAULTS } from "../src/runtime/route-options.js";
 import { REPO_ROOT } from "./support/project.js";
 
@@ -30,40 +32,90 @@ function table(markdown: string, header: string): string[][] {
   return rows;
 }
 
-/** How a default reads in a README table cell. */
-function shown(value: unknown): RegExp {
-  if (typeof value === "number") return new RegExp(`^\`${value}\``);
-  if (typeof value === "string") return new RegExp(`^\`"${value}"\``);
-  if (typeof value === "boolean") return new RegExp(`^\`${value}\``);
-  // undefined (no default), {} and the console reporter are described in words.
-  return /^(none|any|3\.0\.0|`console\.error`)$/;
+/** Defaults that are not plain values, as the tables describe them in words. */
+const DESCRIBED: Record<string, RegExp> = {
+  rateLimit: /^none$/,
+  authenticate: /^none$/,
+  allowedOrigins: /^any$/,
+  asyncapi: /^`?3\.0\.0`?$/,
+  onError: /^`console\.error`$/,
+  description: /^the alias's JSDoc$/,
+};
+
+/** How a default reads in a table cell: `30000`, `"close"`, `true` (a unit may follow), or its description. */
+function shown(key: string, value: unknown): RegExp {
+  if (typeof value === "string") return new RegExp(`^\`"${value}"\`$`);
+  if (typeof value === "number" || typeof value === "boolean") return new RegExp(`^\`${value}\`( ms| \\(none\\))?$`);
+  const described = DESCRIBED[key];
+  expect(described, `how the tables describe the default of ${key}`).toBeDefined();
+  return described!;
 }
 
-describe("the README's option tables", () => {
-  it("list every createWsApp option with the default of APP_DEFAULTS", () => {
-    const rows = table(readme, "| Option                          | Default");
-    expect(rows.map(([name]) => name).sort()).toEqual(
-      Object.keys(APP_DEFAULTS)
-        .map((key) => `\`${key}\``)
-        .sort(),
-    );
-    for (const [name, defaultCell] of rows) {
-      const key = name!.slice(1, -1) as keyof typeof APP_DEFAULTS;
-      expect(defaultCell, key).toMatch(shown(APP_DEFAULTS[key]));
-    }
-  });
+/** The option tables, in the README and in docs/runtime.md, by their header rows. */
+const OPTION_TABLES = [
+  { file: "README.md", app: "| Option                          | Default", route: "| Option            | Default" },
+  { file: "docs/runtime.md", app: "| Option                          | Default", route: "| Option            | Default" },
+];
 
-  it("list every route option with the default of ROUTE_DEFAULTS", () => {
-    const rows = table(readme, "| Option            | Default");
-    expect(rows.map(([name]) => name).sort()).toEqual(
-      [...Object.keys(ROUTE_DEFAULTS), "service", "route"].map((key) => `\`${key}\``).sort(),
+describe("the option tables", () => {
+  for (const { file, app, route } of OPTION_TABLES) {
+    const markdown = readFileSync(join(REPO_ROOT, file), "utf8");
+
+    it(`of ${file} list every createWsApp option with the default of APP_DEFAULTS`, () => {
+      const rows = table(markdown, app);
+      expect(rows.map(([name]) => name).sort()).toEqual(
+        Object.keys(APP_DEFAULTS)
+          .map((key) => `\`${key}\``)
+          .sort(),
+      );
+      for (const [name, defaultCell] of rows) {
+        const key = name!.slice(1, -1) as keyof typeof APP_DEFAULTS;
+        expect(defaultCell, key).toMatch(shown(key, APP_DEFAULTS[key]));
+      }
+    });
+
+    it(`of ${file} list every route option with the default of ROUTE_DEFAULTS`, () => {
+      const rows = table(markdown, route);
+      const expected = [...Object.keys(ROUTE_DEFAULTS), "service", "route"].map((key) => `\`${key}\``);
+      expect(rows.map(([name]) => name).sort()).toEqual(expected.sort());
+      for (const [name, defaultCell] of rows) {
+        const key = name!.slice(1, -1);
+        if (key in ROUTE_DEFAULTS) expect(defaultCell, key).toMatch(shown(key, ROUTE_DEFAULTS[key as keyof typeof ROUTE_DEFAULTS]));
+      }
+    });
+  }
+
+  /** Config keys that have no default: required, or off when absent. */
+  const WITHOUT_DEFAULT = new Set(["modulesDir", "spec.merged", "client.out"]);
+  const leaves = (value: object, prefix = ""): string[] =>
+    Object.entries(value).flatMap(([key, child]) =>
+      typeof child === "object" && child !== null ? leaves(child as object, `${prefix}${key}.`) : [`${prefix}${key}`],
     );
-    for (const [name, defaultCell] of rows) {
-      const key = name!.slice(1, -1);
-      if (key in ROUTE_DEFAULTS && key !== "description")
-        expect(defaultCell, key).toMatch(shown(ROUTE_DEFAULTS[key as keyof typeof ROUTE_DEFAULTS]));
-    }
-  });
+
+  for (const file of ["README.md", "docs/cli.md"]) {
+    it(`of ${file} list every config key with the default of CONFIG_DEFAULTS`, () => {
+      const rows = table(readFileSync(join(REPO_ROOT, file), "utf8"), "| Key ");
+      const keys = rows.map(([name]) => name!.slice(1, -1));
+      for (const leaf of [...leaves(CONFIG_DEFAULTS), ...WITHOUT_DEFAULT]) {
+        expect(
+          keys.some((key) => leaf === key || leaf.startsWith(`${key}.`)),
+          `${file} covers ${leaf}`,
+        ).toBe(true);
+      }
+      for (const [name, defaultCell] of rows) {
+        const key = name!.slice(1, -1);
+        if (WITHOUT_DEFAULT.has(key)) {
+          expect(defaultCell, key).toMatch(/^\(required\)$|^none$/);
+          continue;
+        }
+        const value = key
+          .split(".")
+          .reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], CONFIG_DEFAULTS);
+        expect(value, `${key} is a config key with a default`).toBeDefined();
+        expect(JSON.parse(defaultCell!.replace(/^`|`$/g, "")), key).toEqual(value);
+      }
+    });
+  }
 });
 
 describe("the README's layout table", () => {
@@ -85,11 +137,18 @@ describe("the README's layout table", () => {
 });
 
 describe("links", () => {
-  it("never point outside the repository", () => {
+  it("never point outside the repository, from any tracked file", () => {
+    const tracked = execFileSync("git", ["ls-files"], { cwd: REPO_ROOT, encoding: "utf8" }).split("\n").filter(Boolean);
+    for (const file of tracked) {
+      if (file === "tests/docs.test.ts" || !/\.(md|ts|js|json|hbs)$|^\.ci\//.test(file)) continue;
+      expect(readFileSync(join(REPO_ROOT, file), "utf8"), file).not.toMatch(/\.\.\/shared\/|DESIGN\.md/);
+    }
+  });
+
+  it("in the README and docs/ lead to files that exist", () => {
     const documents = ["README.md", ...readdirSync(join(REPO_ROOT, "docs")).map((file) => join("docs", file))];
     for (const document of documents) {
       const text = readFileSync(join(REPO_ROOT, document), "utf8");
-      expect(text, document).not.toMatch(/\.\.\/shared|DESIGN\.md/);
       for (const [, target] of text.matchAll(/\]\(([^)#]+)(?:#[^)]*)?\)/g)) {
         if (/^[a-z]+:/.test(target!)) continue; // URLs
         const base = document.startsWith("docs/") ? join(REPO_ROOT, "docs") : REPO_ROOT;

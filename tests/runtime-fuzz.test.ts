@@ -1,5 +1,5 @@
 /**
- * DESIGN.md's bad-input table and reference counting under generated input,
+ * The bad-input table (docs/bad-input.md) and reference counting under generated input,
  * over real sockets on 127.0.0.1: random binary frames close with 1003,
  * random text frames are answered and never close the connection (one byte
  * over maxPayload closes with 1009), random subscribe/unsubscribe payloads
@@ -174,7 +174,7 @@ describe("random binary frames", () => {
 // 2. Random text frames.
 
 /**
- * What DESIGN.md fixes about the answer to one text frame. `error` means an
+ * What docs/protocol.md fixes about the answer to one text frame. `error` means an
  * `error` frame whose code is invalid_message or unknown_operation (which of
  * the two, for a JSON object that is not a valid envelope, is the runtime's
  * choice); `none` is a client's `pong`, which needs no answer.

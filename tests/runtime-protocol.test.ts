@@ -1,5 +1,5 @@
 /**
- * DESIGN.md's wire protocol and bad-input table, row by row, over real
+ * The wire protocol (docs/protocol.md) and bad-input table (docs/bad-input.md), row by row, over real
  * sockets on 127.0.0.1, and inputs found in review that once crashed the
  * process.
  */

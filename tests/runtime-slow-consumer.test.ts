@@ -15,6 +15,7 @@ import { TestClient } from "./support/client.js";
 import { REPO_ROOT } from "./support/project.js";
 import { rawConnect, type RawClient } from "./support/raw-client.js";
 import { eventually, startApp, type RunningApp } from "./support/server.js";
+import { endpointPath } from "../src/protocol/paths.js";
 
 /** The stated bound: the server stays under this RSS whatever the stalled client does. */
 const RSS_BOUND = 250 * 1024 * 1024;
@@ -55,7 +56,7 @@ async function startFloodServer(policy: "close" | "drop"): Promise<{ port: numbe
 describe.each(["close", "drop"] as const)("slow consumer, policy %s", (policy) => {
   it("keeps the normal client whole and the server's memory bounded", async () => {
     const { port, stats } = await startFloodServer(policy);
-    const healthy = await TestClient.connect(`ws://127.0.0.1:${port}/api/v1/feed/ws`);
+    const healthy = await TestClient.connect(`ws://127.0.0.1:${port}${endpointPath("feed")}`);
     let expected = 1;
     let gaps = 0;
     let received = 0;
@@ -67,7 +68,7 @@ describe.each(["close", "drop"] as const)("slow consumer, policy %s", (policy) =
       received += 1;
     });
     await healthy.subscribe("ticks", { name: "t" });
-    const stalled = await rawConnect(port, "/api/v1/feed/ws");
+    const stalled = await rawConnect(port, endpointPath("feed"));
     stalled.sendText(JSON.stringify({ type: "ticks.subscribe", payload: { name: "t" } }));
     stalled.socket.pause(); // never reads again
 
@@ -102,7 +103,7 @@ describe("slow consumers", () => {
     });
     const healthy = await TestClient.connect(running.wsUrl("feed"));
     await healthy.subscribe("blobs", { name: "x" });
-    const stalled = await rawConnect(running.port, "/api/v1/feed/ws");
+    const stalled = await rawConnect(running.port, endpointPath("feed"));
     stalled.sendText(JSON.stringify({ type: "blobs.subscribe", payload: { name: "x" } }));
     await eventually(() => running!.app.stats().modules.feed!.routes.blobs!.subscriptions === 2, 2_000, "stalled subscribed");
     stalled.socket.pause(); // never read again: the kernel buffers fill, then ws's.
@@ -166,7 +167,7 @@ describe("highWaterMark with batched writes", () => {
       });
       const sockets: Socket[] = [];
       running.server.on("connection", (socket) => sockets.push(socket));
-      const stalled = await rawConnect(running.port, "/api/v1/chat/ws");
+      const stalled = await rawConnect(running.port, endpointPath("chat"));
       raws.push(stalled);
       const rooms = ["a", "b"].slice(0, topicCount);
       for (const room of rooms) stalled.sendText(JSON.stringify({ type: "lines.subscribe", id: room, payload: { room } }));

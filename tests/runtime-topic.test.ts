@@ -6,7 +6,7 @@ import { canonicalJson } from "../src/protocol/topic.js";
 import { BarSubscriptionRequest } from "./support/fixtures.js";
 
 describe("buildTopic", () => {
-  it("builds the DESIGN.md example from the parsed request", () => {
+  it("builds the docs/protocol.md example from the parsed request", () => {
     const request = BarSubscriptionRequest.parse({ symbol: "AAPL", resolution: "1D" });
     expect(buildTopic("bars", request)).toBe('bars:{"resolution":"1D","symbol":"AAPL"}');
   });

@@ -2,6 +2,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createWsApp, type WsApp, type WsAppOptions } from "wsgen";
+import { endpointPath } from "../../src/protocol/paths.js";
 
 export interface RunningApp<User = unknown> {
   app: WsApp<User>;
@@ -26,7 +27,7 @@ export async function startApp<User = unknown>(
     app,
     server,
     port,
-    wsUrl: (module) => `ws://127.0.0.1:${port}/api/v1/${module}/ws`,
+    wsUrl: (module) => `ws://127.0.0.1:${port}${endpointPath(module)}`,
     httpUrl: (path) => `http://127.0.0.1:${port}${path}`,
     async stop() {
       if (stopped) return;
