@@ -8,8 +8,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
-  BarWsRouter,
-  OrderWsRouter,
   RecordingService,
   bar,
   routeClass,
@@ -19,6 +17,7 @@ import {
   type PlacedOrder,
 } from "./support/fixtures.js";
 import { TestClient } from "./support/client.js";
+import { startMarketApp } from "./support/market-app.js";
 import { eventually, startApp, type RunningApp } from "./support/server.js";
 
 const AAPL = 'bars:{"resolution":"1D","symbol":"AAPL"}';
@@ -30,16 +29,7 @@ describe("fan-out", () => {
   let orders: RecordingService<OrderSubscriptionRequest, PlacedOrder>;
   const reported: unknown[] = [];
   beforeEach(async () => {
-    reported.length = 0;
-    bars = new RecordingService();
-    orders = new RecordingService();
-    running = await startApp({
-      modules: [
-        { name: "datafeed", routes: [new BarWsRouter({ route: "bars", service: bars, queueCapacity: 1000 })] },
-        { name: "broker", routes: [new OrderWsRouter({ route: "orders", service: orders })] },
-      ],
-      onError: (error) => reported.push(error),
-    });
+    ({ running, bars, orders } = await startMarketApp(reported));
   });
   afterEach(() => running.stop());
   const connect = (module = "datafeed"): Promise<TestClient> => TestClient.connect(running.wsUrl(module));

@@ -6,36 +6,19 @@
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Subscriber } from "../src/runtime/fan-out.js";
-import {
-  BarWsRouter,
-  OrderWsRouter,
-  RecordingService,
-  type Bar,
-  type BarSubscriptionRequest,
-  type OrderSubscriptionRequest,
-  type PlacedOrder,
-} from "./support/fixtures.js";
+import { BarWsRouter, RecordingService, type Bar, type BarSubscriptionRequest } from "./support/fixtures.js";
 import { TestClient } from "./support/client.js";
-import { eventually, startApp, type RunningApp } from "./support/server.js";
+import { startMarketApp } from "./support/market-app.js";
+import { eventually, type RunningApp } from "./support/server.js";
 
 const AAPL = 'bars:{"resolution":"1D","symbol":"AAPL"}';
 
 let running: RunningApp;
 let bars: RecordingService<BarSubscriptionRequest, Bar>;
-let orders: RecordingService<OrderSubscriptionRequest, PlacedOrder>;
 const reported: unknown[] = [];
 
 beforeEach(async () => {
-  reported.length = 0;
-  bars = new RecordingService();
-  orders = new RecordingService();
-  running = await startApp({
-    modules: [
-      { name: "datafeed", routes: [new BarWsRouter({ route: "bars", service: bars, queueCapacity: 1000 })] },
-      { name: "broker", routes: [new OrderWsRouter({ route: "orders", service: orders })] },
-    ],
-    onError: (error) => reported.push(error),
-  });
+  ({ running, bars } = await startMarketApp(reported));
 });
 afterEach(() => running.stop());
 
@@ -187,15 +170,19 @@ describe("invariants under random operation sequences", () => {
     );
   });
 
-  it("shutdown waits for a removal a new subscriber is queued behind, and starts no creation after it began", async () => {
+  /**
+   * A bars route whose removeTopic waits until the test calls `finishRemoval`, with `a` subscribed and
+   * then gone (its topic removing), and `b` subscribed behind that removal.
+   */
+  async function queuedBehindSlowRemoval() {
     const events: string[] = [];
-    let finishRemoval: () => void = () => undefined;
+    const removal: { finish: () => void } = { finish: () => undefined };
     const service = {
       createTopic: (topic: string) => void events.push(`create ${topic}`),
       removeTopic: (topic: string) =>
         new Promise<void>((resolve) => {
           events.push(`remove ${topic}`);
-          finishRemoval = () => {
+          removal.finish = () => {
             events.push(`removed ${topic}`);
             resolve();
           };
@@ -207,6 +194,11 @@ describe("invariants under random operation sequences", () => {
     expect(await route.subscribe(a, { symbol: "AAPL" })).toMatchObject({ status: "ok" });
     route.unsubscribe(a, { symbol: "AAPL" }); // removing, slowly
     const queued = route.subscribe(b, { symbol: "AAPL" }); // a new generation, waiting for the removal
+    return { events, route, a, b, queued, finishRemoval: () => removal.finish() };
+  }
+
+  it("shutdown waits for a removal a new subscriber is queued behind, and starts no creation after it began", async () => {
+    const { events, route, queued, finishRemoval } = await queuedBehindSlowRemoval();
     let shutDown = false;
     // A close timeout far shorter than the removal: it bounds the wait for creations, never for removals.
     const shutdown = route.shutdown(1).then(() => (shutDown = true));
@@ -220,30 +212,15 @@ describe("invariants under random operation sequences", () => {
   });
 
   it("creates no topic whose subscribers all left while it waited for the previous removal", async () => {
-    const events: string[] = [];
-    let finishRemoval: () => void = () => undefined;
-    const service = {
-      createTopic: (topic: string) => void events.push(`create ${topic}`),
-      removeTopic: (topic: string) =>
-        new Promise<void>((resolve) => {
-          events.push(`remove ${topic}`);
-          finishRemoval = resolve;
-        }),
-    };
-    const route = new BarWsRouter({ route: "bars", service });
-    route.mount({ module: "lifecycle", reportError: () => undefined });
-    const [a, b] = [fakeSubscriber("a"), fakeSubscriber("b")];
-    await route.subscribe(a, { symbol: "AAPL" });
-    route.unsubscribe(a, { symbol: "AAPL" }); // removing, slowly
-    const queued = route.subscribe(b, { symbol: "AAPL" }); // waiting for the removal
+    const { events, route, a, b, queued, finishRemoval } = await queuedBehindSlowRemoval();
     route.release(b); // b disconnects before the removal settles
     finishRemoval();
     expect(await queued).toMatchObject({ status: "error", message: "subscription refused: every subscriber left" });
-    expect(events).toEqual([`create ${AAPL}`, `remove ${AAPL}`]);
+    expect(events).toEqual([`create ${AAPL}`, `remove ${AAPL}`, `removed ${AAPL}`]);
     expect(route.stats()).toMatchObject({ topics: 0, subscriptions: 0 });
     // The next subscriber starts a fresh generation.
     expect(await route.subscribe(a, { symbol: "AAPL" })).toMatchObject({ status: "ok", message: "subscribed" });
-    expect(events).toEqual([`create ${AAPL}`, `remove ${AAPL}`, `create ${AAPL}`]);
+    expect(events).toEqual([`create ${AAPL}`, `remove ${AAPL}`, `removed ${AAPL}`, `create ${AAPL}`]);
   });
 
   /**
