@@ -223,6 +223,22 @@ describe("invariants under random operation sequences", () => {
     expect(events).toEqual([`create ${AAPL}`, `remove ${AAPL}`, `removed ${AAPL}`, `create ${AAPL}`]);
   });
 
+  it("lets a topic live again after removeTopic threw and the reporter threw too", async () => {
+    const service = { createTopic: () => undefined, removeTopic: () => Promise.reject(new Error("remove failed")) };
+    const route = new BarWsRouter({ route: "bars", service });
+    route.mount({
+      module: "lifecycle",
+      reportError: () => {
+        throw new Error("the reporter is broken");
+      },
+    });
+    const a = fakeSubscriber("a");
+    expect(await route.subscribe(a, { symbol: "AAPL" })).toMatchObject({ status: "ok" });
+    route.unsubscribe(a, { symbol: "AAPL" });
+    expect(await route.subscribe(a, { symbol: "AAPL" })).toMatchObject({ status: "ok", message: "subscribed" });
+    expect(route.stats()).toMatchObject({ topics: 1, subscriptions: 1 });
+  });
+
   /**
    * The invariants TopicLifecycle states (src/runtime/topic-lifecycle.ts), checked from the service's side:
    * slow creations and removals, failing creations, late updates from every generation ever created, and a

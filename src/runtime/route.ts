@@ -10,10 +10,9 @@
  * only (fan-out.ts).
  */
 import type { z } from "zod";
-import { describeError, WsgenError } from "./errors.js";
 import { fanOut, type EncodedUpdate, type Subscriber } from "./fan-out.js";
 import { encodeTextFrame, type EncodedFrames } from "./frame.js";
-import type { ErrorContext } from "./errors.js";
+import { describeError, reportToConsole, WsgenError, type ErrorContext } from "./errors.js";
 import { check, isBoolean, isService } from "./option-checks.js";
 import { ROUTE_DEFAULTS, type RouteOptions } from "./route-options.js";
 import { isRouteName, operationType, updateEncoder, updateType, type SubscriptionResponse } from "../protocol/messages.js";
@@ -264,7 +263,14 @@ export class WsRoute<Req, Data> {
   }
 
   #report(error: unknown, where: string): void {
-    this.#host?.reportError(error, { module: this.#host.module, where });
+    if (this.#host === undefined) return;
+    const context = { module: this.#host.module, where };
+    try {
+      this.#host.reportError(error, context);
+    } catch (failure) {
+      // A reporter that throws must not leave a topic half-removed: say so where nothing can throw.
+      reportToConsole(failure, { ...context, where: `reportError (while reporting ${where})` });
+    }
   }
 }
 

@@ -236,10 +236,12 @@ export class TopicLifecycle<Req, Holder> {
         );
         break;
       case "removing": {
-        const removal = this.#hooks.remove(generation.topic).then(() => {
+        const settled = (): void => {
           this.#removals.delete(removal);
           this.#enter(generation, "ended");
-        });
+        };
+        // The hook reports its own failures; should it reject anyway, the removal has still settled.
+        const removal = this.#hooks.remove(generation.topic).then(settled, settled);
         this.#removals.add(removal);
         generation.ended = removal;
         break;
