@@ -12,6 +12,7 @@ import { z } from "zod";
 import type { AsyncApiVersion } from "wsgen";
 import { buildModuleAsyncApi } from "../src/runtime/asyncapi.js";
 import { BarWsRouter, OrderWsRouter, RecordingService, routeClass } from "./support/fixtures.js";
+import { TestClient } from "./support/client.js";
 import { startApp, type RunningApp } from "./support/server.js";
 
 /** A second model named `Bar`, with another shape, in another module: the merge must not mix them up. */
@@ -188,6 +189,29 @@ describe("serving", () => {
 });
 
 describe("AsyncAPI robustness", () => {
+  it("answers 500 and reports through onError when a document cannot be built, and keeps serving", async () => {
+    // What a zod 3 schema looks like to zod 4's toJSONSchema: it has `_def`, not `_zod`.
+    const zod3Like = { _def: { typeName: "ZodObject" }, safeParse: (value: unknown) => ({ success: true, data: value }) };
+    const LegacyWsRouter = routeClass(zod3Like as unknown as z.ZodType<unknown>, z.object({ v: z.number() }), "Legacy", "Data");
+    const reported: unknown[] = [];
+    const legacy = await startApp({
+      modules: [{ name: "legacy", routes: [new LegacyWsRouter({ route: "legacy", service: new RecordingService() })] }],
+      onError: (error) => reported.push(error),
+    });
+    try {
+      const failed = await fetch(legacy.httpUrl("/api/v1/legacy/ws/asyncapi.json"));
+      expect(failed.status).toBe(500);
+      expect(await failed.text()).toContain("could not be built");
+      expect(reported).toHaveLength(1);
+      // The process and the app are still up: the endpoint still answers.
+      const client = await TestClient.connect(legacy.wsUrl("legacy"));
+      expect((await client.request("ping")).type).toBe("pong");
+      await client.close();
+    } finally {
+      await legacy.stop();
+    }
+  });
+
   const ErrorPayload = z.object({ reason: z.string() });
   const Leg = z.object({ side: z.enum(["buy", "sell"]) }).meta({ id: "Order Leg/v1" });
   const Order = z.object({ legs: z.array(Leg), note: z.string().default("") });

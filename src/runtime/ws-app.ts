@@ -106,13 +106,28 @@ export class WsApp<User = unknown> {
     return true;
   }
 
-  /** Serves the AsyncAPI documents and viewers. Returns false for any other request. */
+  /**
+   * Serves the AsyncAPI documents and viewers. Returns false for any other
+   * request. A document that cannot be built (a schema zod cannot describe)
+   * is answered 500 and reported through `onError`; it never escapes into
+   * the server's request handler.
+   */
   handleRequest(request: IncomingMessage, response: ServerResponse): boolean {
-    return serveDocs(request, response, {
-      hasModule: (name) => this.endpoints.has(name),
-      asyncapi: (module, options) => this.asyncapi(module, options),
-      defaultVersion: this.#options.asyncapi.version ?? ASYNCAPI_DEFAULTS.version,
-    });
+    try {
+      return serveDocs(request, response, {
+        hasModule: (name) => this.endpoints.has(name),
+        asyncapi: (module, options) => this.asyncapi(module, options),
+        defaultVersion: this.#options.asyncapi.version ?? ASYNCAPI_DEFAULTS.version,
+      });
+    } catch (error) {
+      this.#reportError(error, { module: "docs", where: `${request.method ?? "GET"} ${requestPath(request.url ?? "/")}` });
+      if (!response.headersSent) {
+        response
+          .writeHead(500, { "content-type": "text/plain; charset=utf-8" })
+          .end("The AsyncAPI document could not be built; the server log has the reason.\n");
+      } else response.destroy();
+      return true;
+    }
   }
 
   /** The AsyncAPI document of one module, or the merged one of all modules when `module` is omitted. */
