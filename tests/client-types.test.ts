@@ -5,14 +5,23 @@
  * schemas refuse, when the client runs, what the types refuse at compile time.
  */
 import { describe, expect, expectTypeOf, it } from "vitest";
-import type { Subscription, TypedClient } from "wsgen/client";
-import { wsContract, type WsContract } from "../generated/client.js";
+import WebSocket from "ws";
+import type { ClientOptions, Subscription, TypedClient } from "wsgen/client";
+import { createWsClient, wsContract, type WsContract } from "../generated/client.js";
 import type { Bar, Quote } from "../examples/trading/src/models/datafeed.js";
 import type { PlacedOrder } from "../examples/trading/src/models/broker.js";
 
 declare const client: TypedClient<WsContract>;
 
 function typeChecks(): void {
+  // The README's snippet, as written: `ws`'s WebSocket (Node 20) and the browser's are accepted without casts.
+  const fromNode = createWsClient("ws://127.0.0.1:8000", { WebSocket, onStateChange: (state) => void state });
+  void fromNode;
+  const browser: ClientOptions = { WebSocket: globalThis.WebSocket };
+  void browser;
+  // @ts-expect-error: a constructor of something that is no WebSocket is refused
+  const notASocket: ClientOptions = { WebSocket: Map };
+  void notASocket;
   // Requests are typed from the request schemas.
   void client.datafeed.bars.subscribe({ symbol: "AAPL", resolution: "1D" }, (bar) => {
     expectTypeOf(bar).toEqualTypeOf<Bar>();

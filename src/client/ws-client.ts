@@ -29,15 +29,22 @@ import { WsClientClosedError, WsRequestError, type Issue } from "./errors.js";
 
 export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
 
-/** The part of the WHATWG WebSocket the client uses; `ws`'s WebSocket has it too. */
+/**
+ * An event handler property. Declared through a method so that its parameter
+ * is compared bivariantly: the browser's and `ws`'s sockets declare handlers
+ * taking their own, richer event types, and both must be accepted as they are.
+ */
+type EventHandler<Event> = { handle(event: Event): void }["handle"];
+
+/** The part of the WHATWG WebSocket the client uses; the browser's and `ws`'s WebSocket both have it. */
 export interface WebSocketLike {
   readonly readyState: number;
   send(data: string): void;
   close(code?: number, reason?: string): void;
-  onopen: ((event: unknown) => void) | null;
-  onclose: ((event: { code: number; reason: string }) => void) | null;
-  onmessage: ((event: { data: unknown }) => void) | null;
-  onerror: ((event: unknown) => void) | null;
+  onopen: EventHandler<unknown> | null;
+  onclose: EventHandler<{ code: number; reason: string }> | null;
+  onmessage: EventHandler<{ data: unknown }> | null;
+  onerror: EventHandler<unknown> | null;
 }
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
 

@@ -15,7 +15,7 @@ import { createWsClient } from "../../generated/client.js";
 import { createTradingApp, type TradingApp } from "../../examples/trading/src/app.js";
 import { routeClass } from "./fixtures.js";
 
-export const NodeWebSocket = WebSocket as unknown as WebSocketConstructor;
+export const NodeWebSocket: WebSocketConstructor = WebSocket;
 
 /** Cleanups run after each test, last registered first. */
 export const cleanups: (() => unknown)[] = [];
