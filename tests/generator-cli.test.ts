@@ -1,8 +1,9 @@
 /** The command line itself: usage errors from a real process, and --help for every command. */
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli, spawnCli } from "./support/cli.js";
-import { createProject, twoModuleFiles } from "./support/project.js";
+import { createProject, REPO_ROOT, twoModuleFiles } from "./support/project.js";
 
 describe("usage errors", () => {
   it("refuses unknown flags and bad values as usage errors (exit 2), from a real process", async () => {
@@ -16,6 +17,16 @@ describe("usage errors", () => {
       2,
       expect.stringMatching(/No wsgen config in .*\n.*hint: Create wsgen\.config\.json/),
     ]);
+  });
+});
+
+describe("version", () => {
+  it("prints the package's version with --version and -V", async () => {
+    const { version } = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { version: string };
+    for (const flag of ["--version", "-V"]) {
+      const result = await runCli(process.cwd(), [flag]);
+      expect([result.code, result.stdout.trim()]).toEqual([0, version]);
+    }
   });
 });
 

@@ -104,7 +104,7 @@ describe("input errors", () => {
       name: "a module without ws.ts",
       files: twoModuleFiles,
       args: ["generate", "--modules", "ghost"],
-      message: /No ws\.ts for module ghost in src\/modules\//,
+      message: /No ws\.ts for module ghost in src\/modules\/\. \[ERR_NO_MODULE\]\n\s*hint: Modules here: broker, datafeed\./,
     },
   ];
 

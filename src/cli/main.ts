@@ -4,6 +4,8 @@
  * Exit codes (docs/cli.md): 0 success or up to date, 1 drift found by
  * --check, 2 bad usage, config or input or a failed gate, 3 internal error.
  */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { Command, CommanderError, Option } from "commander";
 import { ASYNCAPI_VERSIONS, type AsyncApiVersion } from "../runtime/asyncapi.js";
 import { generate, type GenerateOptions } from "../generator/codegen.js";
@@ -12,6 +14,12 @@ import { ExitCode, internalMessage } from "../generator/errors.js";
 import { writeSpecs } from "../generator/spec.js";
 import { watchAndGenerate } from "../generator/watcher.js";
 import { defaultOutput, reportGenerate, reportSpec, type Output } from "./report.js";
+
+/** wsgen's own version, from the package.json beside src/ and dist/. */
+function packageVersion(): string {
+  const manifest = readFileSync(fileURLToPath(new URL("../../package.json", import.meta.url)), "utf8");
+  return (JSON.parse(manifest) as { version: string }).version;
+}
 
 const modulesList = (value: string): string[] =>
   value
@@ -30,6 +38,7 @@ export async function run(argv: readonly string[], cwd = process.cwd(), output: 
   let exitCode: number = ExitCode.ok;
   const program = new Command("wsgen")
     .description("Typed, validated, documented WebSocket routers from WsRouter<Req, Data> aliases.")
+    .version(packageVersion(), "-V, --version", "print the version of wsgen")
     .exitOverride()
     .configureOutput({ writeOut: (text) => output.out(text.trimEnd()), writeErr: (text) => output.err(text.trimEnd()) })
     .showHelpAfterError("(run `wsgen --help` for usage)")

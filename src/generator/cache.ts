@@ -55,12 +55,16 @@ function hashFile(path: string): string | undefined {
   }
 }
 
-/** What makes two runs comparable: the selected modules, the output locations, and wsgen's templates. */
+/** wsgen's own package.json: its version changes with every release, and with it what generate may write. */
+const WSGEN_MANIFEST = fileURLToPath(new URL("../../package.json", import.meta.url));
+
+/** What makes two runs comparable: the selected modules, the output locations, and wsgen's templates and version. */
 export function cacheKey(config: ResolvedConfig, modules: readonly string[], withClient: boolean): string {
   const templates = readdirSync(TEMPLATES)
     .sort()
     .map((name) => `${name}:${hashFile(join(TEMPLATES, name)) ?? ""}`);
-  return hash(JSON.stringify({ config: { ...config, gates: undefined }, modules, withClient, templates }));
+  const wsgen = hashFile(WSGEN_MANIFEST) ?? "";
+  return hash(JSON.stringify({ config: { ...config, gates: undefined }, modules, withClient, templates, wsgen }));
 }
 
 /** Files beyond the sources that change the output: tool configs at the root, the tsconfig, and the tools' versions. */

@@ -62,10 +62,11 @@ export function selectModules(config: ResolvedConfig, requested: readonly string
     checkModuleNames(requested);
     const missing = requested.filter((name) => !existsSync(join(config.modulesPath, name, "ws.ts")));
     if (missing.length > 0) {
+      const existing = moduleFolders(config);
       throw InputError.at(
         undefined,
         `No ws.ts for module${missing.length > 1 ? "s" : ""} ${missing.join(", ")} in ${relativeTo(config.root, config.modulesPath)}/.`,
-        `Create ${relativeTo(config.root, join(config.modulesPath, missing[0] as string, "ws.ts"))}, or check --modules.`,
+        `${existing.length > 0 ? `Modules here: ${existing.join(", ")}. ` : "No module has a ws.ts yet. "}Create ${relativeTo(config.root, join(config.modulesPath, missing[0] as string, "ws.ts"))}, or check --modules.`,
         "ERR_NO_MODULE",
       );
     }
@@ -73,14 +74,18 @@ export function selectModules(config: ResolvedConfig, requested: readonly string
     for (const name of unique) checkWsFile(config, name);
     return unique;
   }
-  // Real folders only: a symlinked module could lead outside modulesDir.
-  const names = readdirSync(config.modulesPath, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && existsSync(join(config.modulesPath, entry.name, "ws.ts")))
-    .map((entry) => entry.name)
-    .sort();
+  const names = moduleFolders(config);
   checkModuleNames(names);
   for (const name of names) checkWsFile(config, name);
   return names;
+}
+
+/** The folders of modulesDir that hold a ws.ts, sorted. Real folders only: a symlinked module could lead outside modulesDir. */
+function moduleFolders(config: ResolvedConfig): string[] {
+  return readdirSync(config.modulesPath, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && existsSync(join(config.modulesPath, entry.name, "ws.ts")))
+    .map((entry) => entry.name)
+    .sort(compareStrings);
 }
 
 function checkWsFile(config: ResolvedConfig, name: string): void {
