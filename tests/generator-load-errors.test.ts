@@ -24,7 +24,20 @@ describe("input errors", () => {
     {
       name: "a type with no zod schema value behind it",
       files: brokerWs(`${header}interface Plain { id: string }\nexport type OrderWsRouter = WsRouter<OrderSubscriptionRequest, Plain>;\n`),
-      message: /the data type `Plain` has no zod schema value of the same name/,
+      message: /the data type `Plain` has no zod schema `Plain` or `PlainSchema` beside it in src\/modules\/broker\/ws\.ts\./,
+      location: "src/modules/broker/ws.ts:4:64",
+    },
+    {
+      name: "a type whose file has schemas of other names",
+      files: {
+        ...brokerWs(
+          `${header}import type { Fill } from "../../models/fills.js";\nexport type OrderWsRouter = WsRouter<OrderSubscriptionRequest, Fill>;\n`,
+        ),
+        "src/models/fills.ts":
+          'import { z } from "zod";\nexport const FillPayload = z.object({ id: z.string() });\nexport type Fill = z.infer<typeof FillPayload>;\n',
+      },
+      message:
+        /no zod schema `Fill` or `FillSchema` beside it in src\/models\/fills\.ts\.[\s\S]*hint: Schemas exported there: FillPayload\./,
       location: "src/modules/broker/ws.ts:4:64",
     },
     {
@@ -152,6 +165,30 @@ describe("more bad input (found in review)", () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(message);
   });
+
+  it("recognises zod's `FooSchema` convention: imports the schema and the type, and names the model after the type", async () => {
+    const root = createProject("schema-suffix", {
+      ...twoModuleFiles,
+      "src/models/fills.ts":
+        'import { z } from "zod";\nexport const FillSchema = z.object({ id: z.string(), qty: z.number() });\nexport type Fill = z.infer<typeof FillSchema>;\n',
+      "src/modules/broker/ws.ts": `${twoModuleFiles["src/modules/broker/ws.ts"]}import type { Fill } from "../../models/fills.js";\nexport type FillWsRouter = WsRouter<OrderSubscriptionRequest, Fill>;\n`,
+    });
+    // Every gate but lint (the fixture has no eslint config): the output type-checks against the models.
+    const result = await runCli(root, ["generate", "--no-lint"]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const router = readFileSync(join(root, "src/modules/broker/ws_generated/fill-ws-router.ts"), "utf8");
+    expect(router).toContain('import { FillSchema, type Fill } from "../../../models/fills.js";');
+    expect(router).toContain("extends WsRoute<OrderSubscriptionRequest, Fill>");
+    expect(router).toContain("data: FillSchema,");
+    expect(router).toContain('dataName: "Fill",');
+    const spec = await runCli(root, ["spec", "--modules", "broker"]);
+    expect(spec.code).toBe(0);
+    const document = JSON.parse(readFileSync(join(root, "src/modules/broker/specs_generated/broker_asyncapi.json"), "utf8")) as {
+      components: { schemas: Record<string, unknown> };
+    };
+    expect(Object.keys(document.components.schemas)).toContain("Fill");
+  }, 60_000);
 
   it("rebases the import of a package model re-exported through a local barrel", async () => {
     const root = createProject("barrel", {

@@ -19,8 +19,12 @@ import { importSpecifier, packageNameOf, relativeTo } from "./paths.js";
 import { loadTsMorph } from "./tools.js";
 
 export interface ModelRef {
-  /** The model's exported name: the schema name in documents, the identifier generated code imports. */
+  /** The exported name of the schema value: the identifier generated code imports. */
   name: string;
+  /** The model's name in documents: `name`, or the type's name when the schema follows the `FooSchema` convention. */
+  modelName: string;
+  /** The exported name of the model's type, imported from the same file: `name` unless the schema is `FooSchema`. */
+  typeName: string;
   /** Module specifier from the module's output folder: `../../../models/broker.js`, or a package name. */
   importPath: string;
   /** Absolute path of the declaring file, for specifiers from other folders; undefined for package models. */
@@ -216,11 +220,14 @@ function readRouterAlias(config: ResolvedConfig, alias: TypeAliasDeclaration, ou
   };
 }
 
-/** Follows a type argument to the exported zod schema value of the same name. */
+/**
+ * Follows a type argument to its exported zod schema: the value of the same
+ * name (`Foo`), or else `FooSchema` beside the type, zod's common convention.
+ */
 function resolveModel(config: ResolvedConfig, arg: MorphNode, outputDir: string, routerName: string, role: "request" | "data"): ModelRef {
   const { Node } = loadTsMorph();
   const location = locationOf(config, arg);
-  const hint = "A model is `export const X = z.object({...})` beside `export type X = z.infer<typeof X>`.";
+  const hint = "A model is `export const X = z.object({...})` beside `export type X = z.infer<typeof X>` (or the schema named `XSchema`).";
   if (!Node.isTypeReference(arg)) {
     throw InputError.at(location, `${routerName}: the ${role} type \`${arg.getText()}\` is not a model name.`, hint, "ERR_MODEL");
   }
@@ -234,10 +241,21 @@ function resolveModel(config: ResolvedConfig, arg: MorphNode, outputDir: string,
       "ERR_UNRESOLVED",
     );
   }
-  const value = symbol.getValueDeclaration();
+  const typeDeclaration = symbol.getDeclarations()[0];
+  const typeFile = typeDeclaration?.getSourceFile();
+  let value = symbol.getValueDeclaration();
+  let modelName: string | undefined;
+  if ((value === undefined || !Node.isVariableDeclaration(value)) && typeFile !== undefined && typeDeclaration !== undefined) {
+    // The `FooSchema` convention: the schema beside the type, named after it.
+    const conventional = typeFile.getVariableDeclaration(`${symbol.getName()}Schema`);
+    if (conventional !== undefined) {
+      value = conventional;
+      modelName = exportNameOf(typeFile, typeDeclaration as MorphNode & { getName(): string }) ?? symbol.getName();
+    }
+  }
   if (value === undefined || !Node.isVariableDeclaration(value)) {
     // The type is exported but its schema is not: say so rather than "no schema".
-    const hidden = symbol.getDeclarations()[0]?.getSourceFile().getVariableDeclaration(symbol.getName());
+    const hidden = typeFile?.getVariableDeclaration(symbol.getName());
     if (hidden !== undefined) {
       throw InputError.at(
         locationOf(config, hidden),
@@ -246,10 +264,13 @@ function resolveModel(config: ResolvedConfig, arg: MorphNode, outputDir: string,
         "ERR_NOT_EXPORTED",
       );
     }
+    const seen = typeFile === undefined ? [] : exportedSchemaNames(typeFile);
     throw InputError.at(
       location,
-      `${routerName}: the ${role} type \`${typeName.getText()}\` has no zod schema value of the same name behind it.`,
-      hint,
+      `${routerName}: the ${role} type \`${typeName.getText()}\` has no zod schema \`${symbol.getName()}\` or \`${symbol.getName()}Schema\` beside it${
+        typeFile === undefined ? "" : ` in ${relativeTo(config.root, typeFile.getFilePath())}`
+      }.`,
+      `${seen.length > 0 ? `Schemas exported there: ${seen.join(", ")}. ` : "That file exports no zod schema. "}${hint}`,
       "ERR_NO_SCHEMA",
     );
   }
@@ -274,7 +295,14 @@ function resolveModel(config: ResolvedConfig, arg: MorphNode, outputDir: string,
     );
   }
   const file = declaringFile.getFilePath() as string;
-  return { name: exportName, importPath: importSpecifier(outputDir, file), file, location: locationOf(config, value) };
+  return {
+    name: exportName,
+    modelName: modelName ?? exportName,
+    typeName: modelName ?? exportName,
+    importPath: importSpecifier(outputDir, file),
+    file,
+    location: locationOf(config, value),
+  };
 }
 
 /** A model that lives in a package: import it the way ws.ts does. */
@@ -305,6 +333,8 @@ function modelFromPackage(
   const file = specifier.startsWith(".") ? resolve(dirname(declaration.getSourceFile().getFilePath()), specifier) : undefined;
   return {
     name,
+    modelName: name,
+    typeName: name,
     importPath: file !== undefined ? importSpecifier(outputDir, file) : specifier,
     file,
     location: locationOf(config, declaration),
@@ -319,6 +349,19 @@ function leftmostIdentifier(node: MorphNode): MorphNode {
 }
 
 /** The name under which `file` exports `declaration` (its own name first), or undefined. */
+/** The exported variables of `file` whose value looks like a zod schema (has `safeParse` and `parse`). */
+function exportedSchemaNames(file: SourceFile): string[] {
+  const { Node } = loadTsMorph();
+  const names: string[] = [];
+  for (const [name, declarations] of file.getExportedDeclarations()) {
+    const declaration = declarations[0];
+    if (declaration === undefined || !Node.isVariableDeclaration(declaration)) continue;
+    const type = declaration.getType();
+    if (type.getProperty("safeParse") !== undefined && type.getProperty("parse") !== undefined) names.push(name);
+  }
+  return names.sort(compareStrings);
+}
+
 function exportNameOf(file: SourceFile, declaration: MorphNode & { getName(): string }): string | undefined {
   const names: string[] = [];
   for (const [name, declarations] of file.getExportedDeclarations()) {

@@ -66,13 +66,27 @@ export function renderModule(config: ResolvedConfig, module: ModuleDeclarations)
 class ImportTable {
   readonly #taken: Set<string>;
   readonly #byPath = new Map<string, Map<string, string>>(); // path → exported name → local name
+  /** `path\0exported` of names imported for their type only. */
+  readonly #typeOnly = new Set<string>();
 
   constructor(reserved: readonly string[]) {
     this.#taken = new Set(reserved);
   }
 
-  /** The local name of `exported` from `path`; `role` disambiguates a clash. */
+  /** The local name of the value `exported` from `path` (which also brings a type of that name); `role` disambiguates a clash. */
   local(path: string, exported: string, role: string): string {
+    this.#typeOnly.delete(`${path}\0${exported}`);
+    return this.#name(path, exported, role);
+  }
+
+  /** The local name of the type `exported` from `path`, imported as `type` unless its value is imported too. */
+  typeLocal(path: string, exported: string, role: string): string {
+    const byName = this.#byPath.get(path);
+    if (byName?.has(exported) !== true) this.#typeOnly.add(`${path}\0${exported}`);
+    return this.#name(path, exported, role);
+  }
+
+  #name(path: string, exported: string, role: string): string {
     const byName = this.#byPath.get(path) ?? new Map<string, string>();
     this.#byPath.set(path, byName);
     const existing = byName.get(exported);
@@ -91,7 +105,12 @@ class ImportTable {
       .sort(([a], [b]) => compareStrings(a, b))
       .map(([path, names]) => ({
         path,
-        specifiers: [...names].map(([exported, local]) => (exported === local ? exported : `${exported} as ${local}`)).join(", "),
+        specifiers: [...names]
+          .map(([exported, local]) => {
+            const specifier = exported === local ? exported : `${exported} as ${local}`;
+            return this.#typeOnly.has(`${path}\0${exported}`) ? `type ${specifier}` : specifier;
+          })
+          .join(", "),
       }));
   }
 }
@@ -101,6 +120,9 @@ function routerContext(router: RouterDeclaration, source: string) {
   const imports = new ImportTable([router.name, "WsRoute", "RouteOptions"]);
   const requestLocal = imports.local(router.request.importPath, router.request.name, "Request");
   const dataLocal = imports.local(router.data.importPath, router.data.name, "Data");
+  // The model types: the schemas' own names, or the type beside a `FooSchema`.
+  const requestType = imports.typeLocal(router.request.importPath, router.request.typeName, "Request");
+  const dataType = imports.typeLocal(router.data.importPath, router.data.typeName, "Data");
   return {
     source,
     name: router.name,
@@ -110,6 +132,8 @@ function routerContext(router: RouterDeclaration, source: string) {
     data: router.data,
     requestLocal,
     dataLocal,
+    requestType,
+    dataType,
     imports: imports.lines(),
   };
 }

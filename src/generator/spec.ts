@@ -98,9 +98,9 @@ async function moduleSpec(module: ModuleDeclarations): Promise<ModuleSpec> {
     routes.push({
       name: router.route,
       description: router.description,
-      requestName: router.request.name,
+      requestName: router.request.modelName,
       requestSchema: await schemaOf(router.request),
-      dataName: router.data.name,
+      dataName: router.data.modelName,
       dataSchema: await schemaOf(router.data),
     });
   }
