@@ -166,6 +166,29 @@ describe("more bad input (found in review)", () => {
     expect(result.stderr).toMatch(message);
   });
 
+  it("says that wsgen does not resolve under moduleResolution node10, instead of finding no WsRouter alias", async () => {
+    const tsconfig = JSON.parse(twoModuleFiles["tsconfig.json"]!) as { compilerOptions: Record<string, unknown> };
+    Object.assign(tsconfig.compilerOptions, { module: "commonjs", moduleResolution: "node10", ignoreDeprecations: "6.0" });
+    const root = createProject("node10", { ...twoModuleFiles, "tsconfig.json": JSON.stringify(tsconfig) });
+    const result = await runCli(root, ["generate", "--no-lint"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/ws\.ts:1:1: ws\.ts imports "wsgen", but TypeScript cannot resolve it under this tsconfig\./);
+    expect(result.stderr).toMatch(/hint: .*"moduleResolution" to "nodenext", "node16" or "bundler"/);
+    expect(result.stderr).not.toContain("ERR_NO_ROUTERS");
+  }, 30_000);
+
+  it("points a CommonJS project at ESM when the typecheck gate meets module-system errors", async () => {
+    const root = createProject("commonjs", {
+      ...twoModuleFiles,
+      "package.json": JSON.stringify({ name: "fixture", private: true }), // no "type": "module": .ts files are CommonJS
+    });
+    const result = await runCli(root, ["generate", "--no-lint"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/\[TS(1295|1479)\]/);
+    expect(result.stderr).not.toContain("does not type-check against its models");
+    expect(result.stderr).toMatch(/hint: wsgen and its generated code are ES modules, and the project compiles them as CommonJS/);
+  }, 30_000);
+
   it("recognises zod's `FooSchema` convention: imports the schema and the type, and names the model after the type", async () => {
     const root = createProject("schema-suffix", {
       ...twoModuleFiles,

@@ -3,6 +3,7 @@
  * the README's "Public API" table lists it: exactly these names, values and
  * types, and nothing else. A name added here is a promise to users.
  */
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -101,6 +102,7 @@ describe("the public API", () => {
   const manifest = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as {
     exports: Record<string, unknown>;
     files: string[];
+    engines: { node: string };
   };
 
   it("is reachable only through the listed entry points", () => {
@@ -145,6 +147,14 @@ describe("the public API", () => {
       ),
     );
     expect(members("WsApp")).toEqual(["asyncapi", "attach", "close", "handleRequest", "handleUpgrade", "stats"].sort(byName));
+  });
+
+  it("loads with require() from CommonJS, as Node 20.19+ allows for ES modules (engines says so)", () => {
+    expect(manifest.engines.node).toBe(">=20.19");
+    const script = 'const w = require("wsgen"), c = require("wsgen/client"); console.log(typeof w.createWsApp, typeof c.createClient);';
+    // The package refers to itself by name from its own folder, as an installed one is found from a project.
+    const printed = execFileSync(process.execPath, ["-e", script], { cwd: REPO_ROOT, encoding: "utf8" });
+    expect(printed.trim()).toBe("function function");
   });
 
   it("is what the README's Public API table lists", () => {

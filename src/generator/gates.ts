@@ -158,11 +158,25 @@ export function runTypecheckGate({ ts, program }: GateProgram, files: readonly R
         location: { file: file.relativePath, line: line + 1, column: character + 1 },
         message: ts.flattenDiagnosticMessageText(diagnostic.messageText, " "),
         code: `TS${diagnostic.code}`,
-        hint: "The generated code does not type-check against its models and wsgen under the project's tsconfig.",
+        hint: typecheckHint(diagnostic.code),
       });
     }
   }
   if (problems.length > 0) throw new GateError("typecheck", problems);
+}
+
+/**
+ * TypeScript's codes for ES module syntax in a file it compiles as CommonJS:
+ * an ES module imported from CommonJS (TS1479), `require` of one (TS1471),
+ * and ESM imports or exports under verbatimModuleSyntax (TS1295, TS1287).
+ */
+const ESM_FROM_COMMONJS = new Set([1287, 1295, 1471, 1479]);
+
+function typecheckHint(code: number): string {
+  if (ESM_FROM_COMMONJS.has(code)) {
+    return 'wsgen and its generated code are ES modules, and the project compiles them as CommonJS: set "type": "module" in package.json (or use "module": "nodenext" with an ESM package), or pass --no-typecheck.';
+  }
+  return "The generated code does not type-check against its models and wsgen under the project's tsconfig.";
 }
 
 function ancestors(path: string): string[] {

@@ -144,6 +144,19 @@ function discoverRouters(config: ResolvedConfig, file: SourceFile, outputDir: st
       })),
     );
   }
+  // With a module resolution that ignores package.json `exports` (node10), `wsgen` does not resolve, and
+  // every WsRouter alias would look like something else: say why instead.
+  const unresolved = file
+    .getImportDeclarations()
+    .find((declaration) => declaration.getModuleSpecifierValue() === "wsgen" && declaration.getModuleSpecifierSourceFile() === undefined);
+  if (unresolved !== undefined) {
+    throw InputError.at(
+      locationOf(config, unresolved),
+      'ws.ts imports "wsgen", but TypeScript cannot resolve it under this tsconfig.',
+      'wsgen publishes its types through package.json "exports": set "moduleResolution" to "nodenext", "node16" or "bundler" (node10 ignores exports), and check that wsgen is installed.',
+      "ERR_UNRESOLVED",
+    );
+  }
   const problems: Problem[] = [];
   const routers: RouterDeclaration[] = [];
   for (const alias of file.getTypeAliases()) {
