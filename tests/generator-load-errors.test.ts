@@ -28,6 +28,18 @@ describe("input errors", () => {
       location: "src/modules/broker/ws.ts:4:64",
     },
     {
+      name: "a package model whose schema follows the FooSchema convention (packages need one name)",
+      files: {
+        ...brokerWs(
+          `${header}import type { Tick } from "tick-models";\nexport type OrderWsRouter = WsRouter<OrderSubscriptionRequest, Tick>;\n`,
+        ),
+        "node_modules/tick-models/package.json": JSON.stringify({ name: "tick-models", type: "module", types: "./index.d.ts" }),
+        "node_modules/tick-models/index.d.ts":
+          'import { z } from "zod";\nexport declare const TickSchema: z.ZodObject<{ n: z.ZodNumber }>;\nexport type Tick = z.infer<typeof TickSchema>;\n',
+      },
+      message: /the data type `Tick` has no zod schema `Tick` or `TickSchema` beside it/,
+    },
+    {
       name: "a type whose file has schemas of other names",
       files: {
         ...brokerWs(
@@ -186,7 +198,7 @@ describe("more bad input (found in review)", () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/\[TS(1295|1479)\]/);
     expect(result.stderr).not.toContain("does not type-check against its models");
-    expect(result.stderr).toMatch(/hint: wsgen and its generated code are ES modules, and the project compiles them as CommonJS/);
+    expect(result.stderr).toMatch(/hint: wsgen and its generated code are ES modules, but this project compiles its .ts files as CommonJS/);
   }, 30_000);
 
   it("recognises zod's `FooSchema` convention: imports the schema and the type, and names the model after the type", async () => {
@@ -211,6 +223,37 @@ describe("more bad input (found in review)", () => {
       components: { schemas: Record<string, unknown> };
     };
     expect(Object.keys(document.components.schemas)).toContain("Fill");
+  }, 60_000);
+
+  it("finds a FooSchema that is re-exported, renamed, or beside a non-zod value named Foo", async () => {
+    const root = createProject("schema-suffix-variants", {
+      ...twoModuleFiles,
+      "src/models/raw.ts": 'import { z } from "zod";\nexport const SideSchema = z.enum(["buy", "sell"]);\n',
+      // Re-exported from another file, beside the type.
+      "src/models/side.ts":
+        'import type { z } from "zod";\nimport type { SideSchema } from "./raw.js";\nexport { SideSchema } from "./raw.js";\nexport type Side = z.infer<typeof SideSchema>;\n',
+      // A same-name value that is no zod schema (an enum-like object) does not hide the convention.
+      "src/models/status.ts":
+        'import { z } from "zod";\nexport const Status = { Open: "open", Done: "done" } as const;\nexport type Status = (typeof Status)[keyof typeof Status];\nexport const StatusSchema = z.enum(["open", "done"]);\n',
+      // Exported under another name.
+      "src/models/fee.ts":
+        'import { z } from "zod";\nconst FeeSchema = z.object({ amount: z.number() });\nexport type Fee = z.infer<typeof FeeSchema>;\nexport { FeeSchema as FeeModel };\n',
+      "src/modules/broker/ws.ts": `${twoModuleFiles["src/modules/broker/ws.ts"]}import type { Side } from "../../models/side.js";
+import type { Status } from "../../models/status.js";
+import type { Fee } from "../../models/fee.js";
+export type SideWsRouter = WsRouter<OrderSubscriptionRequest, Side>;
+export type StatusWsRouter = WsRouter<OrderSubscriptionRequest, Status>;
+export type FeeWsRouter = WsRouter<OrderSubscriptionRequest, Fee>;
+`,
+    });
+    const result = await runCli(root, ["generate", "--no-lint"]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const read = (name: string): string => readFileSync(join(root, "src/modules/broker/ws_generated", name), "utf8");
+    expect(read("side-ws-router.ts")).toContain('import { SideSchema, type Side } from "../../../models/side.js";');
+    expect(read("status-ws-router.ts")).toContain('import { StatusSchema, type Status } from "../../../models/status.js";');
+    expect(read("fee-ws-router.ts")).toContain('import { FeeModel, type Fee } from "../../../models/fee.js";');
+    expect(read("fee-ws-router.ts")).toContain('dataName: "Fee",');
   }, 60_000);
 
   it("rebases the import of a package model re-exported through a local barrel", async () => {

@@ -168,13 +168,14 @@ export function runTypecheckGate({ ts, program }: GateProgram, files: readonly R
 /**
  * TypeScript's codes for ES module syntax in a file it compiles as CommonJS:
  * an ES module imported from CommonJS (TS1479), `require` of one (TS1471),
- * and ESM imports or exports under verbatimModuleSyntax (TS1295, TS1287).
+ * and ESM imports or exports under verbatimModuleSyntax (TS1286 before
+ * TypeScript 6, TS1295, TS1287).
  */
-const ESM_FROM_COMMONJS = new Set([1287, 1295, 1471, 1479]);
+const ESM_FROM_COMMONJS = new Set([1286, 1287, 1295, 1471, 1479]);
 
 function typecheckHint(code: number): string {
   if (ESM_FROM_COMMONJS.has(code)) {
-    return 'wsgen and its generated code are ES modules, and the project compiles them as CommonJS: set "type": "module" in package.json (or use "module": "nodenext" with an ESM package), or pass --no-typecheck.';
+    return 'wsgen and its generated code are ES modules, but this project compiles its .ts files as CommonJS: set "type": "module" in package.json, so that Node and TypeScript treat them as ESM.';
   }
   return "The generated code does not type-check against its models and wsgen under the project's tsconfig.";
 }

@@ -257,13 +257,23 @@ function resolveModel(config: ResolvedConfig, arg: MorphNode, outputDir: string,
   const typeDeclaration = symbol.getDeclarations()[0];
   const typeFile = typeDeclaration?.getSourceFile();
   let value = symbol.getValueDeclaration();
-  let modelName: string | undefined;
-  if ((value === undefined || !Node.isVariableDeclaration(value)) && typeFile !== undefined && typeDeclaration !== undefined) {
-    // The `FooSchema` convention: the schema beside the type, named after it.
-    const conventional = typeFile.getVariableDeclaration(`${symbol.getName()}Schema`);
-    if (conventional !== undefined) {
+  /** Set when the `FooSchema` convention found the schema: how the type's file exports it, and the model's name. */
+  let convention: { schemaExport: string | undefined; modelName: string } | undefined;
+  const sameNameIsSchema = value !== undefined && Node.isVariableDeclaration(value) && isZodLike(value);
+  // The `FooSchema` convention: the schema beside the type, named after it (local files only: a package's
+  // model is imported the way ws.ts imports it, which needs one name for both).
+  if (!sameNameIsSchema && typeFile !== undefined && typeDeclaration !== undefined && !typeFile.isInNodeModules()) {
+    const schemaName = `${symbol.getName()}Schema`;
+    // Exported (also re-exported) from the type's file under its name, or declared there (exported under another name, or not).
+    const exported = typeFile.getExportedDeclarations().get(schemaName)?.[0];
+    const local = typeFile.getVariableDeclaration(schemaName);
+    const conventional = exported ?? local;
+    if (conventional !== undefined && Node.isVariableDeclaration(conventional)) {
       value = conventional;
-      modelName = exportNameOf(typeFile, typeDeclaration as MorphNode & { getName(): string }) ?? symbol.getName();
+      convention = {
+        schemaExport: exported !== undefined ? schemaName : local !== undefined ? exportNameOf(typeFile, local) : undefined,
+        modelName: exportNameOf(typeFile, typeDeclaration as MorphNode & { getName(): string }) ?? symbol.getName(),
+      };
     }
   }
   if (value === undefined || !Node.isVariableDeclaration(value)) {
@@ -287,8 +297,7 @@ function resolveModel(config: ResolvedConfig, arg: MorphNode, outputDir: string,
       "ERR_NO_SCHEMA",
     );
   }
-  const valueType = value.getType();
-  if (valueType.getProperty("safeParse") === undefined || valueType.getProperty("parse") === undefined) {
+  if (!isZodLike(value)) {
     throw InputError.at(
       locationOf(config, value),
       `${routerName}: \`${value.getName()}\`, the value behind the ${role} type, is not a zod schema.`,
@@ -296,26 +305,42 @@ function resolveModel(config: ResolvedConfig, arg: MorphNode, outputDir: string,
       "ERR_NO_SCHEMA",
     );
   }
+  if (convention !== undefined && typeFile !== undefined) {
+    // Schema and type are both imported from the type's file, which exports (or re-exports) them.
+    if (convention.schemaExport === undefined) throw notExported(config, routerName, value);
+    const file = typeFile.getFilePath() as string;
+    const { schemaExport, modelName } = convention;
+    return {
+      name: schemaExport,
+      modelName,
+      typeName: modelName,
+      importPath: importSpecifier(outputDir, file),
+      file,
+      location: locationOf(config, value),
+    };
+  }
   const declaringFile = value.getSourceFile();
   if (declaringFile.isInNodeModules()) return modelFromPackage(config, outputDir, typeName, location, routerName, role);
   const exportName = exportNameOf(declaringFile, value);
-  if (exportName === undefined) {
-    throw InputError.at(
-      locationOf(config, value),
-      `${routerName}: the schema \`${value.getName()}\` is not exported from its file.`,
-      `Export it (\`export const ${value.getName()} = …\`) so generated code can import it.`,
-      "ERR_NOT_EXPORTED",
-    );
-  }
+  if (exportName === undefined) throw notExported(config, routerName, value);
   const file = declaringFile.getFilePath() as string;
   return {
     name: exportName,
-    modelName: modelName ?? exportName,
-    typeName: modelName ?? exportName,
+    modelName: exportName,
+    typeName: exportName,
     importPath: importSpecifier(outputDir, file),
     file,
     location: locationOf(config, value),
   };
+}
+
+function notExported(config: ResolvedConfig, routerName: string, value: MorphNode & { getName(): string }): InputError {
+  return InputError.at(
+    locationOf(config, value),
+    `${routerName}: the schema \`${value.getName()}\` is not exported from its file.`,
+    `Export it (\`export const ${value.getName()} = …\`) so generated code can import it.`,
+    "ERR_NOT_EXPORTED",
+  );
 }
 
 /** A model that lives in a package: import it the way ws.ts does. */
@@ -361,19 +386,24 @@ function leftmostIdentifier(node: MorphNode): MorphNode {
   return current;
 }
 
-/** The name under which `file` exports `declaration` (its own name first), or undefined. */
-/** The exported variables of `file` whose value looks like a zod schema (has `safeParse` and `parse`). */
+/** A value that looks like a zod schema: it has `safeParse` and `parse`. */
+function isZodLike(declaration: MorphNode): boolean {
+  const type = declaration.getType();
+  return type.getProperty("safeParse") !== undefined && type.getProperty("parse") !== undefined;
+}
+
+/** The exported variables of `file` whose value looks like a zod schema. */
 function exportedSchemaNames(file: SourceFile): string[] {
   const { Node } = loadTsMorph();
   const names: string[] = [];
   for (const [name, declarations] of file.getExportedDeclarations()) {
     const declaration = declarations[0];
-    if (declaration === undefined || !Node.isVariableDeclaration(declaration)) continue;
-    const type = declaration.getType();
-    if (type.getProperty("safeParse") !== undefined && type.getProperty("parse") !== undefined) names.push(name);
+    if (declaration !== undefined && Node.isVariableDeclaration(declaration) && isZodLike(declaration)) names.push(name);
   }
   return names.sort(compareStrings);
 }
+
+/** The name under which `file` exports `declaration` (its own name first), or undefined. */
 
 function exportNameOf(file: SourceFile, declaration: MorphNode & { getName(): string }): string | undefined {
   const names: string[] = [];
