@@ -218,6 +218,28 @@ describe("AsyncAPI robustness", () => {
 
   const AlertWsRouter = routeClass(Order, ErrorPayload, "Order", "ErrorPayload");
 
+  it("gives every shape of a model name its own component, however often the name recurs", () => {
+    const FooA = z.object({ a: z.string() });
+    const FooB = z.object({ b: z.number() });
+    // Request Foo = {a}, data Foo = {b}; then data Foo = {a}, whose output form differs from its input form.
+    const First = routeClass(FooA, FooB, "Foo", "Foo");
+    const Second = routeClass(FooB, FooA, "Bar", "Foo");
+    const routes = [
+      new First({ route: "first", service: new RecordingService() }),
+      new Second({ route: "second", service: new RecordingService() }),
+    ];
+    const document = buildModuleAsyncApi({ name: "m", routes }, { version: "3.0.0" }) as {
+      components: { schemas: Record<string, { properties?: Record<string, unknown>; required?: string[] }> };
+    };
+    const { schemas } = document.components;
+    const payloadOf = (route: string): { properties?: Record<string, unknown> } => {
+      const ref = (schemas[`${route}.Update`]!.properties!.payload as { $ref: string }).$ref;
+      return schemas[decodeURIComponent(ref.split("/").pop()!).replace(/~1/g, "/").replace(/~0/g, "~")]!;
+    };
+    expect(Object.keys(payloadOf("first").properties ?? {})).toEqual(["b"]);
+    expect(Object.keys(payloadOf("second").properties ?? {})).toEqual(["a"]);
+  });
+
   it("keeps a model named like a built-in component apart and references named sub-schemas validly", async () => {
     const route = new AlertWsRouter({ route: "alerts", service: new RecordingService() });
     for (const version of ["3.0.0", "2.6.0"] as const) {

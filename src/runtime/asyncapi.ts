@@ -299,14 +299,19 @@ class SchemaTable {
     return key;
   }
 
-  /** Adds a model's JSON Schema under its name; a same-named model with a different shape gets a suffix. */
+  /**
+   * Adds a model's JSON Schema under its name; a same-named model of another
+   * shape gets `.input`/`.output`, then a number, so no two shapes share a key.
+   */
   addModel(name: string, schema: z.ZodType, io: "input" | "output"): string {
     const json = z.toJSONSchema(schema, { target: "draft-07", io, unrepresentable: "any" }) as JsonObject;
     delete json.$schema;
     const text = JSON.stringify(json);
-    let key = `${this.#prefix}${componentKey(name)}`;
-    const existing = this.#byName.get(key);
-    if (existing !== undefined && existing !== text) key = `${key}.${io}`;
+    const base = `${this.#prefix}${componentKey(name)}`;
+    const taken = (candidate: string): boolean => this.#byName.has(candidate) && this.#byName.get(candidate) !== text;
+    let key = base;
+    if (taken(key)) key = `${base}.${io}`;
+    for (let n = 2; taken(key); n++) key = `${base}.${io}.${n}`;
     this.#byName.set(key, text);
     // Named sub-schemas ($defs, from `.meta({ id })` or cycles) become components under the final key.
     const definitions = (json.definitions ?? json.$defs) as JsonObject | undefined;
