@@ -26,8 +26,9 @@ export function serveDocs(request: IncomingMessage, response: ServerResponse, so
   const requestTarget = request.url ?? "/";
   const target = matchPath(requestPath(requestTarget));
   if (target?.kind === "viewer-asset") {
-    if (findReactViewerAssets() === undefined) return false;
-    return refuseMethod(request, response) || serveViewerAsset(target.asset, request, response);
+    const assets = findReactViewerAssets();
+    if (assets === undefined) return false;
+    return refuseMethod(request, response) || serveViewerAsset(assets[target.asset], target.asset, request, response);
   }
   if (target?.kind !== "docs") return false;
   const { module, resource } = target;
@@ -73,14 +74,12 @@ function refuseMethod(request: IncomingMessage, response: ServerResponse): boole
   return true;
 }
 
-function serveViewerAsset(name: ViewerAsset, request: IncomingMessage, response: ServerResponse): boolean {
-  const assets = findReactViewerAssets();
-  if (assets === undefined) return false;
+function serveViewerAsset(file: string, name: ViewerAsset, request: IncomingMessage, response: ServerResponse): boolean {
   response.writeHead(200, {
     "content-type": name.endsWith(".js") ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8",
     "cache-control": "public, max-age=3600",
   });
   if (request.method === "HEAD") response.end();
-  else createReadStream(assets[name]).pipe(response);
+  else createReadStream(file).pipe(response);
   return true;
 }

@@ -81,8 +81,6 @@ class Generation<Req> implements TopicGeneration {
   constructor(
     readonly topic: string,
     readonly request: Req,
-    /** The generation being removed that this one waits for, if any. */
-    readonly previous: Generation<Req> | undefined,
   ) {
     // Born waiting; one with nothing to wait for starts creating at once.
     this.state = "waiting";
@@ -131,13 +129,13 @@ export class TopicLifecycle<Req, Holder> {
   join(topic: string, request: Req, holder: Holder): Promise<void> {
     if (this.#closed) return Promise.reject(new GivenUp("the route is shutting down"));
     this.#index.add(topic, holder);
-    let generation = this.#current.get(topic);
-    if (generation === undefined || generation.state === "removing") {
-      generation = new Generation(topic, request, generation);
-      this.#current.set(topic, generation);
-      if (generation.previous === undefined) this.#enter(generation, "creating");
-      else void generation.previous.ended.then(() => this.#previousRemoved(generation!));
-    }
+    const current = this.#current.get(topic);
+    if (current !== undefined && current.state !== "removing") return current.created;
+    const generation = new Generation(topic, request);
+    this.#current.set(topic, generation);
+    // Only the closure holds the generation being removed, so a topic re-created again and again keeps no chain of them.
+    if (current === undefined) this.#enter(generation, "creating");
+    else void current.ended.then(() => this.#previousRemoved(generation));
     return generation.created;
   }
 
