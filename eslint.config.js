@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "dist/", "test-output/", "tests/golden/"] },
+  { ignores: ["**/node_modules/", "**/dist/", "test-output/", "tests/golden/"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

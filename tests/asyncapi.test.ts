@@ -10,7 +10,7 @@ import { createServer } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { AsyncApiVersion } from "wsgen";
-import { buildModuleAsyncApi } from "../src/runtime/asyncapi.js";
+import { buildModuleAsyncApi } from "../packages/wsgen/src/runtime/asyncapi.js";
 import { BarWsRouter, OrderWsRouter, RecordingService, routeClass } from "./support/fixtures.js";
 import { TestClient } from "./support/client.js";
 import { startApp, type RunningApp } from "./support/server.js";

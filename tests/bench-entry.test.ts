@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { TestClient } from "./support/client.js";
 import { REPO_ROOT } from "./support/project.js";
 import { eventually } from "./support/server.js";
-import { endpointPath } from "../src/protocol/paths.js";
+import { endpointPath } from "../packages/wsgen/src/protocol/paths.js";
 
 let server: ChildProcess;
 let output = "";

@@ -8,7 +8,7 @@ import { WsClient, WsRequestError } from "wsgen/client";
 import type { Bar } from "../examples/trading/src/models/datafeed.js";
 import { eventually } from "./support/server.js";
 import { cleanups, exampleWithClient, NodeWebSocket, useCleanups } from "./support/typed-client.js";
-import { endpointPath } from "../src/protocol/paths.js";
+import { endpointPath } from "../packages/wsgen/src/protocol/paths.js";
 
 useCleanups();
 

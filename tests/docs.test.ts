@@ -7,9 +7,9 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { APP_DEFAULTS } from "../src/runtime/app-options.js";
+import { APP_DEFAULTS } from "../packages/wsgen/src/runtime/app-options.js";
 import { CONFIG_DEFAULTS } from "../src/generator/config.js";
-import { ROUTE_DEFAULTS } from "../src/runtime/route-options.js";
+import { ROUTE_DEFAULTS } from "../packages/wsgen/src/runtime/route-options.js";
 import { REPO_ROOT } from "./support/project.js";
 
 const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
@@ -119,15 +119,17 @@ describe("the option tables", () => {
 });
 
 describe("the README's layout table", () => {
-  it("names every file of each src/ folder, and only files that exist", () => {
+  it("names every file of each source folder of both packages, and only files that exist", () => {
     const rows = table(readme.slice(readme.indexOf("## Project layout")), "| Path ");
-    const folders = readdirSync(join(REPO_ROOT, "src"), { withFileTypes: true }).filter((entry) => entry.isDirectory());
-    for (const folder of folders) {
-      const row = rows.find(([path]) => path === `\`src/${folder.name}/\``);
-      expect(row, `a row for src/${folder.name}/`).toBeDefined();
-      const listed = new Set([...(row?.[1] ?? "").matchAll(/`([\w.-]+\.ts)`/g)].map((match) => match[1]));
-      const files = readdirSync(join(REPO_ROOT, "src", folder.name)).filter((file) => file.endsWith(".ts"));
-      expect(listed, `src/${folder.name}/`).toEqual(new Set(files));
+    for (const src of ["src", "packages/wsgen/src"]) {
+      const folders = readdirSync(join(REPO_ROOT, src), { withFileTypes: true }).filter((entry) => entry.isDirectory());
+      for (const folder of folders) {
+        const row = rows.find(([path]) => path === `\`${src}/${folder.name}/\``);
+        expect(row, `a row for ${src}/${folder.name}/`).toBeDefined();
+        const listed = new Set([...(row?.[1] ?? "").matchAll(/`([\w.-]+\.ts)`/g)].map((match) => match[1]));
+        const files = readdirSync(join(REPO_ROOT, src, folder.name)).filter((file) => file.endsWith(".ts"));
+        expect(listed, `${src}/${folder.name}/`).toEqual(new Set(files));
+      }
     }
     for (const [path] of rows) {
       const target = path!.replace(/`/g, "");

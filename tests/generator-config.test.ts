@@ -7,11 +7,11 @@ describe("config files", () => {
   it.each([
     [
       "wsgen.config.mjs",
-      'import { defineConfig } from "wsgen/config";\nexport default defineConfig({ modulesDir: "src/modules", gates: { lint: false } });\n',
+      'import { defineConfig } from "@wsgen/cli/config";\nexport default defineConfig({ modulesDir: "src/modules", gates: { lint: false } });\n',
     ],
     [
       "wsgen.config.ts",
-      'import { defineConfig } from "wsgen/config";\nconst modulesDir: string = "src/modules";\nexport default defineConfig({ modulesDir, gates: { lint: false } });\n',
+      'import { defineConfig } from "@wsgen/cli/config";\nconst modulesDir: string = "src/modules";\nexport default defineConfig({ modulesDir, gates: { lint: false } });\n',
     ],
   ])("reads %s exporting defineConfig({...})", async (name, text) => {
     const files = { ...twoModuleFiles, [name]: text };

@@ -3,8 +3,9 @@
  * message naming file, line and column, and leaves ws_generated/ exactly as
  * it was. Failing gates are in generator-gates.test.ts.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli } from "./support/cli.js";
 import { createProject, snapshotTree, twoModuleFiles } from "./support/project.js";
@@ -178,15 +179,37 @@ describe("more bad input (found in review)", () => {
     expect(result.stderr).toMatch(message);
   });
 
-  it("says that wsgen does not resolve under moduleResolution node10, instead of finding no WsRouter alias", async () => {
-    const tsconfig = JSON.parse(twoModuleFiles["tsconfig.json"]!) as { compilerOptions: Record<string, unknown> };
-    Object.assign(tsconfig.compilerOptions, { module: "commonjs", moduleResolution: "node10", ignoreDeprecations: "6.0" });
-    const root = createProject("node10", { ...twoModuleFiles, "tsconfig.json": JSON.stringify(tsconfig) });
-    const result = await runCli(root, ["generate", "--no-lint"]);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/ws\.ts:1:1: ws\.ts imports "wsgen", but TypeScript cannot resolve it under this tsconfig\./);
-    expect(result.stderr).toMatch(/hint: .*"moduleResolution" to "nodenext", "node16" or "bundler"/);
-    expect(result.stderr).not.toContain("ERR_NO_ROUTERS");
+  // The runtime's package.json has main/types/typesVersions beside "exports", for resolvers that predate exports.
+  for (const [resolution, module] of [
+    ["node10", "esnext"],
+    ["bundler", "preserve"],
+  ] as const) {
+    it(`resolves wsgen's types under moduleResolution ${resolution}: the output type-checks`, async () => {
+      const tsconfig = JSON.parse(twoModuleFiles["tsconfig.json"]!) as { compilerOptions: Record<string, unknown> };
+      Object.assign(tsconfig.compilerOptions, { module, moduleResolution: resolution, ignoreDeprecations: "6.0" });
+      const root = createProject(resolution, { ...twoModuleFiles, "tsconfig.json": JSON.stringify(tsconfig) });
+      const result = await runCli(root, ["generate", "--no-lint"]);
+      expect(result.stderr).toBe("");
+      expect(result.code).toBe(0);
+    }, 30_000);
+  }
+
+  it("says that ws.ts's wsgen import does not resolve, instead of finding no WsRouter alias", async () => {
+    // A project outside this repository, with nothing installed: TypeScript finds no "wsgen" to resolve.
+    const root = mkdtempSync(join(tmpdir(), "wsgen-uninstalled-"));
+    try {
+      for (const [path, text] of Object.entries(twoModuleFiles)) {
+        mkdirSync(dirname(join(root, path)), { recursive: true });
+        writeFileSync(join(root, path), text);
+      }
+      const result = await runCli(root, ["generate", "--no-lint"]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/ws\.ts:1:1: ws\.ts imports "wsgen", but TypeScript cannot resolve it under this tsconfig\./);
+      expect(result.stderr).toMatch(/hint: install the runtime beside the CLI \(npm install wsgen\)/);
+      expect(result.stderr).not.toContain("ERR_NO_ROUTERS");
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   }, 30_000);
 
   it("points a CommonJS project at ESM when the typecheck gate meets module-system errors", async () => {

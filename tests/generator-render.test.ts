@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { TopicUpdater, WsRouteService } from "wsgen";
-import type { AnyRoute } from "../src/runtime/module.js";
+import type { AnyRoute } from "../packages/wsgen/src/runtime/module.js";
 import { TestClient } from "./support/client.js";
 import { runCli } from "./support/cli.js";
 import { createProject, REPO_ROOT, snapshotTree, twoModuleFiles } from "./support/project.js";

@@ -3,7 +3,7 @@
  * implementation, and served as such over HTTP.
  */
 import { describe, expect, it } from "vitest";
-import { docsPath, endpointPath, matchPath, requestPath } from "../src/protocol/paths.js";
+import { docsPath, endpointPath, matchPath, requestPath } from "../packages/wsgen/src/protocol/paths.js";
 import { startApp } from "./support/server.js";
 
 describe("paths", () => {

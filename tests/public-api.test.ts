@@ -1,7 +1,8 @@
 /**
- * The public surface of every entry point in package.json's `exports`, as
- * the README's "Public API" table lists it: exactly these names, values and
- * types, and nothing else. A name added here is a promise to users.
+ * The public surface of every entry point in the two packages' `exports`
+ * (the runtime `wsgen` in packages/wsgen, the CLI `@wsgen/cli` at the root),
+ * as the README's "Public API" table lists it: exactly these names, values
+ * and types, and nothing else. A name added here is a promise to users.
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -12,9 +13,16 @@ import { REPO_ROOT } from "./support/project.js";
 
 const ts = createRequire(import.meta.url)("typescript") as typeof import("typescript");
 
-const SURFACE: Record<string, { entry: string; values: string[]; types: string[] }> = {
+interface Surface {
+  /** Source file, from the repository root. */
+  entry: string;
+  values: string[];
+  types: string[];
+}
+
+const SURFACE: Record<string, Surface> = {
   wsgen: {
-    entry: "src/index.ts",
+    entry: "packages/wsgen/src/index.ts",
     values: ["buildTopic", "createWsApp", "defineModule", "LiveTopics", "WsgenError", "WsRoute"],
     types: [
       "AppStats",
@@ -46,7 +54,7 @@ const SURFACE: Record<string, { entry: string; values: string[]; types: string[]
     ],
   },
   "wsgen/client": {
-    entry: "src/client/index.ts",
+    entry: "packages/wsgen/src/client/index.ts",
     values: ["buildTopic", "createClient", "endpointPath", "WsClient", "WsClientClosedError", "WsRequestError"],
     types: [
       "BackoffOptions",
@@ -67,9 +75,41 @@ const SURFACE: Record<string, { entry: string; values: string[]; types: string[]
       "WsClientOptions",
     ],
   },
-  "wsgen/metrics": { entry: "src/runtime/metrics.ts", values: ["createMetrics"], types: ["WsMetrics"] },
-  "wsgen/config": { entry: "src/config.ts", values: ["defineConfig"], types: ["WsgenConfig"] },
+  "wsgen/metrics": { entry: "packages/wsgen/src/runtime/metrics.ts", values: ["createMetrics"], types: ["WsMetrics"] },
+  "@wsgen/cli/config": { entry: "src/config.ts", values: ["defineConfig"], types: ["WsgenConfig"] },
 };
+
+/** Entry points for @wsgen/cli only (not in the README's table, not public), checked all the same so they grow on purpose. */
+const INTERNAL: Record<string, Surface> = {
+  "wsgen/internal": {
+    entry: "packages/wsgen/src/internal.ts",
+    values: ["ASYNCAPI_VERSIONS", "buildMergedAsyncApi", "buildModuleAsyncApi", "compareStrings", "isModuleName", "isRouteName"],
+    types: ["AsyncApiVersion", "ModuleSpec", "RouteSpec"],
+  },
+};
+
+/** The two published packages: where each lives, by name. */
+const PACKAGES = { wsgen: "packages/wsgen", "@wsgen/cli": "." } as const;
+
+interface Manifest {
+  name: string;
+  exports: Record<string, Record<string, string> | string>;
+  files: string[];
+  engines: { node: string };
+  scripts?: Record<string, string>;
+  dependencies?: Record<string, string>;
+}
+
+const manifestOf = (dir: string): Manifest => JSON.parse(readFileSync(join(REPO_ROOT, dir, "package.json"), "utf8")) as Manifest;
+
+/** "wsgen/client" → ["wsgen", "./client"]; "@wsgen/cli/config" → ["@wsgen/cli", "./config"]. */
+function splitSpecifier(specifier: string): [keyof typeof PACKAGES, string] {
+  const name = (Object.keys(PACKAGES) as (keyof typeof PACKAGES)[]).find(
+    (candidate) => specifier === candidate || specifier.startsWith(`${candidate}/`),
+  );
+  if (name === undefined) throw new Error(`${specifier} names no package`);
+  return [name, specifier === name ? "." : `./${specifier.slice(name.length + 1)}`];
+}
 
 /** Case-insensitive, so the lists read alphabetically. */
 const byName = (a: string, b: string): number => a.toLowerCase().localeCompare(b.toLowerCase());
@@ -99,32 +139,43 @@ function exportsOf(entry: string): { values: string[]; types: string[] } {
 }
 
 describe("the public API", () => {
-  const manifest = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as {
-    exports: Record<string, unknown>;
-    files: string[];
-    engines: { node: string };
-  };
+  const all = { ...SURFACE, ...INTERNAL };
 
   it("is reachable only through the listed entry points", () => {
-    const entries = Object.keys(manifest.exports).filter((key) => key !== "./package.json");
-    expect(entries.map((key) => (key === "." ? "wsgen" : `wsgen/${key.slice(2)}`)).sort()).toEqual(Object.keys(SURFACE).sort());
-    for (const [name, { entry }] of Object.entries(SURFACE)) {
-      const key = name === "wsgen" ? "." : `./${name.slice("wsgen/".length)}`;
-      expect((manifest.exports[key] as Record<string, string>)["wsgen-source"], name).toBe(`./${entry}`);
+    for (const [name, dir] of Object.entries(PACKAGES)) {
+      const manifest = manifestOf(dir);
+      expect(manifest.name).toBe(name);
+      const entries = Object.keys(manifest.exports).filter((key) => key !== "./package.json");
+      const listed = Object.keys(all).filter((specifier) => splitSpecifier(specifier)[0] === name);
+      expect(entries.map((key) => (key === "." ? name : `${name}/${key.slice(2)}`)).sort(), name).toEqual(listed.sort());
+    }
+    for (const [specifier, { entry }] of Object.entries(all)) {
+      const [name, key] = splitSpecifier(specifier);
+      const exported = manifestOf(PACKAGES[name]).exports[key] as Record<string, string>;
+      expect(join(PACKAGES[name], exported["wsgen-source"] ?? ""), specifier).toBe(entry);
     }
     // The source is not published: nothing but the built entry points and what they import can be reached.
-    expect(manifest.files.sort()).toEqual(["bin", "dist", "templates"]);
+    expect(manifestOf(PACKAGES.wsgen).files.sort(byName)).toEqual(["dist", "LICENSE", "README.md"]);
+    expect(manifestOf(PACKAGES["@wsgen/cli"]).files.sort(byName)).toEqual(["bin", "dist", "LICENSE", "README.md", "templates"]);
   });
 
-  for (const [name, surface] of Object.entries(SURFACE)) {
+  it("installs without scripts, and the runtime without the code-generation toolchain", () => {
+    for (const dir of Object.values(PACKAGES)) {
+      const scripts = manifestOf(dir).scripts ?? {};
+      for (const hook of ["preinstall", "install", "postinstall", "prepare"]) expect(scripts[hook], `${dir} ${hook}`).toBeUndefined();
+    }
+    expect(Object.keys(manifestOf(PACKAGES.wsgen).dependencies ?? {})).toEqual(["ws"]);
+  });
+
+  for (const [name, surface] of Object.entries(all)) {
     it(`${name} exports exactly the documented names`, () => {
       expect(exportsOf(surface.entry)).toEqual({ values: [...surface.values].sort(byName), types: [...surface.types].sort(byName) });
     });
   }
 
   it("publishes the classes without their internal members (dist/, as installed)", () => {
-    // global-setup builds dist/ with tsconfig.build.json, which strips @internal declarations.
-    const file = join(REPO_ROOT, "dist/index.d.ts");
+    // global-setup builds packages/wsgen/dist/ with its tsconfig.build.json, which strips @internal declarations.
+    const file = join(REPO_ROOT, "packages/wsgen/dist/index.d.ts");
     const program = ts.createProgram([file], {
       module: ts.ModuleKind.NodeNext,
       moduleResolution: ts.ModuleResolutionKind.NodeNext,
@@ -150,9 +201,9 @@ describe("the public API", () => {
   });
 
   it("loads with require() from CommonJS, as Node 20.19+ allows for ES modules (engines says so)", () => {
-    expect(manifest.engines.node).toBe(">=20.19");
+    for (const dir of Object.values(PACKAGES)) expect(manifestOf(dir).engines.node).toBe(">=20.19");
     const script = 'const w = require("wsgen"), c = require("wsgen/client"); console.log(typeof w.createWsApp, typeof c.createClient);';
-    // The package refers to itself by name from its own folder, as an installed one is found from a project.
+    // From the repository root, `wsgen` is found in node_modules (npm's workspace link), as an installed one is.
     const printed = execFileSync(process.execPath, ["-e", script], { cwd: REPO_ROOT, encoding: "utf8" });
     expect(printed.trim()).toBe("function function");
   });

@@ -5,7 +5,7 @@
  */
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
-import { encodeTextFrame, joinFrames } from "../src/runtime/frame.js";
+import { encodeTextFrame, joinFrames } from "../packages/wsgen/src/runtime/frame.js";
 
 /** ws's frame parser, which its clients use; @types/ws does not declare it, so this is the part the test needs. */
 interface FrameReceiver {

@@ -3,7 +3,7 @@
  * keeps the connection; the frame-rate limit closes with 1008; both counted.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { TokenBucket } from "../src/runtime/token-bucket.js";
+import { TokenBucket } from "../packages/wsgen/src/runtime/token-bucket.js";
 import { BarWsRouter, RecordingService, type Bar, type BarSubscriptionRequest } from "./support/fixtures.js";
 import { TestClient } from "./support/client.js";
 import { eventually, startApp, type RunningApp } from "./support/server.js";

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { createWsApp, WsgenError, type WsAppOptions } from "wsgen";
-import { APP_DEFAULTS } from "../src/runtime/app-options.js";
+import { APP_DEFAULTS } from "../packages/wsgen/src/runtime/app-options.js";
 import { BarWsRouter, RecordingService } from "./support/fixtures.js";
 import { startApp } from "./support/server.js";
 

@@ -5,7 +5,7 @@
  */
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Subscriber } from "../src/runtime/fan-out.js";
+import type { Subscriber } from "../packages/wsgen/src/runtime/fan-out.js";
 import { BarWsRouter, RecordingService, type Bar, type BarSubscriptionRequest } from "./support/fixtures.js";
 import { TestClient } from "./support/client.js";
 import { startMarketApp } from "./support/market-app.js";

@@ -15,7 +15,7 @@ import { TestClient } from "./support/client.js";
 import { REPO_ROOT } from "./support/project.js";
 import { rawConnect, type RawClient } from "./support/raw-client.js";
 import { eventually, startApp, type RunningApp } from "./support/server.js";
-import { endpointPath } from "../src/protocol/paths.js";
+import { endpointPath } from "../packages/wsgen/src/protocol/paths.js";
 
 /** The stated bound: the server stays under this RSS whatever the stalled client does. */
 const RSS_BOUND = 250 * 1024 * 1024;

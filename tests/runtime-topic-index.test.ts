@@ -1,6 +1,6 @@
 /** TopicIndex: which holders hold which topics, and when a topic is first taken or last released. */
 import { describe, expect, it } from "vitest";
-import { TopicIndex } from "../src/runtime/topic-index.js";
+import { TopicIndex } from "../packages/wsgen/src/runtime/topic-index.js";
 
 describe("TopicIndex", () => {
   it("counts a holder once per topic and reports first and last", () => {

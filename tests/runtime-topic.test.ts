@@ -2,7 +2,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { buildTopic } from "wsgen";
-import { canonicalJson } from "../src/protocol/topic.js";
+import { canonicalJson } from "../packages/wsgen/src/protocol/topic.js";
 import { BarSubscriptionRequest } from "./support/fixtures.js";
 
 describe("buildTopic", () => {

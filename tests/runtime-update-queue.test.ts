@@ -4,7 +4,7 @@
  * for batchWindowMs; and the same overflow rule over a real socket.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { UpdateQueue } from "../src/runtime/update-queue.js";
+import { UpdateQueue } from "../packages/wsgen/src/runtime/update-queue.js";
 import { BarWsRouter, RecordingService, bar, type Bar, type BarSubscriptionRequest } from "./support/fixtures.js";
 import { TestClient } from "./support/client.js";
 import { eventually, startApp, type RunningApp } from "./support/server.js";

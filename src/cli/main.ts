@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, Option } from "commander";
-import { ASYNCAPI_VERSIONS, type AsyncApiVersion } from "../runtime/asyncapi.js";
+import { ASYNCAPI_VERSIONS, type AsyncApiVersion } from "wsgen/internal";
 import { generate, type GenerateOptions } from "../generator/codegen.js";
 import { CONFIG_DEFAULTS, CONFIG_FILES } from "../generator/config.js";
 import { ExitCode, internalMessage } from "../generator/errors.js";

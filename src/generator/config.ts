@@ -8,8 +8,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { z } from "zod";
-import { isModuleName } from "../protocol/paths.js";
-import { ASYNCAPI_VERSIONS } from "../runtime/asyncapi.js";
+import { ASYNCAPI_VERSIONS, isModuleName } from "wsgen/internal";
 import { InputError, type Problem } from "./errors.js";
 import { isInOutputFolder, relativeTo } from "./paths.js";
 

@@ -9,11 +9,10 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { Node as MorphNode, Project, SourceFile, Symbol as MorphSymbol, TypeAliasDeclaration } from "ts-morph";
-import { isRouteName } from "../protocol/messages.js";
 import type { ResolvedConfig } from "./config.js";
 import { checkModuleNames } from "./config.js";
 import { collectProblems, InputError, type Problem, type SourceLocation } from "./errors.js";
-import { compareStrings } from "../util/compare.js";
+import { compareStrings, isRouteName } from "wsgen/internal";
 import { defaultRouteName, toKebabCase } from "./names.js";
 import { importSpecifier, packageNameOf, relativeTo } from "./paths.js";
 import { loadTsMorph } from "./tools.js";
@@ -153,7 +152,7 @@ function discoverRouters(config: ResolvedConfig, file: SourceFile, outputDir: st
     throw InputError.at(
       locationOf(config, unresolved),
       'ws.ts imports "wsgen", but TypeScript cannot resolve it under this tsconfig.',
-      'wsgen publishes its types through package.json "exports": set "moduleResolution" to "nodenext", "node16" or "bundler" (node10 ignores exports), and check that wsgen is installed.',
+      'install the runtime beside the CLI (npm install wsgen), and check the tsconfig\'s "paths" and "types" do not hide it.',
       "ERR_UNRESOLVED",
     );
   }

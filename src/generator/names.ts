@@ -1,7 +1,7 @@
 /**
  * Names: what the generator derives from an alias name (its route and its
  * file name). Names appear in generated output in `compareStrings` order
- * (src/util/compare.ts).
+ * (packages/wsgen/src/util/compare.ts).
  */
 
 /** `OrderWsRouter` → `order`, `BarsRouter` → `bars`, `HTTPFeed` → `hTTPFeed`. */

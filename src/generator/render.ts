@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
 import type { ResolvedConfig } from "./config.js";
 import type { ModelRef, ModuleDeclarations, RouterDeclaration } from "./load.js";
-import { compareStrings } from "../util/compare.js";
+import { compareStrings } from "wsgen/internal";
 import { importSpecifier, relativeTo } from "./paths.js";
 
 export interface RenderedFile {

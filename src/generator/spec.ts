@@ -8,7 +8,7 @@
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { z } from "zod";
-import { buildMergedAsyncApi, buildModuleAsyncApi, type AsyncApiVersion, type ModuleSpec, type RouteSpec } from "../runtime/asyncapi.js";
+import { buildMergedAsyncApi, buildModuleAsyncApi, type AsyncApiVersion, type ModuleSpec, type RouteSpec } from "wsgen/internal";
 import { loadConfig } from "./config.js";
 import { ExitCode, failureOf, firstLine, InputError, type RunError } from "./errors.js";
 import { loadProject, selectModules, type ModelRef, type ModuleDeclarations } from "./load.js";

@@ -1,24 +1,47 @@
 /**
  * Temporary user projects for generator tests, under `test-output/projects/`.
- * They resolve `wsgen` through `test-output/node_modules/wsgen` (a link to
- * this repository, as an installed package would be) and every other package
- * from this repository's node_modules further up.
+ * They resolve `wsgen` (the runtime, packages/wsgen) through this repository's
+ * node_modules further up, where npm's workspace link puts it, and
+ * `@wsgen/cli` (for `@wsgen/cli/config`) through
+ * `test-output/node_modules/@wsgen/cli`, a link to this repository, as an
+ * installed package would be.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const OUTPUT = join(REPO_ROOT, "test-output");
 
-function ensureWsgenLink(): void {
-  const link = join(OUTPUT, "node_modules", "wsgen");
-  if (existsSync(link)) return;
+function ensureCliLink(): void {
+  // Before the package split, test-output/node_modules/wsgen linked to this repository (now the CLI).
+  rmSync(join(OUTPUT, "node_modules", "wsgen"), { force: true, recursive: false });
+  const link = join(OUTPUT, "node_modules", "@wsgen", "cli");
+  if (existsSync(link) || isLink(link)) return;
   mkdirSync(dirname(link), { recursive: true });
   try {
     symlinkSync(relative(dirname(link), REPO_ROOT), link, "dir");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  }
+}
+
+function isLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
   }
 }
 
@@ -108,7 +131,7 @@ export const twoModuleFiles: Record<string, string> = {
 
 /** Writes `files` into a fresh folder and returns its absolute path. */
 export function createProject(name: string, files: Record<string, string>): string {
-  ensureWsgenLink();
+  ensureCliLink();
   mkdirSync(join(OUTPUT, "projects"), { recursive: true });
   const root = mkdtempSync(join(OUTPUT, "projects", `${name}-`));
   writeFiles(root, files);

@@ -2,7 +2,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createWsApp, type WsApp, type WsAppOptions } from "wsgen";
-import { endpointPath } from "../../src/protocol/paths.js";
+import { endpointPath } from "../../packages/wsgen/src/protocol/paths.js";
 
 export interface RunningApp<User = unknown> {
   app: WsApp<User>;

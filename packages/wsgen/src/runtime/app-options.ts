@@ -5,7 +5,6 @@
  */
 import type { IncomingMessage } from "node:http";
 import { ASYNCAPI_VERSIONS, type AsyncApiOptions, type AsyncApiVersion } from "./asyncapi.js";
-import type { SlowConsumerPolicy } from "./connection.js";
 import { reportToConsole, type ErrorContext } from "./errors.js";
 import type { WsModuleDefinition } from "./module.js";
 import {
@@ -20,6 +19,9 @@ import {
   type Defaults,
 } from "./option-checks.js";
 import type { RateLimit } from "./token-bucket.js";
+
+/** What happens to a client whose buffered bytes pass `highWaterMark`. */
+export type SlowConsumerPolicy = "close" | "drop";
 
 /** What `authenticate` may answer: a user, or `null`/`undefined`/`false` to refuse (401). */
 export type AuthenticateResult<User> = User | null | undefined | false;

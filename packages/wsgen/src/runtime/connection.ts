@@ -15,8 +15,7 @@ import WebSocket from "ws";
 import type { Subscriber } from "./fan-out.js";
 import { encodeTextFrame, type EncodedFrames } from "./frame.js";
 import { CloseCode } from "../protocol/messages.js";
-
-export type SlowConsumerPolicy = "close" | "drop";
+import type { SlowConsumerPolicy } from "./app-options.js";
 
 /** The slow-consumer options (`WsAppOptions`), resolved. */
 export interface ConnectionLimits {

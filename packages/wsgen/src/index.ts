@@ -10,10 +10,9 @@ export type { TopicContext, TopicUpdater, WsRouteService } from "./runtime/servi
 export { LiveTopics, type LiveTopic, type LiveTopicsHooks } from "./runtime/live-topics.js";
 export { WsgenError, type ErrorContext, type WsgenErrorCode } from "./runtime/errors.js";
 export { buildTopic } from "./protocol/topic.js";
-export type { AuthenticateResult, WsAppOptions } from "./runtime/app-options.js";
+export type { AuthenticateResult, SlowConsumerPolicy, WsAppOptions } from "./runtime/app-options.js";
 export type { RouteOptions } from "./runtime/route-options.js";
 export type { ModuleStats } from "./runtime/endpoint.js";
-export type { SlowConsumerPolicy } from "./runtime/connection.js";
 export type { RateLimit } from "./runtime/token-bucket.js";
 export type { AsyncApiOptions, AsyncApiVersion } from "./runtime/asyncapi.js";
 export type { Envelope, ErrorCode, ErrorPayload, SubscriptionResponse, TopicUpdate } from "./protocol/messages.js";
