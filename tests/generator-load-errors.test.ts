@@ -195,10 +195,14 @@ describe("more bad input (found in review)", () => {
   }
 
   it("says that ws.ts's wsgen import does not resolve, instead of finding no WsRouter alias", async () => {
-    // A project outside this repository, with nothing installed: TypeScript finds no "wsgen" to resolve.
+    // A project outside this repository, with zod but not wsgen installed: TypeScript finds no "wsgen" to resolve.
     const root = mkdtempSync(join(tmpdir(), "wsgen-uninstalled-"));
+    const zod = {
+      "node_modules/zod/package.json": JSON.stringify({ name: "zod", version: "4.0.0", main: "index.js" }),
+      "node_modules/zod/index.js": "",
+    };
     try {
-      for (const [path, text] of Object.entries(twoModuleFiles)) {
+      for (const [path, text] of Object.entries({ ...twoModuleFiles, ...zod })) {
         mkdirSync(dirname(join(root, path)), { recursive: true });
         writeFileSync(join(root, path), text);
       }
@@ -211,6 +215,20 @@ describe("more bad input (found in review)", () => {
       rmSync(root, { recursive: true, force: true });
     }
   }, 30_000);
+
+  it("refuses a project on zod 3 up front, naming the version found, instead of a wall of type errors", async () => {
+    const root = createProject("zod3", {
+      ...twoModuleFiles,
+      "node_modules/zod/package.json": JSON.stringify({ name: "zod", version: "3.23.8", main: "index.js" }),
+      "node_modules/zod/index.js": "module.exports = {};\n",
+    });
+    const before = snapshotTree(root);
+    const result = await runCli(root, ["generate"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("this project has zod 3.23.8 (node_modules/zod/package.json); wsgen needs zod 4. [ERR_ZOD_VERSION]");
+    expect(result.stderr).toMatch(/hint: npm install zod@\^4/);
+    expect(snapshotTree(root)).toEqual(before);
+  });
 
   it("points a CommonJS project at ESM when the typecheck gate meets module-system errors", async () => {
     const root = createProject("commonjs", {

@@ -4,7 +4,8 @@
  * option), thrown at construction.
  */
 import { describe, expect, it } from "vitest";
-import { createWsApp, WsgenError, type WsAppOptions } from "wsgen";
+import { z } from "zod";
+import { createWsApp, WsgenError, WsRoute, type WsAppOptions } from "wsgen";
 import { APP_DEFAULTS } from "../packages/wsgen/src/runtime/app-options.js";
 import { BarWsRouter, RecordingService } from "./support/fixtures.js";
 import { startApp } from "./support/server.js";
@@ -92,6 +93,28 @@ describe("route options", () => {
     const options = { route: "bars", service: new RecordingService(), [name]: value } as ConstructorParameters<typeof BarWsRouter>[0];
     expect(() => new BarWsRouter(options)).toThrow(
       expect.objectContaining({ code: "ERR_INVALID_OPTION", message: expect.stringContaining(`Option ${name} must be ${expected}`) }),
+    );
+  });
+
+  it("refuses a schema that is not zod 4 with ERR_ZOD_VERSION, naming the route, the role and the model", () => {
+    // What a zod 3 schema looks like to the runtime: `_def` and `safeParse`, but no zod 4 `_zod`.
+    const zod3Schema = { _def: { typeName: "ZodObject" }, safeParse: () => ({ success: true, data: {} }) } as unknown as z.ZodType<object>;
+    const route = () =>
+      new WsRoute({
+        route: "bars",
+        service: new RecordingService(),
+        request: zod3Schema,
+        data: z.object({}),
+        requestName: "BarRequest",
+        dataName: "Bar",
+      });
+    expect(route).toThrow(
+      expect.objectContaining({
+        code: "ERR_ZOD_VERSION",
+        message: expect.stringMatching(
+          /^Route "bars": the request schema BarRequest is not a zod 4 schema \(it looks like a zod 3 schema\)\. wsgen needs zod 4: npm install zod@\^4/,
+        ),
+      }),
     );
   });
 });

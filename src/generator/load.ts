@@ -15,6 +15,7 @@ import { collectProblems, InputError, type Problem, type SourceLocation } from "
 import { compareStrings, isRouteName } from "wsgen/internal";
 import { defaultRouteName, toKebabCase } from "./names.js";
 import { importSpecifier, packageNameOf, relativeTo } from "./paths.js";
+import { checkProjectZod } from "./peers.js";
 import { loadTsMorph } from "./tools.js";
 
 export interface ModelRef {
@@ -105,6 +106,7 @@ function checkWsFile(config: ResolvedConfig, name: string): void {
 
 /** Creates the ts-morph project from the user's tsconfig, with just the ws.ts files and what they import. */
 export function loadProject(config: ResolvedConfig, moduleNames: readonly string[]): LoadedProject {
+  checkProjectZod(config.root);
   const { Project } = loadTsMorph();
   let project: Project;
   try {

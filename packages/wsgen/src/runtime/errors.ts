@@ -11,7 +11,8 @@ export type WsgenErrorCode =
   | "ERR_ROUTE_ALREADY_MOUNTED"
   | "ERR_INVALID_OPTION"
   | "ERR_SERVICE_FAILED"
-  | "ERR_INVALID_UPDATE";
+  | "ERR_INVALID_UPDATE"
+  | "ERR_ZOD_VERSION";
 
 export class WsgenError extends Error {
   readonly code: WsgenErrorCode;

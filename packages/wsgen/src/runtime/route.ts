@@ -20,6 +20,7 @@ import type { TopicUpdater, WsRouteService } from "./service.js";
 import { buildTopic } from "../protocol/topic.js";
 import { TopicLifecycle, type TopicGeneration } from "./topic-lifecycle.js";
 import { UpdateQueue } from "./update-queue.js";
+import { checkZodSchema } from "./zod-check.js";
 
 /** What a generated class supplies: the route name, the two schemas and their model names. */
 export interface RouteDeclaration<Req, Data> {
@@ -83,6 +84,8 @@ export class WsRoute<Req, Data> {
       );
     }
     check("service", options.service, isService, "an object with createTopic and removeTopic methods");
+    checkZodSchema(options.route, "request", options.requestName, options.request);
+    checkZodSchema(options.route, "data", options.dataName, options.data);
     if (options.validateUpdates !== undefined) check("validateUpdates", options.validateUpdates, isBoolean, "true or false");
     this.name = options.route;
     this.description = options.description ?? ROUTE_DEFAULTS.description;
