@@ -160,10 +160,10 @@ describe("more bad input (found in review)", () => {
       /src\/modules\/odd\/ws\.ts is not a file/,
     ],
     [
-      "a discovered module folder that is not an identifier",
-      { "src/modules/my-mod/ws.ts": twoModuleFiles["src/modules/broker/ws.ts"]! },
+      "a discovered module folder outside the module-name rule",
+      { "src/modules/my mod/ws.ts": twoModuleFiles["src/modules/broker/ws.ts"]! },
       ["generate"],
-      /Invalid module name: "my-mod"/,
+      /Invalid module name: "my mod"\.[^]*hint: A module name is a letter, then letters, digits, _ or - \(market-data\)/,
     ],
     [
       "client.out inside a module's ws_generated/",

@@ -144,4 +144,32 @@ describe("client bindings", () => {
     const result = JSON.parse(subset.stdout) as { modules: { name: string }[] };
     expect(result.modules.map((module) => module.name)).toEqual(["broker"]);
   }, 60_000);
+
+  it("takes a module folder with a dash: a quoted key of the contract, served at /api/v1/market-data/ws", async () => {
+    const files: Record<string, string> = { ...twoModuleFiles };
+    files["src/modules/market-data/ws.ts"] = files["src/modules/datafeed/ws.ts"]!;
+    delete files["src/modules/datafeed/ws.ts"];
+    delete files["src/modules/broker/ws.ts"]; // so that market-data is the client's first module, shown in its JSDoc
+    const project = createProject("dashed-module", {
+      ...files,
+      "wsgen.config.json": JSON.stringify({ modulesDir: "src/modules", client: { out: "src/generated/client.ts" } }),
+    });
+    const run = await runCli(project, ["generate"]);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    const client = readFileSync(join(project, "src/generated/client.ts"), "utf8");
+    expect(client).toContain('"market-data": {');
+    expect(client).toContain('`client["market-data"].bars.subscribe(request, (data) => …)`');
+
+    type Barrel = { BarWsRouter: new (options: { service: WsRouteService<unknown, unknown> }) => AnyRoute };
+    const barrel = (await import(pathToFileURL(join(project, "src/modules/market-data/ws_generated/index.ts")).href)) as Barrel;
+    const service: WsRouteService<unknown, unknown> = { createTopic: () => undefined, removeTopic: () => undefined };
+    const running = await startApp({ modules: [{ name: "market-data", routes: [new barrel.BarWsRouter({ service })] }] });
+    try {
+      const socket = await TestClient.connect(running.wsUrl("market-data"));
+      expect((await socket.subscribe("bars", { symbol: "AAPL" })).payload).toMatchObject({ status: "ok" });
+    } finally {
+      await running.stop();
+    }
+  }, 60_000);
 });

@@ -26,7 +26,9 @@ describe("paths", () => {
     ["/api/v1/ws/asyncapi/assets/other.js", undefined],
     ["/api/v1//ws", undefined],
     ["/api/v1/x/y/ws", undefined],
-    ["/api/v1/bad-name/ws", undefined],
+    ["/api/v1/market-data/ws", { kind: "endpoint", module: "market-data" }],
+    ["/api/v1/bad%20name/ws", undefined],
+    ["/api/v1/-x/ws", undefined],
     ["/api/v2/broker/ws", undefined],
     ["/api/v1/x/../broker/ws/asyncapi.json", undefined], // no normalisation: what is matched is what was sent
   ])("reads %s", (path, expected) => {

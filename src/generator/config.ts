@@ -231,14 +231,14 @@ async function importConfigModule(path: string): Promise<unknown> {
   }
 }
 
-/** Refuses module names that are not plain identifiers (nothing may leave modulesDir). */
+/** Refuses module names outside the protocol's rule (isModuleName; nothing may leave modulesDir). */
 export function checkModuleNames(names: readonly string[]): void {
   const bad = names.filter((name) => !isModuleName(name));
   if (bad.length > 0) {
     throw InputError.at(
       undefined,
       `Invalid module name${bad.length > 1 ? "s" : ""}: ${bad.map((name) => JSON.stringify(name)).join(", ")}.`,
-      "Module names are plain identifiers (letters, digits, _), the names of folders directly inside modulesDir.",
+      "A module name is a letter, then letters, digits, _ or - (market-data): the name of a folder directly inside modulesDir.",
       "ERR_MODULE_NAME",
     );
   }

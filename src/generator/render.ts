@@ -40,6 +40,8 @@ function loadTemplates(): Templates {
   // Text placed inside a /** */ comment must not close it.
   handlebars.registerHelper("jsdoc", (text: string) => text.replace(/\*\//g, "*\\/").replace(/\n/g, "\n * "));
   handlebars.registerHelper("json", (value: unknown) => JSON.stringify(value));
+  // A property access in example code: `.broker`, or `["market-data"]` for names that are not identifiers.
+  handlebars.registerHelper("member", (name: string) => (/^[A-Za-z_$][\w$]*$/.test(name) ? `.${name}` : `[${JSON.stringify(name)}]`));
   const compile = (name: string) => handlebars.compile(read(name), { noEscape: true, strict: true });
   templates = { router: compile("router"), barrel: compile("barrel"), client: compile("client") };
   return templates;

@@ -16,9 +16,14 @@
 /** Every path of the protocol starts here. */
 export const API_PREFIX = "/api/v1";
 
-const MODULE_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
+const MODULE_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
 
-/** Module names are plain identifiers: they become URL segments and folder names. */
+/**
+ * A module name is a letter, then letters, digits, `_` or `-` (`broker`,
+ * `market-data`): it becomes a URL segment and a folder name, so nothing
+ * else may appear. A dashed name is a quoted key of the typed client
+ * (`client["market-data"]`).
+ */
 export function isModuleName(name: unknown): name is string {
   return typeof name === "string" && MODULE_NAME.test(name);
 }

@@ -14,7 +14,7 @@ import type { WsRoute } from "./route.js";
 export type AnyRoute = WsRoute<any, any>;
 
 export interface WsModuleDefinition {
-  /** A plain identifier; the endpoint is mounted at `/api/v1/{name}/ws`. */
+  /** A letter, then letters, digits, `_` or `-` (`market-data`); the endpoint is mounted at `/api/v1/{name}/ws`. */
   name: string;
   /** The module's routes: generated router instances (or any WsRoute). */
   routes: readonly AnyRoute[];

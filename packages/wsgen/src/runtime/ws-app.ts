@@ -41,7 +41,7 @@ export class WsApp<User = unknown> {
       if (!isModuleName(definition.name)) {
         throw new WsgenError(
           "ERR_INVALID_MODULE_NAME",
-          `Module name ${JSON.stringify(definition.name)} is invalid: use a plain identifier such as "broker".`,
+          `Module name ${JSON.stringify(definition.name)} is invalid: use a letter, then letters, digits, "_" or "-", such as "broker" or "market-data".`,
         );
       }
       if (endpoints.has(definition.name)) {
