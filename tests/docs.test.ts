@@ -147,6 +147,16 @@ describe("links", () => {
     }
   });
 
+  it("in the README work on the registry page: absolute, into this repository's files, or to an anchor of the README", () => {
+    const repository = "https://github.com/wsgen/wsgen/blob/main/"; // package.json's repository
+    const anchors = new Set([...readme.matchAll(/^#+ (.+)$/gm)].map(([, title]) => slug(title!)));
+    for (const [, target] of readme.matchAll(/\]\(([^)]+)\)/g)) {
+      if (target!.startsWith("#")) expect(anchors, `README → ${target}`).toContain(target!.slice(1));
+      else if (target!.startsWith(repository)) expect(existsSync(join(REPO_ROOT, target!.slice(repository.length).split("#")[0]!)), target).toBe(true);
+      else expect(target, "README links are absolute").toMatch(/^https:\/\//);
+    }
+  });
+
   it("in the README and docs/ lead to files that exist", () => {
     const documents = ["README.md", ...readdirSync(join(REPO_ROOT, "docs")).map((file) => join("docs", file))];
     for (const document of documents) {
@@ -159,3 +169,11 @@ describe("links", () => {
     }
   });
 });
+
+/** GitHub's anchor of a heading: lower case, punctuation dropped, spaces as dashes. */
+function slug(title: string): string {
+  return title
+    .toLowerCase()
+    .replace(/[^\w\- ]/g, "")
+    .replace(/ /g, "-");
+}
