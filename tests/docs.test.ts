@@ -152,7 +152,8 @@ describe("links", () => {
     const anchors = new Set([...readme.matchAll(/^#+ (.+)$/gm)].map(([, title]) => slug(title!)));
     for (const [, target] of readme.matchAll(/\]\(([^)]+)\)/g)) {
       if (target!.startsWith("#")) expect(anchors, `README → ${target}`).toContain(target!.slice(1));
-      else if (target!.startsWith(repository)) expect(existsSync(join(REPO_ROOT, target!.slice(repository.length).split("#")[0]!)), target).toBe(true);
+      else if (target!.startsWith(repository))
+        expect(existsSync(join(REPO_ROOT, target!.slice(repository.length).split("#")[0]!)), target).toBe(true);
       else expect(target, "README links are absolute").toMatch(/^https:\/\//);
     }
   });
