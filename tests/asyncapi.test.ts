@@ -253,3 +253,34 @@ describe("AsyncAPI robustness", () => {
     }
   });
 });
+
+describe("security schemes", () => {
+  const schemes = {
+    bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" },
+    cookie: { type: "httpApiKey", name: "token", in: "cookie" },
+  } as const;
+
+  it.each(["3.0.0", "2.6.0"] as const)("lists each module's schemes on its operations in valid %s documents", async (version) => {
+    const secured = await startApp({
+      modules: [
+        { name: "broker", securitySchemes: schemes, routes: [new OrderWsRouter({ route: "orders", service: new RecordingService() })] },
+        { name: "datafeed", routes: [new BarWsRouter({ route: "bars", service: new RecordingService() })] },
+      ],
+      asyncapi: { securitySchemes: { apiKey: { type: "httpApiKey", name: "token", in: "query" } } },
+    });
+    try {
+      const broker = secured.app.asyncapi("broker", { version }) as { components: { securitySchemes: object } };
+      expect(await errorsOf(broker)).toEqual([]);
+      expect(broker.components.securitySchemes).toEqual(schemes);
+      const merged = secured.app.asyncapi(undefined, { version }) as { components: { securitySchemes: object } };
+      expect(await errorsOf(merged)).toEqual([]);
+      // Each module keeps its own: the module's schemes, or the app's when it names none.
+      expect(Object.keys(merged.components.securitySchemes).sort()).toEqual(["broker.bearer", "broker.cookie", "datafeed.apiKey"]);
+      const text = JSON.stringify(merged);
+      if (version === "3.0.0") expect(text).toContain('"security":[{"$ref":"#/components/securitySchemes/datafeed.apiKey"}]');
+      else expect(text).toContain('"security":[{"broker.bearer":[]},{"broker.cookie":[]}]');
+    } finally {
+      await secured.stop();
+    }
+  });
+});

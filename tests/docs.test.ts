@@ -36,6 +36,7 @@ function table(markdown: string, header: string): string[][] {
 const DESCRIBED: Record<string, RegExp> = {
   rateLimit: /^none$/,
   authenticate: /^none$/,
+  authorize: /^none$/,
   allowedOrigins: /^any$/,
   asyncapi: /^`?3\.0\.0`?$/,
   onError: /^`console\.error`$/,

@@ -23,12 +23,16 @@ interface Surface {
 const SURFACE: Record<string, Surface> = {
   wsgen: {
     entry: "packages/wsgen/src/index.ts",
-    values: ["buildTopic", "createWsApp", "defineModule", "LiveTopics", "WsgenError", "WsRoute"],
+    values: ["authenticated", "buildTopic", "createWsApp", "defineModule", "LiveTopics", "WsgenError", "WsRoute"],
     types: [
       "AppStats",
       "AsyncApiOptions",
+      "AsyncApiSecurityScheme",
       "AsyncApiVersion",
+      "Authenticated",
       "AuthenticateResult",
+      "AuthorizeHook",
+      "AuthorizeResult",
       "Envelope",
       "ErrorCode",
       "ErrorContext",
@@ -41,6 +45,8 @@ const SURFACE: Record<string, Surface> = {
       "RouteOptions",
       "RouteStats",
       "SlowConsumerPolicy",
+      "SubscribeAttempt",
+      "SubscriptionErrorCode",
       "SubscriptionResponse",
       "TopicContext",
       "TopicUpdate",

@@ -42,6 +42,7 @@ describe("operations", () => {
       route: "bars",
       topic: 'bars:{"resolution":"1D","symbol":"AAPL"}',
       request: { symbol: "AAPL", resolution: "1D" },
+      user: null,
     });
   });
 

@@ -5,7 +5,7 @@
  */
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Subscriber } from "../packages/wsgen/src/runtime/fan-out.js";
+import type { RouteClient } from "../packages/wsgen/src/runtime/route.js";
 import { BarWsRouter, RecordingService, type Bar, type BarSubscriptionRequest } from "./support/fixtures.js";
 import { TestClient } from "./support/client.js";
 import { startMarketApp } from "./support/market-app.js";
@@ -112,7 +112,7 @@ describe("reference counting", () => {
 
 describe("invariants under random operation sequences", () => {
   /** An in-memory subscriber: the route only needs an id and a frame sink. */
-  const fakeSubscriber = (id: string): Subscriber => ({ id, writeFrames: () => 0 });
+  const fakeSubscriber = (id: string): RouteClient<unknown> => ({ id, user: null, isOpen: true, writeFrames: () => 0 });
 
   const operation = fc.record({
     client: fc.integer({ min: 0, max: 3 }),
@@ -298,8 +298,10 @@ describe("invariants under random operation sequences", () => {
           const route = new BarWsRouter({ route: "bars", service });
           route.mount({ module: "fuzz", reportError: () => undefined });
           /** Invariant 4: a frame a subscriber receives comes from the topic's creating or live generation. */
-          const receiving = (id: string): Subscriber => ({
+          const receiving = (id: string): RouteClient<unknown> => ({
             id,
+            user: null,
+            isOpen: true,
             writeFrames: (runs) => {
               for (const frame of runs.flatMap((run) => run.frames)) {
                 const text = frame.subarray(frame[1]! < 126 ? 2 : 4).toString("utf8");

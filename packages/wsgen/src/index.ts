@@ -10,9 +10,12 @@ export type { TopicContext, TopicUpdater, WsRouteService } from "./runtime/servi
 export { LiveTopics, type LiveTopic, type LiveTopicsHooks } from "./runtime/live-topics.js";
 export { WsgenError, type ErrorContext, type WsgenErrorCode } from "./runtime/errors.js";
 export { buildTopic } from "./protocol/topic.js";
-export type { AuthenticateResult, SlowConsumerPolicy, WsAppOptions } from "./runtime/app-options.js";
+export type { SlowConsumerPolicy, WsAppOptions } from "./runtime/app-options.js";
+export { authenticated, type Authenticated, type AuthenticateResult } from "./runtime/authentication.js";
+export type { AuthorizeHook, AuthorizeResult, SubscribeAttempt } from "./runtime/authorization.js";
+export type { AsyncApiSecurityScheme } from "./runtime/asyncapi-security.js";
 export type { RouteOptions } from "./runtime/route-options.js";
 export type { ModuleStats } from "./runtime/endpoint.js";
 export type { RateLimit } from "./runtime/token-bucket.js";
 export type { AsyncApiOptions, AsyncApiVersion } from "./runtime/asyncapi.js";
-export type { Envelope, ErrorCode, ErrorPayload, SubscriptionResponse, TopicUpdate } from "./protocol/messages.js";
+export type { Envelope, ErrorCode, ErrorPayload, SubscriptionErrorCode, SubscriptionResponse, TopicUpdate } from "./protocol/messages.js";

@@ -41,9 +41,26 @@ export const MessageType = { ping: "ping", pong: "pong", error: "error" } as con
 
 export type SubscriptionStatus = "ok" | "error";
 
+/**
+ * Every `code` of a `*.response` with `status: "error"`: why the subscribe
+ * or unsubscribe was refused. `forbidden` is the authorization contract's.
+ */
+export const SUBSCRIPTION_ERROR_CODES = [
+  "invalid_request",
+  "forbidden",
+  "subscription_limit",
+  "subscription_refused",
+  "not_subscribed",
+  "shutting_down",
+  "internal_error",
+] as const;
+export type SubscriptionErrorCode = (typeof SUBSCRIPTION_ERROR_CODES)[number];
+
 /** Payload of `{route}.subscribe.response` and `{route}.unsubscribe.response`. */
 export interface SubscriptionResponse {
   status: SubscriptionStatus;
+  /** Why it was refused; present exactly when `status` is `"error"`. */
+  code?: SubscriptionErrorCode;
   message: string;
   /** The topic the request names; `""` when the request did not validate. */
   topic: string;
@@ -77,6 +94,8 @@ export const CloseCode = {
   messageTooBig: 1009,
   tryAgainLater: 1013,
   maxLifespan: 4000,
+  /** The expiry `authenticate` gave passed: reconnect with fresh credentials. */
+  credentialsExpired: 4001,
 } as const;
 
 export type ParsedEnvelope = { ok: true; envelope: Envelope } | { ok: false; error: ErrorPayload; id?: string };

@@ -5,12 +5,15 @@
  */
 import type { IncomingMessage } from "node:http";
 import { ASYNCAPI_VERSIONS, type AsyncApiOptions, type AsyncApiVersion } from "./asyncapi.js";
+import type { AuthenticateResult } from "./authentication.js";
 import { reportToConsole, type ErrorContext } from "./errors.js";
 import type { WsModuleDefinition } from "./module.js";
 import {
   check,
   checkInRange,
   invalidOption,
+  checkPositiveInteger,
+  isBoolean,
   isFunction,
   isNonNegative,
   isStringArray,
@@ -18,16 +21,15 @@ import {
   withoutUnset,
   type Defaults,
 } from "./option-checks.js";
+import { REQUEST_SHAPE_DEFAULTS } from "./request-shape.js";
 import type { RateLimit } from "./token-bucket.js";
 
 /** What happens to a client whose buffered bytes pass `highWaterMark`. */
 export type SlowConsumerPolicy = "close" | "drop";
 
-/** What `authenticate` may answer: a user, or `null`/`undefined`/`false` to refuse (401). */
-export type AuthenticateResult<User> = User | null | undefined | false;
-
 export interface WsAppOptions<User = unknown> {
-  modules: readonly WsModuleDefinition[];
+  /** The modules to serve; their `authorize` hooks and routes see the user `authenticate` returns. */
+  modules: readonly WsModuleDefinition<User>[];
   /**
    * Milliseconds between protocol pings; a client that missed one is
    * terminated. Inbound frames and pongs both count as life; 0 disables.
@@ -38,9 +40,17 @@ export interface WsAppOptions<User = unknown> {
   maxConnectionLifespan?: number;
   /** Largest accepted frame in bytes; a larger one closes the connection with 1009. @default 65536 */
   maxPayload?: number;
+  /** Deepest nesting of objects and arrays in a request, checked before its schema; deeper is answered `invalid_request`. @default 32 */
+  maxRequestDepth?: number;
+  /** Most object keys plus array items in one request, checked before its schema; more is answered `invalid_request`. @default 1000 */
+  maxRequestKeys?: number;
   /** Subscriptions one connection may hold in a module; a new one past it is refused (status "error"). @default 100 */
   maxSubscriptionsPerConnection?: number;
-  /** Inbound frames per connection, `{ perSecond, burst }`; over it the connection is closed with 1008. @default undefined (no limit) */
+  /**
+   * Inbound frames per connection, `{ perSecond, burst }`; over it the
+   * connection is closed with 1008, after the answers to the frames admitted
+   * before; frames after the trip are not read. @default undefined (no limit)
+   */
   rateLimit?: RateLimit;
   /** Bytes buffered for one client above which it is a slow consumer. @default 1048576 */
   highWaterMark?: number;
@@ -49,11 +59,20 @@ export interface WsAppOptions<User = unknown> {
   /** Milliseconds to wait for a client's close handshake before dropping the socket. @default 5000 */
   closeTimeout?: number;
   /**
-   * Runs before the handshake: return the user, or `null`, `undefined` or
-   * `false` to answer 401. A throw answers 500 and is reported through `onError`.
-   * @default undefined (every upgrade is accepted)
+   * Runs before the handshake: return the user — or `authenticated(user, {
+   * expiresAt })` to close the connection with 4001 when its credentials
+   * expire — or anything falsy (`null`, `undefined`, `false`, `0`, `""`,
+   * `NaN`, `0n`) to answer 401. A throw answers 500 and is reported through
+   * `onError`. Never log `request.url`: it may carry a `?token=`.
+   * @default undefined (every upgrade is accepted; the user is `null`)
    */
   authenticate?: (request: IncomingMessage) => AuthenticateResult<User> | Promise<AuthenticateResult<User>>;
+  /**
+   * Whether the AsyncAPI documents and viewers need what an upgrade needs
+   * (the `authenticate` hook's approval; 401 otherwise). Off, they are public.
+   * @default false
+   */
+  protectDocs?: boolean;
   /** Allowed `Origin` header values; other origins get 403. Requests without `Origin` (non-browsers) pass. @default undefined (any origin) */
   allowedOrigins?: readonly string[];
   /** Options of the served AsyncAPI documents (version 3.0.0 unless set). @default {} */
@@ -67,12 +86,15 @@ export const APP_DEFAULTS = {
   heartbeatInterval: 30_000,
   maxConnectionLifespan: 0,
   maxPayload: 65_536,
+  maxRequestDepth: REQUEST_SHAPE_DEFAULTS.maxRequestDepth,
+  maxRequestKeys: REQUEST_SHAPE_DEFAULTS.maxRequestKeys,
   maxSubscriptionsPerConnection: 100,
   rateLimit: undefined,
   highWaterMark: 1_048_576,
   slowConsumer: "close",
   closeTimeout: 5_000,
   authenticate: undefined,
+  protectDocs: false,
   allowedOrigins: undefined,
   asyncapi: {},
   onError: reportToConsole,
@@ -98,6 +120,9 @@ export function resolveAppOptions<User>(options: WsAppOptions<User>): ResolvedAp
       throw invalidOption("rateLimit", "{ perSecond > 0, burst >= 1 }", JSON.stringify(resolved.rateLimit));
     }
   }
+  checkPositiveInteger("maxRequestDepth", resolved.maxRequestDepth);
+  checkPositiveInteger("maxRequestKeys", resolved.maxRequestKeys);
+  check("protectDocs", resolved.protectDocs, isBoolean, "true or false");
   check("onError", resolved.onError, isFunction, "a function");
   if (resolved.authenticate !== undefined) check("authenticate", resolved.authenticate, isFunction, "a function");
   if (resolved.allowedOrigins !== undefined) {

@@ -8,9 +8,18 @@
  * `<module>.`, so no module's message can point at another's schema.
  */
 import { z } from "zod";
-import { ERROR_CODES, MessageType, operationType, responseType, ROUTE_OPERATIONS, updateType } from "../protocol/messages.js";
+import {
+  ERROR_CODES,
+  MessageType,
+  SUBSCRIPTION_ERROR_CODES,
+  operationType,
+  responseType,
+  ROUTE_OPERATIONS,
+  updateType,
+} from "../protocol/messages.js";
 import { endpointPath } from "../protocol/paths.js";
 import { compareStrings } from "../util/compare.js";
+import { operationSecurity, securityComponents, type AsyncApiSecurityScheme } from "./asyncapi-security.js";
 
 export type AsyncApiVersion = "3.0.0" | "2.6.0";
 export const ASYNCAPI_VERSIONS: readonly AsyncApiVersion[] = ["3.0.0", "2.6.0"];
@@ -33,6 +42,8 @@ export interface ModuleSpec {
   description?: string | undefined;
   version?: string | undefined;
   routes: readonly RouteSpec[];
+  /** How the module's clients authenticate; listed on each of its operations. */
+  securitySchemes?: Readonly<Record<string, AsyncApiSecurityScheme>> | undefined;
 }
 
 export interface AsyncApiOptions {
@@ -46,6 +57,12 @@ export interface AsyncApiOptions {
   apiVersion?: string;
   /** `host[:port]` of a server to list, with its protocol. @default none; protocol "ws" */
   server?: { host: string; protocol?: "ws" | "wss" };
+  /**
+   * How clients authenticate, for modules that name no `securitySchemes` of
+   * their own: `{ bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } }`.
+   * @default none
+   */
+  securitySchemes?: Readonly<Record<string, AsyncApiSecurityScheme>>;
 }
 
 /** The plain-value defaults of `AsyncApiOptions`. */
@@ -181,10 +198,14 @@ function buildDocument(modules: readonly ModuleSpec[], merged: boolean, options:
   const componentSchemas: JsonObject = {};
   const channels: JsonObject = {};
   const operations: JsonObject = {};
+  const securitySchemes: JsonObject = {};
 
   for (const module of modules) {
     const prefix = merged ? `${module.name}.` : "";
     const schemas = new SchemaTable(prefix, componentSchemas);
+    const schemes = module.securitySchemes ?? {};
+    Object.assign(securitySchemes, securityComponents(schemes, prefix));
+    const security: JsonObject = Object.keys(schemes).length > 0 ? { security: operationSecurity(schemes, prefix, version) } : {};
     const description = describeModule(module, schemas);
     const channelMessages: JsonObject = {};
     const frames: { name: string; action: "send" | "receive"; pointer: string }[] = [];
@@ -208,6 +229,7 @@ function buildDocument(modules: readonly ModuleSpec[], merged: boolean, options:
           summary: op.summary,
           ...(op.description !== undefined ? { description: op.description } : {}),
           messages: [ref(`${channelPointer}/messages/${escapePointer(op.message)}`)],
+          ...security,
         };
         if (op.reply !== undefined) {
           operation.reply = { channel: ref(channelPointer), messages: [ref(`${channelPointer}/messages/${escapePointer(op.reply)}`)] };
@@ -226,8 +248,8 @@ function buildDocument(modules: readonly ModuleSpec[], merged: boolean, options:
       // 2.6.0 names operations from the client's side: clients publish what the server receives.
       channels[endpointPath(module.name)] = {
         description: `WebSocket endpoint of the ${module.name} module. All frames are JSON text: {"type", "payload"?, "id"?}.`,
-        publish: { operationId: `${module.name}.clientFrames`, summary: "Frames a client sends.", message: pick("receive") },
-        subscribe: { operationId: `${module.name}.serverFrames`, summary: "Frames the server sends.", message: pick("send") },
+        publish: { operationId: `${module.name}.clientFrames`, summary: "Frames a client sends.", message: pick("receive"), ...security },
+        subscribe: { operationId: `${module.name}.serverFrames`, summary: "Frames the server sends.", message: pick("send"), ...security },
       };
     }
   }
@@ -250,6 +272,7 @@ function buildDocument(modules: readonly ModuleSpec[], merged: boolean, options:
   document.channels = channels;
   if (version === "3.0.0") document.operations = operations;
   document.components = { messages: componentMessages, schemas: componentSchemas };
+  if (Object.keys(securitySchemes).length > 0) document.components.securitySchemes = securitySchemes;
   return document;
 }
 
@@ -351,6 +374,11 @@ const subscriptionResponseSchema: JsonObject = {
   required: ["status", "message", "topic"],
   properties: {
     status: { type: "string", enum: ["ok", "error"] },
+    code: {
+      type: "string",
+      enum: [...SUBSCRIPTION_ERROR_CODES],
+      description: 'Why the request was refused, when status is "error"; "forbidden" when authorization refused it.',
+    },
     message: { type: "string" },
     topic: { type: "string", description: 'route + ":" + canonical JSON of the parsed request; "" when the request did not validate.' },
     errors: { type: "array", description: "zod issues, when the request did not validate.", items: { type: "object" } },

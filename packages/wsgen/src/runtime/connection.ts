@@ -46,6 +46,8 @@ export class Connection<User = unknown> implements Subscriber {
   framesDropped = 0;
   readonly #limits: ConnectionLimits;
   readonly #events: ConnectionEvents;
+  /** Kinds of error already reported for this connection (endpoint.ts logs one of each). */
+  readonly #reportedKinds = new Set<string>();
   /** Subscribe/unsubscribe are processed one at a time per connection, so replies keep request order. */
   #operations: Promise<void> = Promise.resolve();
 
@@ -128,6 +130,13 @@ export class Connection<User = unknown> implements Subscriber {
     }
     this.close(CloseCode.tryAgainLater, "slow consumer");
     this.#events.onSlowConsumerClosed(this);
+  }
+
+  /** True the first time `kind` is seen on this connection, false after. */
+  firstOfKind(kind: string): boolean {
+    if (this.#reportedKinds.has(kind)) return false;
+    this.#reportedKinds.add(kind);
+    return true;
   }
 
   /** Runs `operation` after every earlier one of this connection has finished. */

@@ -8,7 +8,7 @@ import { createReadStream } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ASYNCAPI_VERSIONS, type AsyncApiOptions, type AsyncApiVersion } from "./asyncapi.js";
 import { findReactViewerAssets, renderAsyncApiPage, renderReactViewerPage } from "./asyncapi-viewer.js";
-import { docsPath, matchPath, requestPath, VIEWER_ASSETS_PATH, type ViewerAsset } from "../protocol/paths.js";
+import { docsPath, matchPath, requestPath, VIEWER_ASSETS_PATH, type DocsResource, type ViewerAsset } from "../protocol/paths.js";
 
 /** What the handler needs of the app. */
 export interface DocsSource {
@@ -21,25 +21,38 @@ export interface DocsSource {
 
 const TEXT = "text/plain; charset=utf-8";
 
-/** Answers a request for a document, a viewer or a viewer file. Returns false for any other request. */
-export function serveDocs(request: IncomingMessage, response: ServerResponse, source: DocsSource): boolean {
-  const requestTarget = request.url ?? "/";
-  const target = matchPath(requestPath(requestTarget));
+/** Answers one docs request (a throw is the caller's to answer). */
+export type DocsResponder = (response: ServerResponse) => void;
+
+/**
+ * The responder for a request for a document, a viewer or a viewer file, or
+ * undefined for any other request. Deciding is synchronous, so the caller can
+ * claim the request before an asynchronous check (`protectDocs`) runs.
+ */
+export function docsResponder(request: IncomingMessage, source: DocsSource): DocsResponder | undefined {
+  const target = matchPath(requestPath(request.url ?? "/"));
   if (target?.kind === "viewer-asset") {
     const assets = findReactViewerAssets();
-    if (assets === undefined) return false;
-    return refuseMethod(request, response) || serveViewerAsset(assets[target.asset], target.asset, request, response);
+    if (assets === undefined) return undefined;
+    return (response) => void (refuseMethod(request, response) || serveViewerAsset(assets[target.asset], target.asset, request, response));
   }
-  if (target?.kind !== "docs") return false;
-  const { module, resource } = target;
-  if (module !== undefined && !source.hasModule(module)) return false;
-  if (refuseMethod(request, response)) return true;
-  const query = queryOf(requestTarget);
+  if (target?.kind !== "docs") return undefined;
+  if (target.module !== undefined && !source.hasModule(target.module)) return undefined;
+  return (response) => void (refuseMethod(request, response) || serveDocument(request, response, source, target.module, target.resource));
+}
+
+function serveDocument(
+  request: IncomingMessage,
+  response: ServerResponse,
+  source: DocsSource,
+  module: string | undefined,
+  resource: DocsResource,
+): boolean {
+  const query = queryOf(request.url ?? "/");
   const requested = query.get("version") ?? source.defaultVersion;
   if (!ASYNCAPI_VERSIONS.includes(requested as AsyncApiVersion)) {
-    response
-      .writeHead(400, { "content-type": TEXT })
-      .end(`Unsupported AsyncAPI version "${requested}"; use one of ${ASYNCAPI_VERSIONS.join(", ")}.\n`);
+    // The requested value is not echoed: nothing of a URL's query reaches a response body.
+    response.writeHead(400, { "content-type": TEXT }).end(`Unsupported AsyncAPI version; use one of ${ASYNCAPI_VERSIONS.join(", ")}.\n`);
     return true;
   }
   // The viewers render 3.0.0; the version parameter is for the JSON document.

@@ -9,7 +9,9 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type ServerOptions, type WebSocket } from "ws";
+import type { Identity } from "./authentication.js";
 import { Connection } from "./connection.js";
+import { runAt, type DeadlineTimer } from "./deadline-timer.js";
 import { describeError, WsgenError, type ErrorContext } from "./errors.js";
 import type { AnyRoute, WsModuleDefinition } from "./module.js";
 import type { ResolvedAppOptions } from "./app-options.js";
@@ -36,6 +38,8 @@ export type EndpointOptions = Pick<
   | "heartbeatInterval"
   | "maxConnectionLifespan"
   | "maxPayload"
+  | "maxRequestDepth"
+  | "maxRequestKeys"
   | "closeTimeout"
 > & { reportError(error: unknown, context: ErrorContext): void };
 
@@ -50,20 +54,26 @@ export interface ModuleStats {
   heartbeatTerminations: number;
   rateLimitCloses: number;
   subscriptionsRefused: number;
+  /** Connections closed with 4001 because the expiry `authenticate` gave passed. */
+  credentialsExpiredCloses: number;
+  /** Errors caused by or met on a connection, each counted; see `errorsNotLogged`. */
+  connectionErrors: number;
+  /** Connection errors not passed to `onError` because one of the same kind was, for the same connection. */
+  errorsNotLogged: number;
   routes: Record<string, RouteStats>;
 }
 
-type Handler = (connection: Connection, payload: unknown, id: string | undefined, type: string) => void;
+type Handler<User> = (connection: Connection<User>, payload: unknown, id: string | undefined, type: string) => void;
 
-export class WsEndpoint {
+export class WsEndpoint<User = unknown> {
   readonly name: string;
   readonly path: string;
-  readonly definition: WsModuleDefinition;
-  readonly routes: ReadonlyMap<string, AnyRoute>;
+  readonly definition: WsModuleDefinition<User>;
+  readonly routes: ReadonlyMap<string, AnyRoute<User>>;
   readonly #options: EndpointOptions;
   readonly #server: WebSocketServer;
-  readonly #connections = new Set<Connection>();
-  readonly #handlers = new Map<string, Handler>();
+  readonly #connections = new Set<Connection<User>>();
+  readonly #handlers = new Map<string, Handler<User>>();
   readonly #heartbeat: NodeJS.Timeout | undefined;
   #invalidFrames = 0;
   #unknownOperations = 0;
@@ -73,14 +83,17 @@ export class WsEndpoint {
   #rateLimitCloses = 0;
   #framesSent = 0;
   #subscriptionsRefused = 0;
+  #credentialsExpiredCloses = 0;
+  #connectionErrors = 0;
+  #errorsNotLogged = 0;
   #closed = false;
 
-  constructor(definition: WsModuleDefinition, options: EndpointOptions) {
+  constructor(definition: WsModuleDefinition<User>, options: EndpointOptions) {
     this.name = definition.name;
     this.path = endpointPath(definition.name);
     this.definition = definition;
     this.#options = options;
-    const routes = new Map<string, AnyRoute>();
+    const routes = new Map<string, AnyRoute<User>>();
     for (const route of definition.routes) {
       if (routes.has(route.name)) {
         throw new WsgenError(
@@ -89,7 +102,15 @@ export class WsEndpoint {
         );
       }
       routes.set(route.name, route);
-      route.mount({ module: this.name, reportError: (error, context) => options.reportError(error, context) });
+      route.mount({
+        module: this.name,
+        authorize: definition.authorize,
+        requestShape: { maxRequestDepth: options.maxRequestDepth, maxRequestKeys: options.maxRequestKeys },
+        reportError: (error, context, client) => {
+          if (client instanceof Connection) this.#reportFrom(client as Connection<User>, error, context);
+          else options.reportError(error, context);
+        },
+      });
       this.#handlers.set(operationType(route.name, "subscribe"), (connection, payload, id, type) => {
         this.#runInOrder(connection, type, id, async () => {
           // A subscribe queued behind a slow one may run after the socket closed: it must not take a topic.
@@ -134,9 +155,9 @@ export class WsEndpoint {
     return this.#connections.size;
   }
 
-  /** Completes the WebSocket handshake for an already authorized request. */
-  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, user: unknown): void {
-    this.#server.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, socket, request, user));
+  /** Completes the WebSocket handshake for an already authenticated request. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, identity: Identity<User>): void {
+    this.#server.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, socket, request, identity));
   }
 
   stats(): ModuleStats {
@@ -152,6 +173,9 @@ export class WsEndpoint {
       heartbeatTerminations: this.#heartbeatTerminations,
       rateLimitCloses: this.#rateLimitCloses,
       subscriptionsRefused: this.#subscriptionsRefused,
+      credentialsExpiredCloses: this.#credentialsExpiredCloses,
+      connectionErrors: this.#connectionErrors,
+      errorsNotLogged: this.#errorsNotLogged,
       routes,
     };
   }
@@ -176,12 +200,12 @@ export class WsEndpoint {
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 
-  #accept(ws: WebSocket, transport: Duplex, request: IncomingMessage, user: unknown): void {
+  #accept(ws: WebSocket, transport: Duplex, request: IncomingMessage, identity: Identity<User>): void {
     if (this.#closed) {
       ws.close(CloseCode.goingAway, "server shutdown");
       return;
     }
-    const connection = new Connection(randomUUID(), ws, transport, request, user, this.#options, {
+    const connection = new Connection<User>(randomUUID(), ws, transport, request, identity.user, this.#options, {
       onFramesSent: (_connection, count) => {
         this.#framesSent += count;
       },
@@ -198,17 +222,28 @@ export class WsEndpoint {
       lifespan = setTimeout(() => connection.close(CloseCode.maxLifespan, "max connection lifespan"), this.#options.maxConnectionLifespan);
       lifespan.unref();
     }
+    let expiry: DeadlineTimer | undefined;
+    if (identity.expiresAt !== undefined) {
+      expiry = runAt(identity.expiresAt, () => {
+        if (connection.isOpen) this.#credentialsExpiredCloses += 1;
+        connection.close(CloseCode.credentialsExpired, "credentials expired");
+      });
+    }
     const markAlive = (): void => {
       connection.alive = true;
     };
     ws.on("pong", markAlive);
     ws.on("ping", markAlive);
     const bucket = this.#options.rateLimit !== undefined ? new TokenBucket(this.#options.rateLimit) : undefined;
+    let rateLimited = false;
     ws.on("message", (data, isBinary) => {
+      // Frames that arrive after the trip are not read: the connection is closing.
+      if (rateLimited) return;
       connection.alive = true;
       if (bucket !== undefined && !bucket.take()) {
+        rateLimited = true;
         if (connection.isOpen) this.#rateLimitCloses += 1;
-        connection.close(CloseCode.policyViolation, "rate limit exceeded");
+        this.#closeAfterQueued(connection, CloseCode.policyViolation, "rate limit exceeded");
         return;
       }
       if (isBinary) {
@@ -221,16 +256,17 @@ export class WsEndpoint {
     // ws closes the socket itself on protocol errors (1009 too big, 1007 bad UTF-8, …); count them.
     ws.on("error", (error) => {
       this.#invalidFrames += 1;
-      this.#options.reportError(error, { module: this.name, where: `connection ${connection.id}` });
+      this.#reportFrom(connection, error, { module: this.name, where: `connection ${connection.id}` });
     });
     ws.on("close", () => {
       if (lifespan !== undefined) clearTimeout(lifespan);
+      expiry?.clear();
       this.#connections.delete(connection);
       for (const route of this.routes.values()) route.release(connection);
     });
   }
 
-  #receive(connection: Connection, text: string): void {
+  #receive(connection: Connection<User>, text: string): void {
     const parsed = parseEnvelope(text);
     if (!parsed.ok) {
       this.#invalidFrames += 1;
@@ -259,14 +295,43 @@ export class WsEndpoint {
     }
   }
 
+  /**
+   * Closes `connection` once every operation it queued before now has
+   * answered, so the frames admitted before a rate-limit trip get their
+   * replies; a close timeout bounds the wait for a hanging service.
+   */
+  #closeAfterQueued(connection: Connection<User>, code: number, reason: string): void {
+    const fallback = setTimeout(() => connection.close(code, reason), this.#options.closeTimeout);
+    fallback.unref();
+    connection.enqueue(() => {
+      clearTimeout(fallback);
+      connection.close(code, reason);
+      return Promise.resolve();
+    });
+  }
+
+  /**
+   * Reports an error met on `connection`: the first of each kind (where it
+   * happened) per connection goes to `onError`, later ones are only counted,
+   * so one client sending the same bad frame in a loop writes one log line.
+   */
+  #reportFrom(connection: Connection<User>, error: unknown, context: ErrorContext): void {
+    this.#connectionErrors += 1;
+    if (!connection.firstOfKind(context.where)) {
+      this.#errorsNotLogged += 1;
+      return;
+    }
+    this.#options.reportError(error, context);
+  }
+
   /** An operation threw: report it, and answer the client with internal_error. */
-  #operationFailed(connection: Connection, type: string, id: string | undefined, error: unknown): void {
-    this.#options.reportError(error, { module: this.name, where: type });
+  #operationFailed(connection: Connection<User>, type: string, id: string | undefined, error: unknown): void {
+    this.#reportFrom(connection, error, { module: this.name, where: type });
     this.#sendError(connection, { code: "internal_error", message: `Operation "${type}" failed: ${describeError(error)}` }, id);
   }
 
   /** Runs a subscribe/unsubscribe in the connection's order; a throw becomes an internal_error answer. */
-  #runInOrder(connection: Connection, type: string, id: string | undefined, operation: () => Promise<void>): void {
+  #runInOrder(connection: Connection<User>, type: string, id: string | undefined, operation: () => Promise<void>): void {
     connection.enqueue(async () => {
       try {
         await operation();
@@ -277,7 +342,7 @@ export class WsEndpoint {
   }
 
   /** Why `connection` may take no new subscription (it holds the most allowed), or undefined when it may. */
-  #limitRefusal(connection: Connection): string | undefined {
+  #limitRefusal(connection: Connection<User>): string | undefined {
     let held = 0;
     for (const route of this.routes.values()) held += route.subscriptionsOf(connection);
     if (held < this.#options.maxSubscriptionsPerConnection) return undefined;
@@ -285,7 +350,7 @@ export class WsEndpoint {
     return `subscription limit reached: at most ${this.#options.maxSubscriptionsPerConnection} per connection; unsubscribe from another topic first`;
   }
 
-  #sendError(connection: Connection, error: ErrorPayload, id: string | undefined): void {
+  #sendError(connection: Connection<User>, error: ErrorPayload, id: string | undefined): void {
     connection.sendText(encodeEnvelope(MessageType.error, error, id));
   }
 

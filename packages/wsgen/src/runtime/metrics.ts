@@ -19,7 +19,9 @@ export interface WsMetrics {
 
 type Reading = (stats: ModuleStats) => number;
 
-const sum = (stats: ModuleStats, field: "topics" | "subscriptions" | "updatesDropped"): number =>
+type SummedField = "topics" | "subscriptions" | "updatesDropped" | "subscriptionsForbidden" | "requestsOverShapeLimits";
+
+const sum = (stats: ModuleStats, field: SummedField): number =>
   Object.values(stats.routes).reduce((total, route) => total + route[field], 0);
 
 const GAUGES: Record<string, [help: string, reading: Reading]> = {
@@ -41,10 +43,27 @@ const COUNTERS: Record<string, [help: string, reading: Reading]> = {
   ],
   wsgen_rate_limit_closes_total: ["Connections closed with 1008 for sending too fast.", (stats) => stats.rateLimitCloses],
   wsgen_heartbeat_terminations_total: ["Connections terminated for missing a heartbeat.", (stats) => stats.heartbeatTerminations],
+  wsgen_subscriptions_forbidden_total: [
+    'Subscribes refused by an authorize hook (answered code "forbidden").',
+    (stats) => sum(stats, "subscriptionsForbidden"),
+  ],
+  wsgen_requests_over_shape_limits_total: [
+    "Requests refused before validation for nesting too deep or holding too many keys.",
+    (stats) => sum(stats, "requestsOverShapeLimits"),
+  ],
+  wsgen_credentials_expired_closes_total: [
+    "Connections closed with 4001 when the expiry authenticate gave passed.",
+    (stats) => stats.credentialsExpiredCloses,
+  ],
+  wsgen_connection_errors_total: ["Errors caused by or met on a connection, logged or not.", (stats) => stats.connectionErrors],
+  wsgen_connection_errors_not_logged_total: [
+    "Connection errors not logged because one of the same kind was logged for that connection.",
+    (stats) => stats.errorsNotLogged,
+  ],
 };
 
 /** Registers the wsgen metrics of `app`, labelled by module, in `registry` (default: a new one). */
-export function createMetrics(app: WsApp<unknown>, registry: Registry = new Registry()): WsMetrics {
+export function createMetrics(app: Pick<WsApp<never>, "stats">, registry: Registry = new Registry()): WsMetrics {
   const modules = (): [string, ModuleStats][] => Object.entries(app.stats().modules);
   for (const [name, [help, reading]] of Object.entries(GAUGES)) {
     new Gauge({

@@ -2,13 +2,22 @@
  * The options of a route (`new OrderWsRouter({...})`), with their defaults
  * in one literal. The README's route option table is checked against it.
  */
+import type { AuthorizeHook } from "./authorization.js";
 import type { Defaults } from "./option-checks.js";
 import type { WsRouteService } from "./service.js";
 
 /** What the user passes to a route: to a generated router class, or with its declaration to `WsRoute`. */
-export interface RouteOptions<Req, Data, Route extends string = string> {
+export interface RouteOptions<Req, Data, Route extends string = string, User = unknown> {
   /** Starts and stops data per topic. */
-  service: WsRouteService<Req, Data>;
+  service: WsRouteService<Req, Data, User>;
+  /**
+   * Asked on every subscribe of this route, after the module's `authorize`:
+   * `true` admits, `false` or a message refuses with `code: "forbidden"`.
+   * May be async. Type the user with the router's type parameter:
+   * `new OrderWsRouter<Trader>({ service, authorize: ({ user, request }) => user.accounts.includes(request.accountId) })`.
+   * @default undefined (every authenticated client may subscribe)
+   */
+  authorize?: AuthorizeHook<User, Req>;
   /** The route name is fixed by `ws.ts`; it may be restated here, nothing else. @default the declared name */
   route?: Route;
   /** Shown in the AsyncAPI document. @default the alias's JSDoc in ws.ts */
@@ -29,6 +38,7 @@ export interface RouteOptions<Req, Data, Route extends string = string> {
 
 /** The defaults of the optional `RouteOptions` keys. */
 export const ROUTE_DEFAULTS = {
+  authorize: undefined,
   description: undefined,
   queueCapacity: 1_000,
   batchWindowMs: 0,

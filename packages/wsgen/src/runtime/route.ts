@@ -10,12 +10,22 @@
  * only (fan-out.ts).
  */
 import type { z } from "zod";
+import { authorizeSubscribe, type AuthorizeHook } from "./authorization.js";
 import { fanOut, type EncodedUpdate, type Subscriber } from "./fan-out.js";
 import { encodeTextFrame, type EncodedFrames } from "./frame.js";
 import { describeError, reportToConsole, WsgenError, type ErrorContext } from "./errors.js";
-import { check, isBoolean, isService } from "./option-checks.js";
+import { check, isBoolean, isFunction, isService } from "./option-checks.js";
 import { ROUTE_DEFAULTS, type RouteOptions } from "./route-options.js";
-import { isRouteName, operationType, updateEncoder, updateType, type SubscriptionResponse } from "../protocol/messages.js";
+import {
+  isRouteName,
+  operationType,
+  updateEncoder,
+  type RouteOperation,
+  updateType,
+  type SubscriptionErrorCode,
+  type SubscriptionResponse,
+} from "../protocol/messages.js";
+import { REQUEST_SHAPE_DEFAULTS, requestShapeProblem, type RequestShapeLimits } from "./request-shape.js";
 import type { TopicUpdater, WsRouteService } from "./service.js";
 import { buildTopic } from "../protocol/topic.js";
 import { TopicLifecycle, type TopicGeneration } from "./topic-lifecycle.js";
@@ -37,12 +47,22 @@ export interface RouteDeclaration<Req, Data> {
  * alias into a concrete class of the same name; the alias itself is the type
  * of that class's instances.
  */
-export type WsRouter<Req, Data> = WsRoute<Req, Data>;
+export type WsRouter<Req, Data, User = unknown> = WsRoute<Req, Data, User>;
 
 /** @internal What the module hosting a route provides to it. */
-export interface RouteHost {
+export interface RouteHost<User = unknown> {
   readonly module: string;
-  reportError(error: unknown, context: ErrorContext): void;
+  /** The module's `authorize`, asked before the route's own. */
+  readonly authorize?: AuthorizeHook<User> | undefined;
+  readonly requestShape?: RequestShapeLimits;
+  /** Reports an error; `client` names the connection it came from, so one client cannot flood the log. */
+  reportError(error: unknown, context: ErrorContext, client?: Subscriber): void;
+}
+
+/** @internal A subscriber as the endpoint hands it over: with its user and whether its socket is still open. */
+export interface RouteClient<User> extends Subscriber {
+  readonly user: User;
+  readonly isOpen: boolean;
 }
 
 export interface RouteStats {
@@ -53,11 +73,22 @@ export interface RouteStats {
   updatesInvalid: number;
   updatesPublished: number;
   framesSent: number;
+  /** Subscribes refused by an `authorize` hook (answered `forbidden`). */
+  subscriptionsForbidden: number;
+  /** Requests refused before validation for nesting too deep or holding too many keys. */
+  requestsOverShapeLimits: number;
 }
+
+/**
+ * How a topic is created, bound to the subscribe that asks first (its
+ * request and user). A closure keeps the user type out of the lifecycle, so
+ * a route typed for any user fits a module typed for a narrower one.
+ */
+type TopicCreation = (generation: TopicGeneration) => Promise<void>;
 
 type QueuedUpdate = { generation: TopicGeneration; data: unknown };
 
-export class WsRoute<Req, Data> {
+export class WsRoute<Req, Data, User = unknown> {
   /** The route name: the prefix of its operations (`orders.subscribe`) and topics (`orders:{…}`). */
   readonly name: string;
   readonly description: string | undefined;
@@ -65,18 +96,21 @@ export class WsRoute<Req, Data> {
   readonly dataSchema: z.ZodType<Data>;
   readonly requestName: string;
   readonly dataName: string;
-  readonly service: WsRouteService<Req, Data>;
+  readonly service: WsRouteService<Req, Data, User>;
 
-  readonly #lifecycle: TopicLifecycle<Req, Subscriber>;
+  readonly #authorize: AuthorizeHook<User, Req> | undefined;
+  readonly #lifecycle: TopicLifecycle<TopicCreation, Subscriber>;
   readonly #queue: UpdateQueue<QueuedUpdate>;
   readonly #validateUpdates: boolean;
   readonly #encodeUpdate: (topic: string, payload: unknown) => string;
-  #host: RouteHost | undefined;
+  #host: RouteHost<User> | undefined;
   #updatesInvalid = 0;
   #updatesPublished = 0;
   #framesSent = 0;
+  #subscriptionsForbidden = 0;
+  #requestsOverShapeLimits = 0;
 
-  constructor(options: RouteOptions<Req, Data> & RouteDeclaration<Req, Data>) {
+  constructor(options: RouteOptions<Req, Data, string, User> & RouteDeclaration<Req, Data>) {
     if (!isRouteName(options.route)) {
       throw new WsgenError(
         "ERR_INVALID_ROUTE_NAME",
@@ -87,6 +121,8 @@ export class WsRoute<Req, Data> {
     checkZodSchema(options.route, "request", options.requestName, options.request);
     checkZodSchema(options.route, "data", options.dataName, options.data);
     if (options.validateUpdates !== undefined) check("validateUpdates", options.validateUpdates, isBoolean, "true or false");
+    if (options.authorize !== undefined) check("authorize", options.authorize, isFunction, "a function");
+    this.#authorize = options.authorize;
     this.name = options.route;
     this.description = options.description ?? ROUTE_DEFAULTS.description;
     this.service = options.service;
@@ -102,8 +138,8 @@ export class WsRoute<Req, Data> {
       deliver: (updates) => this.#fanOut(updates),
       onDeliverError: (error) => this.#report(error, `${updateType(this.name)} fan-out`),
     });
-    this.#lifecycle = new TopicLifecycle<Req, Subscriber>({
-      create: (generation, request) => this.#createTopic(generation, request),
+    this.#lifecycle = new TopicLifecycle<TopicCreation, Subscriber>({
+      create: (generation, creation) => creation(generation),
       remove: (topic) => this.#removeTopic(topic),
       onCreateFailed: (topic, error) =>
         this.#report(
@@ -114,7 +150,7 @@ export class WsRoute<Req, Data> {
   }
 
   /** @internal Called once by the module that mounts this route. */
-  mount(host: RouteHost): void {
+  mount(host: RouteHost<User>): void {
     if (this.#host !== undefined) {
       throw new WsgenError(
         "ERR_ROUTE_ALREADY_MOUNTED",
@@ -124,46 +160,86 @@ export class WsRoute<Req, Data> {
     this.#host = host;
   }
 
-  /** The topic a (raw) request names, or the zod error. */
-  parseRequest(payload: unknown): { ok: true; topic: string; request: Req } | { ok: false; error: z.ZodError } {
+  /**
+   * The topic a (raw) request names, or why it names none: a shape over the
+   * module's limits (checked first, so the schema never walks it) or the zod error.
+   */
+  parseRequest(
+    payload: unknown,
+  ): { ok: true; topic: string; request: Req } | { ok: false; error: z.ZodError } | { ok: false; shape: string } {
+    const shape = requestShapeProblem(payload, this.#host?.requestShape ?? REQUEST_SHAPE_DEFAULTS);
+    if (shape !== undefined) {
+      this.#requestsOverShapeLimits += 1;
+      return { ok: false, shape };
+    }
     const parsed = this.requestSchema.safeParse(payload);
     if (!parsed.success) return { ok: false, error: parsed.error };
     return { ok: true, topic: buildTopic(this.name, parsed.data), request: parsed.data };
   }
 
   /**
-   * @internal Subscribes `subscriber` to the topic `payload` names and
-   * resolves with the response to send. `limitRefusal` is asked before a new
-   * subscription is added: it returns why the subscriber may hold no more,
-   * or undefined.
+   * @internal Subscribes `client` to the topic `payload` names and resolves
+   * with the response to send. Every subscribe, not only a topic's first, is
+   * put to the module's and the route's `authorize`. `limitRefusal` is asked
+   * before a new subscription is added: it returns why the client may hold
+   * no more, or undefined.
    */
   async subscribe(
-    subscriber: Subscriber,
+    client: RouteClient<User>,
     payload: unknown,
     limitRefusal: () => string | undefined = () => undefined,
   ): Promise<SubscriptionResponse> {
     const parsed = this.parseRequest(payload);
-    if (!parsed.ok) return invalidRequest(parsed.error);
+    if (!parsed.ok) return this.#invalidRequest(parsed, "subscribe", client);
     const { topic, request } = parsed;
-    if (this.#lifecycle.closed) return { status: "error", message: "server is shutting down", topic };
-    if (this.#lifecycle.isLiveFor(topic, subscriber)) return { status: "ok", message: "already subscribed", topic };
+    if (this.#lifecycle.closed) return refused("shutting_down", "server is shutting down", topic);
+    const hooks = [this.#host?.authorize, this.#authorize].filter((hook) => hook !== undefined);
+    // Without hooks nothing is awaited, so a subscribe joins in the same turn it was read, as it always has.
+    if (hooks.length > 0) {
+      const refusal = await this.#authorizeOrRefuse(hooks, client, topic, request);
+      if (refusal !== undefined) return refusal;
+      // The socket may have closed while the hooks ran; its topics are already released, so take none.
+      if (!client.isOpen) return refused("shutting_down", "connection closed", topic);
+    }
+    if (this.#lifecycle.isLiveFor(topic, client)) return { status: "ok", message: "already subscribed", topic };
     // A new subscription must be admitted (the per-connection limit); renewing a held one need not be.
-    const refusal = this.#lifecycle.holds(topic, subscriber) ? undefined : limitRefusal();
-    if (refusal !== undefined) return { status: "error", message: refusal, topic };
+    const refusal = this.#lifecycle.holds(topic, client) ? undefined : limitRefusal();
+    if (refusal !== undefined) return refused("subscription_limit", refusal, topic);
     try {
-      await this.#lifecycle.join(topic, request, subscriber);
+      const { user } = client;
+      await this.#lifecycle.join(topic, (generation) => this.#createTopic(generation, request, user), client);
     } catch (error) {
-      return { status: "error", message: `subscription refused: ${describeError(error)}`, topic };
+      return refused("subscription_refused", `subscription refused: ${describeError(error)}`, topic);
     }
     return { status: "ok", message: "subscribed", topic };
+  }
+
+  /** Puts a subscribe to the hooks: undefined when admitted, else the response refusing it. */
+  async #authorizeOrRefuse(
+    hooks: readonly AuthorizeHook<User, Req>[],
+    client: RouteClient<User>,
+    topic: string,
+    request: Req,
+  ): Promise<SubscriptionResponse | undefined> {
+    try {
+      const attempt = { user: client.user, module: this.#host?.module ?? "", route: this.name, topic, request };
+      const verdict = await authorizeSubscribe(hooks, attempt);
+      if (verdict.admitted) return undefined;
+      this.#subscriptionsForbidden += 1;
+      return refused("forbidden", verdict.message, topic);
+    } catch (error) {
+      const where = operationType(this.name, "subscribe");
+      this.#report(new WsgenError("ERR_AUTHORIZE_FAILED", `authorize failed: ${describeError(error)}`, { cause: error }), where, client);
+      return refused("internal_error", "authorization failed with an internal error", topic);
+    }
   }
 
   /** @internal Unsubscribes `subscriber` from the topic `payload` names. */
   unsubscribe(subscriber: Subscriber, payload: unknown): SubscriptionResponse {
     const parsed = this.parseRequest(payload);
-    if (!parsed.ok) return invalidRequest(parsed.error);
+    if (!parsed.ok) return this.#invalidRequest(parsed, "unsubscribe", subscriber);
     const { topic } = parsed;
-    if (!this.#lifecycle.leave(topic, subscriber)) return { status: "error", message: "not subscribed to this topic", topic };
+    if (!this.#lifecycle.leave(topic, subscriber)) return refused("not_subscribed", "not subscribed to this topic", topic);
     return { status: "ok", message: "unsubscribed", topic };
   }
 
@@ -195,6 +271,8 @@ export class WsRoute<Req, Data> {
       updatesInvalid: this.#updatesInvalid,
       updatesPublished: this.#updatesPublished,
       framesSent: this.#framesSent,
+      subscriptionsForbidden: this.#subscriptionsForbidden,
+      requestsOverShapeLimits: this.#requestsOverShapeLimits,
     };
   }
 
@@ -203,13 +281,13 @@ export class WsRoute<Req, Data> {
     return this.#lifecycle.topics();
   }
 
-  async #createTopic(generation: TopicGeneration, request: Req): Promise<void> {
+  async #createTopic(generation: TopicGeneration, request: Req, user: User): Promise<void> {
     const topicUpdate: TopicUpdater<Data> = (data) => {
       // Updates for an ended generation of the topic are late, not errors.
       if (this.#lifecycle.accepts(generation)) this.#queue.push({ generation, data });
     };
     const { topic } = generation;
-    await this.service.createTopic(topic, topicUpdate, { route: this.name, topic, request });
+    await this.service.createTopic(topic, topicUpdate, { route: this.name, topic, request, user });
   }
 
   async #removeTopic(topic: string): Promise<void> {
@@ -265,11 +343,20 @@ export class WsRoute<Req, Data> {
     return frame;
   }
 
-  #report(error: unknown, where: string): void {
+  /** Answers a request that names no topic; a shape over the limits is also reported (once per connection). */
+  #invalidRequest(failure: { error: z.ZodError } | { shape: string }, operation: RouteOperation, client: Subscriber): SubscriptionResponse {
+    if ("shape" in failure) {
+      const where = operationType(this.name, operation);
+      this.#report(new WsgenError("ERR_REQUEST_SHAPE", `a client sent a request over the shape limits: ${failure.shape}`), where, client);
+    }
+    return invalidRequest(failure);
+  }
+
+  #report(error: unknown, where: string, client?: Subscriber): void {
     if (this.#host === undefined) return;
     const context = { module: this.#host.module, where };
     try {
-      this.#host.reportError(error, context);
+      this.#host.reportError(error, context, client);
     } catch (failure) {
       // A reporter that throws must not leave a topic half-removed: say so where nothing can throw.
       reportToConsole(failure, { ...context, where: `reportError (while reporting ${where})` });
@@ -277,6 +364,12 @@ export class WsRoute<Req, Data> {
   }
 }
 
-function invalidRequest(error: z.ZodError): SubscriptionResponse {
-  return { status: "error", message: `invalid request: ${error.issues.length} issue(s)`, topic: "", errors: error.issues };
+function refused(code: SubscriptionErrorCode, message: string, topic: string): SubscriptionResponse {
+  return { status: "error", code, message, topic };
+}
+
+function invalidRequest(failure: { error: z.ZodError } | { shape: string }): SubscriptionResponse {
+  if ("shape" in failure) return refused("invalid_request", `invalid request: ${failure.shape}`, "");
+  const { issues } = failure.error;
+  return { status: "error", code: "invalid_request", message: `invalid request: ${issues.length} issue(s)`, topic: "", errors: issues };
 }

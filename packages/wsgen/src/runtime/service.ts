@@ -6,11 +6,17 @@
  */
 
 /** What the service learns about a topic when it is created. */
-export interface TopicContext<Req> {
+export interface TopicContext<Req, User = unknown> {
   route: string;
   topic: string;
   /** The request after zod parsing (defaults applied, unknown keys stripped). */
   request: Req;
+  /**
+   * The user (what `authenticate` returned; `null` without it) whose
+   * subscribe created the topic. Later subscribers of the topic are not
+   * shown here: decide per subscriber in `authorize`, which sees each one.
+   */
+  user: User;
 }
 
 /** Pushes one update for the topic it was created for. Never throws, never blocks. */
@@ -22,7 +28,7 @@ export type TopicUpdater<Data> = (data: Data) => void;
  * per creation. Either may be async; a `createTopic` that throws or rejects
  * refuses the subscription.
  */
-export interface WsRouteService<Req = unknown, Data = unknown> {
-  createTopic(topic: string, topicUpdate: TopicUpdater<Data>, context: TopicContext<Req>): void | Promise<void>;
+export interface WsRouteService<Req = unknown, Data = unknown, User = unknown> {
+  createTopic(topic: string, topicUpdate: TopicUpdater<Data>, context: TopicContext<Req, User>): void | Promise<void>;
   removeTopic(topic: string): void | Promise<void>;
 }

@@ -6,23 +6,34 @@
 import { STATUS_CODES, type IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { ResolvedAppOptions } from "./app-options.js";
+import { readAuthentication, type Identity } from "./authentication.js";
 
-/** What the checks decided: the user to accept, or the HTTP status and message to refuse with. */
-export type UpgradeDecision = { accept: true; user: unknown } | { accept: false; status: number; message: string };
+/** What the checks decided: the identity to accept, or the HTTP status and message to refuse with. */
+export type UpgradeDecision<User = unknown> = ({ accept: true } & Identity<User>) | { accept: false; status: number; message: string };
 
 /** Runs the origin check, then `authenticate`. A throwing hook rejects (the caller answers 500). */
-export async function checkUpgrade(
+export async function checkUpgrade<User>(
   request: IncomingMessage,
-  options: Pick<ResolvedAppOptions, "allowedOrigins" | "authenticate">,
-): Promise<UpgradeDecision> {
+  options: Pick<ResolvedAppOptions<User>, "allowedOrigins" | "authenticate">,
+): Promise<UpgradeDecision<User>> {
   const origin = request.headers.origin;
   if (options.allowedOrigins !== undefined && origin !== undefined && !options.allowedOrigins.includes(origin)) {
     return { accept: false, status: 403, message: `Origin ${origin} is not allowed.` };
   }
-  if (options.authenticate === undefined) return { accept: true, user: null };
-  const user = await options.authenticate(request);
-  if (user === null || user === false || user === undefined) return { accept: false, status: 401, message: "Authentication required." };
-  return { accept: true, user };
+  return authenticateRequest(request, options);
+}
+
+/** Runs `authenticate` alone (for upgrades and protected documents): every falsy or expired answer is 401. */
+export async function authenticateRequest<User>(
+  request: IncomingMessage,
+  options: Pick<ResolvedAppOptions<User>, "authenticate">,
+): Promise<UpgradeDecision<User>> {
+  // Without authenticate the user is null, as documented; User is then whatever the modules declare (unknown by default).
+  if (options.authenticate === undefined) return { accept: true, user: null as User, expiresAt: undefined };
+  const identity = readAuthentication(await options.authenticate(request));
+  // The message names no credential and echoes nothing of the request (its URL may carry a token).
+  if (identity === undefined) return { accept: false, status: 401, message: "Authentication required." };
+  return { accept: true, ...identity };
 }
 
 /** Answers an upgrade request with an HTTP error and closes the socket. */

@@ -8,12 +8,12 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { ASYNCAPI_DEFAULTS, buildMergedAsyncApi, buildModuleAsyncApi, type AsyncApiOptions, type ModuleSpec } from "./asyncapi.js";
-import { serveDocs } from "./docs-handler.js";
+import { docsResponder, type DocsResponder } from "./docs-handler.js";
 import { WsEndpoint, type ModuleStats } from "./endpoint.js";
 import { reportToConsole, WsgenError, type ErrorContext } from "./errors.js";
 import { resolveAppOptions, type ResolvedAppOptions, type WsAppOptions } from "./app-options.js";
 import { isModuleName, matchPath, requestPath } from "../protocol/paths.js";
-import { checkUpgrade, rejectUpgrade } from "./upgrade.js";
+import { authenticateRequest, checkUpgrade, rejectUpgrade } from "./upgrade.js";
 
 type RequestListener = (request: IncomingMessage, response: ServerResponse) => void;
 
@@ -23,7 +23,7 @@ export interface AppStats {
 
 export class WsApp<User = unknown> {
   /** @internal */
-  readonly endpoints: ReadonlyMap<string, WsEndpoint>;
+  readonly endpoints: ReadonlyMap<string, WsEndpoint<User>>;
   readonly #options: ResolvedAppOptions<User>;
   readonly #attached: {
     server: Server;
@@ -36,7 +36,7 @@ export class WsApp<User = unknown> {
   constructor(options: WsAppOptions<User>) {
     this.#options = resolveAppOptions(options);
     const reportError = (error: unknown, context: ErrorContext): void => this.#reportError(error, context);
-    const endpoints = new Map<string, WsEndpoint>();
+    const endpoints = new Map<string, WsEndpoint<User>>();
     for (const definition of options.modules) {
       if (!isModuleName(definition.name)) {
         throw new WsgenError(
@@ -96,7 +96,7 @@ export class WsApp<User = unknown> {
         // close() may have started while the hook ran: accepting now would escape it.
         if (this.#closing !== undefined) rejectUpgrade(socket, 503, "Server is shutting down.");
         else if (!decision.accept) rejectUpgrade(socket, decision.status, decision.message);
-        else endpoint.handleUpgrade(request, socket, head, decision.user);
+        else endpoint.handleUpgrade(request, socket, head, decision);
       },
       (error: unknown) => {
         this.#reportError(error, { module: endpoint.name, where: "authenticate" });
@@ -107,37 +107,55 @@ export class WsApp<User = unknown> {
   }
 
   /**
-   * Serves the AsyncAPI documents and viewers. Returns false for any other
-   * request. A document that cannot be built (a schema zod cannot describe)
-   * is answered 500 and reported through `onError`; it never escapes into
-   * the server's request handler.
+   * Serves the AsyncAPI documents and viewers (behind `authenticate` when
+   * `protectDocs` is on). Returns false for any other request. A document
+   * that cannot be built (a schema zod cannot describe) is answered 500 and
+   * reported through `onError`; it never escapes into the server's request
+   * handler.
    */
   handleRequest(request: IncomingMessage, response: ServerResponse): boolean {
-    try {
-      return serveDocs(request, response, {
-        hasModule: (name) => this.endpoints.has(name),
-        asyncapi: (module, options) => this.asyncapi(module, options),
-        defaultVersion: this.#options.asyncapi.version ?? ASYNCAPI_DEFAULTS.version,
-      });
-    } catch (error) {
-      this.#reportError(error, { module: "docs", where: `${request.method ?? "GET"} ${requestPath(request.url ?? "/")}` });
-      if (!response.headersSent) {
-        response
-          .writeHead(500, { "content-type": "text/plain; charset=utf-8" })
-          .end("The AsyncAPI document could not be built; the server log has the reason.\n");
-      } else response.destroy();
+    const serve = docsResponder(request, {
+      hasModule: (name) => this.endpoints.has(name),
+      asyncapi: (module, options) => this.asyncapi(module, options),
+      defaultVersion: this.#options.asyncapi.version ?? ASYNCAPI_DEFAULTS.version,
+    });
+    if (serve === undefined) return false;
+    if (!this.#options.protectDocs) {
+      this.#serveDocs(serve, request, response);
       return true;
+    }
+    authenticateRequest(request, this.#options).then(
+      (decision) => {
+        if (decision.accept) this.#serveDocs(serve, request, response);
+        else plainResponse(response, decision.status, `${decision.message}\n`, { "www-authenticate": "Bearer" });
+      },
+      (error: unknown) => {
+        this.#reportError(error, { module: "docs", where: "authenticate" });
+        plainResponse(response, 500, "Authentication failed with an internal error.\n");
+      },
+    );
+    return true;
+  }
+
+  #serveDocs(serve: DocsResponder, request: IncomingMessage, response: ServerResponse): void {
+    try {
+      serve(response);
+    } catch (error) {
+      // The path only: the query may carry a token, and logs must not hold one.
+      this.#reportError(error, { module: "docs", where: `${request.method ?? "GET"} ${requestPath(request.url ?? "/")}` });
+      if (!response.headersSent) plainResponse(response, 500, "The AsyncAPI document could not be built; the server log has the reason.\n");
+      else response.destroy();
     }
   }
 
   /** The AsyncAPI document of one module, or the merged one of all modules when `module` is omitted. */
   asyncapi(module?: string, options: AsyncApiOptions = {}): Record<string, unknown> {
     const merged = { ...this.#options.asyncapi, ...options };
-    if (module === undefined) return buildMergedAsyncApi(this.#moduleSpecs(), merged);
+    if (module === undefined) return buildMergedAsyncApi(this.#moduleSpecs(merged.securitySchemes), merged);
     const endpoint = this.endpoints.get(module);
     if (endpoint === undefined)
       throw new WsgenError("ERR_INVALID_OPTION", `No module named "${module}"; modules: ${[...this.endpoints.keys()].join(", ")}.`);
-    return buildModuleAsyncApi(specOf(endpoint), merged);
+    return buildModuleAsyncApi(specOf(endpoint, merged.securitySchemes), merged);
   }
 
   stats(): AppStats {
@@ -163,8 +181,8 @@ export class WsApp<User = unknown> {
     return this.#closing;
   }
 
-  #moduleSpecs(): ModuleSpec[] {
-    return [...this.endpoints.values()].map(specOf);
+  #moduleSpecs(securitySchemes: AsyncApiOptions["securitySchemes"]): ModuleSpec[] {
+    return [...this.endpoints.values()].map((endpoint) => specOf(endpoint, securitySchemes));
   }
 
   /** Reports through onError; an onError that throws must not take the server down with it. */
@@ -182,10 +200,20 @@ export function createWsApp<User = unknown>(options: WsAppOptions<User>): WsApp<
   return new WsApp(options);
 }
 
-function specOf(endpoint: WsEndpoint): ModuleSpec {
+function plainResponse(response: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+  if (response.headersSent) {
+    response.destroy();
+    return;
+  }
+  response.writeHead(status, { "content-type": "text/plain; charset=utf-8", ...headers }).end(body);
+}
+
+function specOf<User>(endpoint: WsEndpoint<User>, securitySchemes: AsyncApiOptions["securitySchemes"]): ModuleSpec {
   const { definition } = endpoint;
+  const schemes = definition.securitySchemes ?? securitySchemes;
   return {
     name: endpoint.name,
+    ...(schemes !== undefined ? { securitySchemes: schemes } : {}),
     title: definition.title,
     description: definition.description,
     version: definition.version,

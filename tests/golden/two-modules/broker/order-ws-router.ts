@@ -8,11 +8,18 @@ import { OrderSubscriptionRequest, PlacedOrder } from "../../../models/broker.js
  *
  * - request model: `OrderSubscriptionRequest` (`order.subscribe`, `order.unsubscribe`)
  * - data model: `PlacedOrder` (`order.update`)
+ *
+ * `User` is the type of the user `authenticate` returns, as the `authorize`
+ * hook and the service's `TopicContext` see it: `new OrderWsRouter<Trader>({...})`.
  */
-export class OrderWsRouter extends WsRoute<OrderSubscriptionRequest, PlacedOrder> {
+export class OrderWsRouter<User = unknown> extends WsRoute<
+  OrderSubscriptionRequest,
+  PlacedOrder,
+  User
+> {
   static readonly routeName = "order";
 
-  constructor(options: RouteOptions<OrderSubscriptionRequest, PlacedOrder, "order">) {
+  constructor(options: RouteOptions<OrderSubscriptionRequest, PlacedOrder, "order", User>) {
     super({
       description: "Orders of one account.",
       ...options,

@@ -8,11 +8,18 @@ import { OrderSubscriptionRequest, Position } from "../../../models/broker.js";
  *
  * - request model: `OrderSubscriptionRequest` (`positions.subscribe`, `positions.unsubscribe`)
  * - data model: `Position` (`positions.update`)
+ *
+ * `User` is the type of the user `authenticate` returns, as the `authorize`
+ * hook and the service's `TopicContext` see it: `new PositionWsRouter<Trader>({...})`.
  */
-export class PositionWsRouter extends WsRoute<OrderSubscriptionRequest, Position> {
+export class PositionWsRouter<User = unknown> extends WsRoute<
+  OrderSubscriptionRequest,
+  Position,
+  User
+> {
   static readonly routeName = "positions";
 
-  constructor(options: RouteOptions<OrderSubscriptionRequest, Position, "positions">) {
+  constructor(options: RouteOptions<OrderSubscriptionRequest, Position, "positions", User>) {
     super({
       ...options,
       route: PositionWsRouter.routeName,

@@ -8,11 +8,14 @@ import { ExecutionSubscriptionRequest, Execution } from "../../../models/broker.
  *
  * - request model: `ExecutionSubscriptionRequest` (`executions.subscribe`, `executions.unsubscribe`)
  * - data model: `Execution` (`executions.update`)
+ *
+ * `User` is the type of the user `authenticate` returns, as the `authorize`
+ * hook and the service's `TopicContext` see it: `new ExecutionWsRouter<Trader>({...})`.
  */
-export class ExecutionWsRouter extends WsRoute<ExecutionSubscriptionRequest, Execution> {
+export class ExecutionWsRouter<User = unknown> extends WsRoute<ExecutionSubscriptionRequest, Execution, User> {
   static readonly routeName = "executions";
 
-  constructor(options: RouteOptions<ExecutionSubscriptionRequest, Execution, "executions">) {
+  constructor(options: RouteOptions<ExecutionSubscriptionRequest, Execution, "executions", User>) {
     super({
       description: "Executions (fills) of one account, optionally of one symbol.",
       ...options,

@@ -8,11 +8,14 @@ import { AccountSubscriptionRequest, PlacedOrder } from "../../../models/broker.
  *
  * - request model: `AccountSubscriptionRequest` (`orders.subscribe`, `orders.unsubscribe`)
  * - data model: `PlacedOrder` (`orders.update`)
+ *
+ * `User` is the type of the user `authenticate` returns, as the `authorize`
+ * hook and the service's `TopicContext` see it: `new OrderWsRouter<Trader>({...})`.
  */
-export class OrderWsRouter extends WsRoute<AccountSubscriptionRequest, PlacedOrder> {
+export class OrderWsRouter<User = unknown> extends WsRoute<AccountSubscriptionRequest, PlacedOrder, User> {
   static readonly routeName = "orders";
 
-  constructor(options: RouteOptions<AccountSubscriptionRequest, PlacedOrder, "orders">) {
+  constructor(options: RouteOptions<AccountSubscriptionRequest, PlacedOrder, "orders", User>) {
     super({
       description: "Orders of one account, each time one is placed or changes state.",
       ...options,

@@ -8,11 +8,14 @@ import { AccountSubscriptionRequest, Position } from "../../../models/broker.js"
  *
  * - request model: `AccountSubscriptionRequest` (`positions.subscribe`, `positions.unsubscribe`)
  * - data model: `Position` (`positions.update`)
+ *
+ * `User` is the type of the user `authenticate` returns, as the `authorize`
+ * hook and the service's `TopicContext` see it: `new PositionWsRouter<Trader>({...})`.
  */
-export class PositionWsRouter extends WsRoute<AccountSubscriptionRequest, Position> {
+export class PositionWsRouter<User = unknown> extends WsRoute<AccountSubscriptionRequest, Position, User> {
   static readonly routeName = "positions";
 
-  constructor(options: RouteOptions<AccountSubscriptionRequest, Position, "positions">) {
+  constructor(options: RouteOptions<AccountSubscriptionRequest, Position, "positions", User>) {
     super({
       description: "Positions of one account, each time a fill changes one.",
       ...options,

@@ -8,11 +8,14 @@ import { BarSubscriptionRequest, Bar } from "../../../models/datafeed.js";
  *
  * - request model: `BarSubscriptionRequest` (`bars.subscribe`, `bars.unsubscribe`)
  * - data model: `Bar` (`bars.update`)
+ *
+ * `User` is the type of the user `authenticate` returns, as the `authorize`
+ * hook and the service's `TopicContext` see it: `new BarWsRouter<Trader>({...})`.
  */
-export class BarWsRouter extends WsRoute<BarSubscriptionRequest, Bar> {
+export class BarWsRouter<User = unknown> extends WsRoute<BarSubscriptionRequest, Bar, User> {
   static readonly routeName = "bars";
 
-  constructor(options: RouteOptions<BarSubscriptionRequest, Bar, "bars">) {
+  constructor(options: RouteOptions<BarSubscriptionRequest, Bar, "bars", User>) {
     super({
       description: "OHLCV bars of one symbol at one resolution, one per tick.",
       ...options,

@@ -8,11 +8,14 @@ import { QuoteSubscriptionRequest, Quote } from "../../../models/datafeed.js";
  *
  * - request model: `QuoteSubscriptionRequest` (`quotes.subscribe`, `quotes.unsubscribe`)
  * - data model: `Quote` (`quotes.update`)
+ *
+ * `User` is the type of the user `authenticate` returns, as the `authorize`
+ * hook and the service's `TopicContext` see it: `new QuoteWsRouter<Trader>({...})`.
  */
-export class QuoteWsRouter extends WsRoute<QuoteSubscriptionRequest, Quote> {
+export class QuoteWsRouter<User = unknown> extends WsRoute<QuoteSubscriptionRequest, Quote, User> {
   static readonly routeName = "quotes";
 
-  constructor(options: RouteOptions<QuoteSubscriptionRequest, Quote, "quotes">) {
+  constructor(options: RouteOptions<QuoteSubscriptionRequest, Quote, "quotes", User>) {
     super({
       description: "Quotes of a list of symbols, one per tick, round robin.",
       ...options,
