@@ -135,3 +135,19 @@ describe("broker", () => {
 });
 
 const round2 = (value: number): number => Math.round(value * 100) / 100;
+
+describe("with a JWT secret and development tokens off (NODE_ENV=production)", () => {
+  it("sets no cookie on the demo page and needs a token everywhere", async () => {
+    const secured = createTradingApp({ tickMs: 20, jwtSecret: "production-secret", devTokens: false });
+    await new Promise<void>((resolve) => secured.server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(secured.server.address() as AddressInfo).port}`;
+    try {
+      const page = await fetch(`${url}/`);
+      expect([page.status, page.headers.get("set-cookie")]).toEqual([200, null]);
+      await expect(TestClient.connect(`${url.replace("http", "ws")}/api/v1/datafeed/ws`)).rejects.toThrow(/HTTP 401/);
+      expect((await fetch(`${url}/api/v1/broker/orders?accountId=ACC-1`)).status).toBe(401);
+    } finally {
+      await secured.close();
+    }
+  });
+});

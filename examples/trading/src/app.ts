@@ -1,35 +1,51 @@
 /**
  * The trading example as a library: two modules (datafeed, broker) on one
- * node:http server, with the broker's HTTP endpoints and the demo page
- * beside the WebSocket endpoints and their AsyncAPI documents.
+ * server, with the broker's HTTP endpoints, the demo page and /metrics on an
+ * Express app beside the WebSocket endpoints and their AsyncAPI documents.
+ *
+ * With a JWT secret, WebSocket upgrades, the broker's HTTP endpoints, the
+ * AsyncAPI documents and /metrics all need a valid token (auth.ts), and the
+ * broker authorizes each account a request names. Without one, everything
+ * is open, as a local demo wants.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type Server } from "node:http";
+import express, { type NextFunction, type Request, type Response } from "express";
 import { createWsApp, type WsApp, type WsAppOptions } from "wsgen";
 import { createMetrics } from "wsgen/metrics";
-import { tokenAuthenticator } from "./auth.js";
+import { jwtAuth, TOKEN_COOKIE, traderOf, type JwtAuth, type Trader } from "./auth.js";
 import { Market } from "./market.js";
-import { createBrokerModule } from "./modules/broker/module.js";
-import { sendJson } from "./modules/broker/http.js";
+import { createBrokerModule, type BrokerUser } from "./modules/broker/module.js";
 import type { BrokerService } from "./modules/broker/service.js";
 import { createDatafeedModule } from "./modules/datafeed/module.js";
 import type { DatafeedService } from "./modules/datafeed/service.js";
 import { demoBundle, renderDemoPage } from "./demo-page.js";
 
+/** Who the demo page trades as with a development token. */
+export const DEMO_TRADER: Trader = { sub: "demo", accounts: ["ACC-1", "ACC-2"] };
+/** How long a development token lasts: a working day; reload the page for a new one. */
+const DEV_TOKEN_SECONDS = 12 * 3600;
+
 export interface TradingAppOptions {
   /** Milliseconds between updates of a datafeed topic and between broker matching passes. Default 1000. */
   tickMs?: number;
   market?: Market;
-  /** When set, WebSocket upgrades and broker HTTP requests need it (Bearer header or `token` query parameter). */
-  authToken?: string;
+  /** When set, every endpoint needs an HS256 JWT signed with it (claims `sub`, `accounts`). Default: none, all open. */
+  jwtSecret?: string;
+  /**
+   * With `jwtSecret`: the demo page at `/` sets an HttpOnly `token` cookie
+   * for DEMO_TRADER, so a browser works without minting a token. Never in
+   * production (main.ts turns it off when NODE_ENV=production). Default false.
+   */
+  devTokens?: boolean;
   /** Browser origins allowed to open sockets; others get 403. Default: any. */
   allowedOrigins?: string[];
   /** Passed to the wsgen runtime (heartbeat, limits, onError, …). */
-  ws?: Omit<WsAppOptions, "modules">;
+  ws?: Omit<WsAppOptions<BrokerUser>, "modules">;
 }
 
 export interface TradingApp {
   server: Server;
-  ws: WsApp;
+  ws: WsApp<BrokerUser>;
   market: Market;
   broker: BrokerService;
   datafeed: DatafeedService;
@@ -40,53 +56,55 @@ export interface TradingApp {
 export function createTradingApp(options: TradingAppOptions = {}): TradingApp {
   const tickMs = options.tickMs ?? 1000;
   const market = options.market ?? new Market();
+  const auth = options.jwtSecret !== undefined && options.jwtSecret !== "" ? jwtAuth(options.jwtSecret) : undefined;
+  const traderOfRequest = auth === undefined ? undefined : async (request: Request) => traderOf(await auth.authenticate(request)) ?? null;
   const datafeed = createDatafeedModule({ market, tickMs });
-  const broker = createBrokerModule({ market, tickMs });
-  const authenticate = options.authToken !== undefined && options.authToken !== "" ? tokenAuthenticator(options.authToken) : undefined;
-  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
-    try {
-      if (request.url?.startsWith("/api/v1/broker/") === true && authenticate !== undefined && authenticate(request) === undefined) {
-        sendJson(
-          response,
-          401,
-          { error: "authentication required: Authorization: Bearer <token> or ?token=<token>" },
-          { "www-authenticate": "Bearer" },
-        );
-        return;
-      }
-      if (broker.handleHttp(request, response)) return;
-      if (request.method === "GET" && (request.url === "/" || request.url?.startsWith("/?"))) {
-        const body = renderDemoPage(request.headers.host ?? "localhost");
-        response.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-length": Buffer.byteLength(body) }).end(body);
-        return;
-      }
-      if (request.method === "GET" && request.url === "/metrics") {
-        metrics.text().then(
-          (text) => response.writeHead(200, { "content-type": metrics.contentType }).end(text),
-          (error: unknown) => sendJson(response, 500, { error: (error as Error).message }),
-        );
-        return;
-      }
-      if (request.method === "GET" && request.url === "/demo.js") {
-        demoBundle().then(
-          (script) =>
-            response.writeHead(200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-cache" }).end(script),
-          (error: unknown) => sendJson(response, 500, { error: `demo bundle failed: ${(error as Error).message}` }),
-        );
-        return;
-      }
-      sendJson(response, 404, { error: `no route for ${request.method ?? "?"} ${request.url ?? ""}` });
-    } catch (error) {
-      sendJson(response, 500, { error: (error as Error).message });
+  const broker = createBrokerModule({ market, tickMs, auth: traderOfRequest && { traderOf: traderOfRequest } });
+
+  const http = express();
+  http.disable("x-powered-by");
+  http.set("case sensitive routing", true);
+  http.get("/", (_request, response, next) => {
+    const page = renderDemoPage(_request.headers.host ?? "localhost");
+    if (auth === undefined || options.devTokens !== true) {
+      response.type("html").send(page);
+      return;
     }
+    devCookie(auth).then((cookie) => response.set("set-cookie", cookie).type("html").send(page), next);
   });
-  const ws = createWsApp<unknown>({
+  http.get("/demo.js", (_request, response, next) => {
+    demoBundle().then((script) => response.type("text/javascript").set("cache-control", "no-cache").send(script), next);
+  });
+  // Metrics are operational data: behind the same tokens as everything else (Prometheus sends one with `authorization`).
+  http.get("/metrics", (request, response, next) => {
+    const allowed = traderOfRequest === undefined ? Promise.resolve(true) : traderOfRequest(request).then((trader) => trader !== null);
+    allowed
+      .then(async (ok) => {
+        if (!ok) response.status(401).set("www-authenticate", "Bearer").json({ error: "authentication required" });
+        else response.type(metrics.contentType).send(await metrics.text());
+      })
+      .catch(next);
+  });
+  http.use("/api/v1/broker", broker.router);
+  // Nothing of the request reaches these bodies: a URL may carry ?token=.
+  http.use((_request, response) => void response.status(404).json({ error: "not found" }));
+  http.use((error: unknown, _request: Request, response: Response, _next: NextFunction) => {
+    const status = statusOf(error);
+    if (status === 500) console.error(`[trading] request failed: ${(error as Error).message}`);
+    response
+      .status(status)
+      .json({ error: status === 400 ? "the request body is not valid JSON" : status < 500 ? "request refused" : "internal error" });
+  });
+
+  const server = createServer(http);
+  const ws = createWsApp<BrokerUser>({
     // Limits a public endpoint wants: 100 subscriptions and 50 frames/s (bursts of 100) per connection.
     maxSubscriptionsPerConnection: 100,
     rateLimit: { perSecond: 50, burst: 100 },
     ...options.ws,
-    ...(authenticate !== undefined ? { authenticate } : {}),
+    ...(auth !== undefined ? { authenticate: (request) => auth.authenticate(request), protectDocs: true } : {}),
     ...(options.allowedOrigins !== undefined ? { allowedOrigins: options.allowedOrigins } : {}),
+    asyncapi: { ...options.ws?.asyncapi, ...(auth !== undefined ? { securitySchemes: SECURITY_SCHEMES } : {}) },
     modules: [datafeed.module, broker.module],
   }).attach(server);
   const metrics = createMetrics(ws);
@@ -108,4 +126,23 @@ export function createTradingApp(options: TradingAppOptions = {}): TradingApp {
       return closing;
     },
   };
+}
+
+/** The three ways a token may come, as the AsyncAPI documents say. */
+const SECURITY_SCHEMES = {
+  bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "Authorization: Bearer <jwt>" },
+  cookie: { type: "httpApiKey", name: TOKEN_COOKIE, in: "cookie", description: "what browsers use" },
+  query: { type: "httpApiKey", name: "token", in: "query", description: "for clients that can send neither" },
+} as const;
+
+/** The development token as a cookie no script can read and no other site's page sends. */
+async function devCookie(auth: JwtAuth): Promise<string> {
+  const token = await auth.sign(DEMO_TRADER, DEV_TOKEN_SECONDS);
+  return `${TOKEN_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${DEV_TOKEN_SECONDS}`;
+}
+
+/** The HTTP status an error from Express or body-parser carries (400 for a body that is not JSON), else 500. */
+function statusOf(error: unknown): number {
+  const status = (error as { status?: unknown } | null)?.status;
+  return typeof status === "number" && status >= 400 && status < 500 ? status : 500;
 }

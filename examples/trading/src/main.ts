@@ -1,9 +1,12 @@
 /**
  * `npm start`: the trading example on HOST (default 127.0.0.1) and PORT
- * (default 8000), ticking every TICK_MS (default 1000). AUTH_TOKEN, when set,
- * is required of WebSocket upgrades and broker HTTP requests; ALLOWED_ORIGINS
- * (comma-separated) limits browser origins. SIGINT/SIGTERM close
- * it cleanly: clients get 1001, every topic is removed, the process exits 0.
+ * (default 8000), ticking every TICK_MS (default 1000). JWT_SECRET, when set,
+ * makes every endpoint need an HS256 JWT signed with it (claims `sub` and
+ * `accounts`), and the broker authorize each account; outside production
+ * (NODE_ENV other than "production") the demo page then hands the browser a
+ * development token cookie. ALLOWED_ORIGINS (comma-separated) limits browser
+ * origins. SIGINT/SIGTERM close it cleanly: clients get 1001, every topic is
+ * removed, the process exits 0.
  */
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
@@ -14,7 +17,8 @@ const Env = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
   PORT: z.coerce.number().int().min(0).max(65_535).default(8000),
   TICK_MS: z.coerce.number().int().min(1).default(1000),
-  AUTH_TOKEN: z.string().optional(),
+  JWT_SECRET: z.string().optional(),
+  NODE_ENV: z.string().optional(),
   ALLOWED_ORIGINS: z.string().optional(),
 });
 
@@ -24,11 +28,15 @@ if (!env.success) {
   console.error("HOST is an interface address, PORT a port number (0 picks a free one), TICK_MS a whole number of milliseconds ≥ 1.");
   process.exit(2);
 }
-const { HOST, PORT, TICK_MS, AUTH_TOKEN, ALLOWED_ORIGINS } = env.data;
+const { HOST, PORT, TICK_MS, JWT_SECRET, NODE_ENV, ALLOWED_ORIGINS } = env.data;
+const production = NODE_ENV === "production";
+if (production && (JWT_SECRET === undefined || JWT_SECRET === "")) {
+  console.warn("NODE_ENV=production without JWT_SECRET: every endpoint and account is open to anyone who can reach this port");
+}
 
 const app = createTradingApp({
   tickMs: TICK_MS,
-  ...(AUTH_TOKEN !== undefined && AUTH_TOKEN !== "" ? { authToken: AUTH_TOKEN } : {}),
+  ...(JWT_SECRET !== undefined && JWT_SECRET !== "" ? { jwtSecret: JWT_SECRET, devTokens: !production } : {}),
   ...(ALLOWED_ORIGINS !== undefined ? { allowedOrigins: ALLOWED_ORIGINS.split(",").map((origin) => origin.trim()) } : {}),
 });
 app.server.on("error", (error) => {
@@ -39,7 +47,11 @@ app.server.listen(PORT, HOST, () => {
   const { port } = app.server.address() as AddressInfo;
   const base = `http://${HOST.includes(":") ? `[${HOST}]` : HOST}:${port}`;
   console.log(`listening on ${base}`);
-  if (AUTH_TOKEN) console.log("  authentication on: send Authorization: Bearer <AUTH_TOKEN> or ?token=<AUTH_TOKEN>");
+  if (JWT_SECRET) {
+    console.log("  authentication on: an HS256 JWT (claims sub, accounts) as Authorization: Bearer, a token cookie or ?token=");
+    if (!production)
+      console.log(`  development tokens on: ${base}/ sets a token cookie for the demo trader (off with NODE_ENV=production)`);
+  } else console.log("  authentication off: set JWT_SECRET to require tokens");
   for (const { label, url } of endpointUrls(base)) console.log(`  ${label.padEnd(28)} ${url}`);
 });
 

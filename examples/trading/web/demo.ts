@@ -7,14 +7,12 @@
 import { createWsClient } from "../../../generated/client.js";
 import type { Bar } from "../src/models/datafeed.js";
 import type { PlacedOrder, Position } from "../src/models/broker.js";
-import { endpointPath, type Subscription } from "wsgen/client";
+import type { Subscription } from "wsgen/client";
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
-// With AUTH_TOKEN on the server, open the page as /?token=…: sockets carry it as a query parameter, HTTP as a header.
-const token = new URLSearchParams(location.search).get("token") ?? "";
-const authHeaders: Record<string, string> = token === "" ? {} : { authorization: `Bearer ${token}` };
+// With JWT_SECRET on the server, the page's credentials are the HttpOnly `token` cookie the server set with it:
+// the browser sends it on the same-origin socket upgrades and fetches by itself, so no token is in a URL or a script.
 const client = createWsClient(location.origin, {
-  ...(token === "" ? {} : { path: (module: string) => `${endpointPath(module)}?token=${encodeURIComponent(token)}` }),
   onStateChange: () => renderStatus(),
   onError: (error) => console.warn(error.message),
 });
@@ -96,12 +94,8 @@ async function watchAccount(accountId: string): Promise<void> {
   ]);
   // What happened before we subscribed comes over HTTP; live updates win over it.
   const [orders, positions] = await Promise.all([
-    fetch(`/api/v1/broker/orders?accountId=${encodeURIComponent(accountId)}`, { headers: authHeaders }).then(
-      (response) => response.json() as Promise<PlacedOrder[]>,
-    ),
-    fetch(`/api/v1/broker/positions?accountId=${encodeURIComponent(accountId)}`, { headers: authHeaders }).then(
-      (response) => response.json() as Promise<Position[]>,
-    ),
+    fetch(`/api/v1/broker/orders?accountId=${encodeURIComponent(accountId)}`).then((response) => response.json() as Promise<PlacedOrder[]>),
+    fetch(`/api/v1/broker/positions?accountId=${encodeURIComponent(accountId)}`).then((response) => response.json() as Promise<Position[]>),
   ]);
   for (const order of orders)
     if (!state.orders.has(order.id) || state.orders.get(order.id)!.updatedAt < order.updatedAt) state.orders.set(order.id, order);
@@ -172,7 +166,7 @@ async function placeOrder(form: HTMLFormElement): Promise<void> {
   };
   const response = await fetch("/api/v1/broker/orders", {
     method: "POST",
-    headers: { "content-type": "application/json", ...authHeaders },
+    headers: { "content-type": "application/json" },
     body: JSON.stringify(body),
   });
   const answer = (await response.json()) as { error?: string; issues?: { path: string[]; message: string }[] };

@@ -1,88 +1,96 @@
 /**
- * The broker's HTTP endpoints, beside its WebSocket routes:
- *   POST   /api/v1/broker/orders            place an order (201 PlacedOrder, 400 zod issues)
- *   GET    /api/v1/broker/orders?accountId  the account's orders
- *   DELETE /api/v1/broker/orders/:id        cancel a working order
- *   GET    /api/v1/broker/positions?accountId
+ * The broker's HTTP endpoints, beside its WebSocket routes, as an Express
+ * router mounted at /api/v1/broker:
+ *   POST   /orders            place an order (201 PlacedOrder, 400 zod issues)
+ *   GET    /orders?accountId  the account's orders
+ *   DELETE /orders/:id        cancel a working order
+ *   GET    /positions?accountId
+ *
+ * Authentication is the router's first middleware, so it runs for exactly
+ * the requests the router serves: the path Express matched is the path the
+ * decision was made on (no prefix test of the raw URL that `/./` or `/x/../`
+ * could step around). Each endpoint then authorizes the account it touches.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import { OrderRequest } from "../../models/broker.js";
+import type { Trader } from "../../auth.js";
 import { CancelError, type BrokerService } from "./service.js";
 
-const MAX_BODY = 64 * 1024;
+/** How the router learns who calls: undefined when authentication is off (every account open). */
+export interface BrokerHttpAuth {
+  /** The caller's trader, or null when the request carries no valid token. */
+  traderOf(request: Request): Promise<Trader | null>;
+}
 
-export function createBrokerHttpHandler(broker: BrokerService): (request: IncomingMessage, response: ServerResponse) => boolean {
-  return (request, response) => {
-    const url = new URL(request.url ?? "/", "http://localhost");
-    if (url.pathname === "/api/v1/broker/orders") {
-      if (request.method === "POST") void placeOrder(broker, request, response);
-      else if (request.method === "GET") withAccount(url, response, (accountId) => sendJson(response, 200, broker.ordersOf(accountId)));
-      else sendJson(response, 405, { error: "use GET or POST" }, { allow: "GET, POST" });
-      return true;
-    }
-    const cancel = /^\/api\/v1\/broker\/orders\/([A-Za-z0-9-]+)$/.exec(url.pathname);
-    if (cancel !== null) {
-      if (request.method !== "DELETE") sendJson(response, 405, { error: "use DELETE" }, { allow: "DELETE" });
-      else {
-        try {
-          sendJson(response, 200, broker.cancelOrder(cancel[1] as string));
-        } catch (error) {
-          if (!(error instanceof CancelError)) throw error;
-          sendJson(response, error.status, { error: error.message });
+/** The caller, set by the authentication middleware; absent when authentication is off. */
+type Locals = { trader?: Trader };
+
+export function createBrokerRouter(broker: BrokerService, auth: BrokerHttpAuth | undefined): Router {
+  const router = express.Router({ caseSensitive: true, strict: false });
+  if (auth !== undefined) {
+    router.use((request: Request, response: Response<unknown, Locals>, next: NextFunction) => {
+      auth.traderOf(request).then((trader) => {
+        if (trader === null) {
+          response
+            .status(401)
+            .set("www-authenticate", "Bearer")
+            .json({ error: "authentication required: Authorization: Bearer <jwt>, a token cookie or ?token=<jwt>" });
+        } else {
+          response.locals.trader = trader;
+          next();
         }
-      }
-      return true;
-    }
-    if (url.pathname === "/api/v1/broker/positions") {
-      if (request.method !== "GET") sendJson(response, 405, { error: "use GET" }, { allow: "GET" });
-      else withAccount(url, response, (accountId) => sendJson(response, 200, broker.positionsOf(accountId)));
-      return true;
-    }
-    return false;
-  };
-}
-
-async function placeOrder(broker: BrokerService, request: IncomingMessage, response: ServerResponse): Promise<void> {
-  let body: unknown;
-  try {
-    body = JSON.parse(await readBody(request));
-  } catch (error) {
-    sendJson(response, 400, { error: `body is not JSON: ${(error as Error).message}` });
-    return;
-  }
-  const parsed = OrderRequest.safeParse(body);
-  if (!parsed.success) {
-    sendJson(response, 400, { error: "invalid order", issues: parsed.error.issues });
-    return;
-  }
-  sendJson(response, 201, broker.placeOrder(parsed.data));
-}
-
-function withAccount(url: URL, response: ServerResponse, then: (accountId: string) => void): void {
-  const accountId = url.searchParams.get("accountId");
-  if (accountId === null || accountId.length === 0) sendJson(response, 400, { error: "accountId query parameter is required" });
-  else then(accountId);
-}
-
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY) {
-        reject(new Error(`larger than ${MAX_BODY} bytes`));
-        request.destroy();
-      } else chunks.push(chunk);
+      }, next);
     });
-    request.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    request.on("error", reject);
+  }
+  router.use(express.json({ limit: "64kb" }));
+
+  router.get("/orders", (request, response: Response<unknown, Locals>) => {
+    const accountId = accountOf(request, response);
+    if (accountId !== undefined) response.json(broker.ordersOf(accountId));
   });
+  router.post("/orders", (request: Request, response: Response<unknown, Locals>) => {
+    const parsed = OrderRequest.safeParse(request.body);
+    if (!parsed.success) {
+      response.status(400).json({ error: "invalid order", issues: parsed.error.issues });
+      return;
+    }
+    if (!mayUse(response, parsed.data.accountId)) return;
+    response.status(201).json(broker.placeOrder(parsed.data));
+  });
+  router.delete("/orders/:id", (request: Request<{ id: string }>, response: Response<unknown, Locals>) => {
+    const order = broker.order(request.params.id);
+    if (order !== undefined && !mayUse(response, order.accountId)) return;
+    try {
+      response.json(broker.cancelOrder(request.params.id));
+    } catch (error) {
+      if (!(error instanceof CancelError)) throw error;
+      response.status(error.status).json({ error: error.message });
+    }
+  });
+  router.get("/positions", (request, response: Response<unknown, Locals>) => {
+    const accountId = accountOf(request, response);
+    if (accountId !== undefined) response.json(broker.positionsOf(accountId));
+  });
+  router.all(["/orders", "/orders/:id", "/positions"], (_request, response) => {
+    response.status(405).json({ error: "method not allowed" });
+  });
+  return router;
 }
 
-export function sendJson(response: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
-  const body = JSON.stringify(value);
-  response
-    .writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body), ...headers })
-    .end(body);
+/** The `accountId` query parameter, when present and the caller's; otherwise answers 400 or 403 and returns undefined. */
+function accountOf(request: Request, response: Response<unknown, Locals>): string | undefined {
+  const accountId = request.query.accountId;
+  if (typeof accountId !== "string" || accountId.length === 0) {
+    response.status(400).json({ error: "accountId query parameter is required" });
+    return undefined;
+  }
+  return mayUse(response, accountId) ? accountId : undefined;
+}
+
+/** Whether the caller may use `accountId` (always, with authentication off); answers 403 when not. */
+function mayUse(response: Response<unknown, Locals>, accountId: string): boolean {
+  const { trader } = response.locals;
+  if (trader === undefined || trader.accounts.includes(accountId)) return true;
+  response.status(403).json({ error: "this account is not yours" });
+  return false;
 }

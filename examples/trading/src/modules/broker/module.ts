@@ -1,24 +1,37 @@
-/** The broker module: its service, its generated routers and its HTTP endpoints. */
-import type { IncomingMessage, ServerResponse } from "node:http";
-import { defineModule, type WsModuleDefinition } from "wsgen";
+/**
+ * The broker module: its service, its generated routers and its HTTP
+ * endpoints. Every broker subscription names an `accountId`; a trader may
+ * subscribe to their own accounts only, on every route, on every subscribe.
+ */
+import type { Router } from "express";
+import { defineModule, type SubscribeAttempt, type WsModuleDefinition } from "wsgen";
+import type { Trader } from "../../auth.js";
 import type { Market } from "../../market.js";
-import { createBrokerHttpHandler } from "./http.js";
+import { createBrokerRouter, type BrokerHttpAuth } from "./http.js";
 import { BrokerService } from "./service.js";
 import { ExecutionWsRouter, OrderWsRouter, PositionWsRouter } from "./ws_generated/index.js";
 
-export function createBrokerModule(options: { market: Market; tickMs: number }): {
-  module: WsModuleDefinition;
+/** The user of a broker connection: a verified trader, or null when the app runs without authentication. */
+export type BrokerUser = Trader | null;
+
+/** Admits a trader on their own accounts; everyone when authentication is off. */
+export function ownAccountsOnly({ user, request }: SubscribeAttempt<BrokerUser, { accountId: string }>): true | string {
+  return user === null || user.accounts.includes(request.accountId) || `account ${request.accountId} is not one of ${user.sub}'s accounts`;
+}
+
+export function createBrokerModule(options: { market: Market; tickMs: number; auth?: BrokerHttpAuth | undefined }): {
+  module: WsModuleDefinition<BrokerUser>;
   service: BrokerService;
-  handleHttp: (request: IncomingMessage, response: ServerResponse) => boolean;
+  router: Router;
 } {
   const service = new BrokerService(options);
-  const module = defineModule({
+  const module = defineModule<BrokerUser>({
     name: "broker",
     routes: [
-      new OrderWsRouter({ service: service.orders }),
-      new PositionWsRouter({ service: service.positions }),
-      new ExecutionWsRouter({ service: service.executions }),
+      new OrderWsRouter<BrokerUser>({ service: service.orders, authorize: ownAccountsOnly }),
+      new PositionWsRouter<BrokerUser>({ service: service.positions, authorize: ownAccountsOnly }),
+      new ExecutionWsRouter<BrokerUser>({ service: service.executions, authorize: ownAccountsOnly }),
     ],
   });
-  return { module, service, handleHttp: createBrokerHttpHandler(service) };
+  return { module, service, router: createBrokerRouter(service, options.auth) };
 }

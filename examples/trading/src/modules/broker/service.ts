@@ -76,6 +76,10 @@ export class BrokerService {
     return canceled;
   }
 
+  order(id: string): PlacedOrder | undefined {
+    return this.#book.get(id);
+  }
+
   ordersOf(accountId: string): PlacedOrder[] {
     return [...this.#book.values()].filter((order) => order.accountId === accountId);
   }
