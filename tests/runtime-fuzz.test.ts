@@ -320,7 +320,10 @@ describe("random text frames", () => {
       }),
       { numRuns: 150, interruptAfterTimeLimit: 12_000 },
     );
-    expect(server().reported).toEqual([]);
+    // Client errors are answered, not reported; the one exception is a request over the shape limits, logged once per connection.
+    const reported = server().reported.map((error) => (error as { code?: string }).code);
+    expect(reported.filter((code) => code !== "ERR_REQUEST_SHAPE")).toEqual([]);
+    expect(reported.length).toBeLessThanOrEqual(150);
   }, 15_000);
 
   it("answers a frame of exactly maxPayload bytes, and closes one byte more with 1009 while serving others", async () => {
