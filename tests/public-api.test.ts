@@ -55,7 +55,7 @@ const SURFACE: Record<string, Surface> = {
   },
   "wsgen/client": {
     entry: "packages/wsgen/src/client/index.ts",
-    values: ["buildTopic", "createClient", "endpointPath", "WsClient", "WsClientClosedError", "WsRequestError"],
+    values: ["buildTopic", "createClient", "endpointPath", "WsClient", "WsClientClosedError", "WsHandshakeError", "WsRequestError"],
     types: [
       "BackoffOptions",
       "ClientContract",
@@ -68,6 +68,9 @@ const SURFACE: Record<string, Surface> = {
       "SchemaLike",
       "SubscribeOptions",
       "Subscription",
+      "TokenContext",
+      "TokenPlacement",
+      "TokenSource",
       "TypedClient",
       "UpdateStream",
       "WebSocketConstructor",

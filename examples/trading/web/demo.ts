@@ -7,14 +7,14 @@
 import { createWsClient } from "../../../generated/client.js";
 import type { Bar } from "../src/models/datafeed.js";
 import type { PlacedOrder, Position } from "../src/models/broker.js";
-import { endpointPath, type Subscription } from "wsgen/client";
+import type { Subscription } from "wsgen/client";
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
-// With AUTH_TOKEN on the server, open the page as /?token=…: sockets carry it as a query parameter, HTTP as a header.
+// With AUTH_TOKEN on the server, open the page as /?token=…: the client sends it as ?token= (a browser's WebSocket cannot send headers), HTTP as a header.
 const token = new URLSearchParams(location.search).get("token") ?? "";
 const authHeaders: Record<string, string> = token === "" ? {} : { authorization: `Bearer ${token}` };
 const client = createWsClient(location.origin, {
-  ...(token === "" ? {} : { path: (module: string) => `${endpointPath(module)}?token=${encodeURIComponent(token)}` }),
+  ...(token === "" ? {} : { token }),
   onStateChange: () => renderStatus(),
   onError: (error) => console.warn(error.message),
 });

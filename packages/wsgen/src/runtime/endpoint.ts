@@ -15,6 +15,7 @@ import type { AnyRoute, WsModuleDefinition } from "./module.js";
 import type { ResolvedAppOptions } from "./app-options.js";
 import {
   CloseCode,
+  CloseReason,
   encodeEnvelope,
   MessageType,
   operationType,
@@ -168,7 +169,7 @@ export class WsEndpoint {
       (connection) =>
         new Promise<void>((resolve) => {
           connection.socket.once("close", () => resolve());
-          connection.close(CloseCode.goingAway, "server shutdown");
+          connection.close(CloseCode.goingAway, CloseReason.serverShutdown);
         }),
     );
     await Promise.all([...this.routes.values()].map((route) => route.shutdown(this.#options.closeTimeout)));
@@ -178,7 +179,7 @@ export class WsEndpoint {
 
   #accept(ws: WebSocket, transport: Duplex, request: IncomingMessage, user: unknown): void {
     if (this.#closed) {
-      ws.close(CloseCode.goingAway, "server shutdown");
+      ws.close(CloseCode.goingAway, CloseReason.serverShutdown);
       return;
     }
     const connection = new Connection(randomUUID(), ws, transport, request, user, this.#options, {
@@ -195,7 +196,7 @@ export class WsEndpoint {
     this.#connections.add(connection);
     let lifespan: NodeJS.Timeout | undefined;
     if (this.#options.maxConnectionLifespan > 0) {
-      lifespan = setTimeout(() => connection.close(CloseCode.maxLifespan, "max connection lifespan"), this.#options.maxConnectionLifespan);
+      lifespan = setTimeout(() => connection.close(CloseCode.maxLifespan, CloseReason.maxLifespan), this.#options.maxConnectionLifespan);
       lifespan.unref();
     }
     const markAlive = (): void => {
@@ -208,12 +209,12 @@ export class WsEndpoint {
       connection.alive = true;
       if (bucket !== undefined && !bucket.take()) {
         if (connection.isOpen) this.#rateLimitCloses += 1;
-        connection.close(CloseCode.policyViolation, "rate limit exceeded");
+        connection.close(CloseCode.policyViolation, CloseReason.rateLimit);
         return;
       }
       if (isBinary) {
         this.#invalidFrames += 1;
-        connection.close(CloseCode.unsupportedData, "binary frames are not supported; send JSON text frames");
+        connection.close(CloseCode.unsupportedData, CloseReason.binaryFrame);
         return;
       }
       this.#receive(connection, (data as Buffer).toString("utf8"));
