@@ -190,9 +190,11 @@ describe("serving", () => {
 
 describe("AsyncAPI robustness", () => {
   it("answers 500 and reports through onError when a document cannot be built, and keeps serving", async () => {
-    // What a zod 3 schema looks like to zod 4's toJSONSchema: it has `_def`, not `_zod`.
-    const zod3Like = { _def: { typeName: "ZodObject" }, safeParse: (value: unknown) => ({ success: true, data: value }) };
-    const LegacyWsRouter = routeClass(zod3Like as unknown as z.ZodType<unknown>, z.object({ v: z.number() }), "Legacy", "Data");
+    // A schema whose JSON Schema cannot be built: a lazy one that throws when the document asks for its shape.
+    const broken = z.lazy((): z.ZodType<unknown> => {
+      throw new Error("the model's module failed to load");
+    });
+    const LegacyWsRouter = routeClass(broken, z.object({ v: z.number() }), "Legacy", "Data");
     const reported: unknown[] = [];
     const legacy = await startApp({
       modules: [{ name: "legacy", routes: [new LegacyWsRouter({ route: "legacy", service: new RecordingService() })] }],

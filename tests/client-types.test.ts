@@ -6,7 +6,7 @@
  */
 import { describe, expect, expectTypeOf, it } from "vitest";
 import WebSocket from "ws";
-import type { ClientOptions, Subscription, TypedClient } from "wsgen/client";
+import type { ClientOptions, ConnectionState, Subscription, TokenContext, TypedClient, WsHandshakeError } from "wsgen/client";
 import { createWsClient, wsContract, type WsContract } from "../generated/client.js";
 import type { Bar, Quote } from "../examples/trading/src/models/datafeed.js";
 import type { PlacedOrder } from "../examples/trading/src/models/broker.js";
@@ -22,6 +22,37 @@ function typeChecks(): void {
   // @ts-expect-error: a constructor of something that is no WebSocket is refused
   const notASocket: ClientOptions = { WebSocket: Map };
   void notASocket;
+  // Credentials: a token, or a function (sync or async) told whether the last token was refused; headers (Node) and query.
+  const withCredentials = createWsClient("ws://127.0.0.1:8000", {
+    WebSocket,
+    token: ({ refused }) => Promise.resolve(refused ? "fresh" : "cached"),
+    tokenIn: "header",
+    headers: { "x-client": "tests" },
+    query: { app: "tests" },
+    onStateChange: (state, refusal) => {
+      expectTypeOf(state).toEqualTypeOf<ConnectionState>();
+      expectTypeOf(refusal).toEqualTypeOf<WsHandshakeError | undefined>();
+      expectTypeOf(refusal?.status).toEqualTypeOf<number | undefined>();
+    },
+  });
+  withCredentials.reconnect();
+  expectTypeOf(withCredentials.connection("datafeed").refusal).toEqualTypeOf<WsHandshakeError | undefined>();
+  const tokenFunction = (context: TokenContext): string => (context.refused ? "fresh" : "cached");
+  const browserCredentials: ClientOptions = { WebSocket: globalThis.WebSocket, token: tokenFunction, tokenIn: "query" };
+  void browserCredentials;
+  // @ts-expect-error: a token is a string or a function returning one
+  const numericToken: ClientOptions = { token: 42 };
+  void numericToken;
+  // @ts-expect-error: a token function returns a string (or a promise of one)
+  const numericTokenFunction: ClientOptions = { token: () => Promise.resolve(42) };
+  void numericTokenFunction;
+  // @ts-expect-error: the token goes in the header or in the query (a cookie needs no option)
+  const cookieToken: ClientOptions = { tokenIn: "cookie" };
+  void cookieToken;
+  // @ts-expect-error: header values are strings
+  const numericHeader: ClientOptions = { headers: { "x-retries": 1 } };
+  void numericHeader;
+  expectTypeOf<ConnectionState>().toEqualTypeOf<"connecting" | "open" | "reconnecting" | "refused" | "closed">();
   // Requests are typed from the request schemas.
   void client.datafeed.bars.subscribe({ symbol: "AAPL", resolution: "1D" }, (bar) => {
     expectTypeOf(bar).toEqualTypeOf<Bar>();

@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { APP_DEFAULTS } from "../packages/wsgen/src/runtime/app-options.js";
+import { CLIENT_DEFAULTS } from "../packages/wsgen/src/client/client-options.js";
 import { CONFIG_DEFAULTS } from "../src/generator/config.js";
 import { ROUTE_DEFAULTS } from "../packages/wsgen/src/runtime/route-options.js";
 import { REPO_ROOT } from "./support/project.js";
@@ -85,6 +86,34 @@ describe("the option tables", () => {
       }
     });
   }
+
+  /** Client options whose default is decided when the client is made, or is no plain value, as docs/runtime.md says them. */
+  const CLIENT_DESCRIBED: Record<string, RegExp> = {
+    WebSocket: /^`globalThis\.WebSocket`$/,
+    validate: /^on; off when `NODE_ENV` is `"production"`$/,
+    onStateChange: /^none$/,
+    onError: /^none$/,
+    token: /^none$/,
+    tokenIn: /^`"header"` with `ws`, else `"query"`$/,
+  };
+  /** An object default as the table writes it: `{ initial: 250, max: 10000 }`, `{}`. */
+  const objectCell = (value: object): string => {
+    const entries = Object.entries(value).map(([key, child]) => `${key}: ${String(child)}`);
+    return `\`${entries.length === 0 ? "{}" : `{ ${entries.join(", ")} }`}\``;
+  };
+
+  it("of docs/runtime.md list every client option with the default of CLIENT_DEFAULTS, and path", () => {
+    const rows = table(readFileSync(join(REPO_ROOT, "docs/runtime.md"), "utf8"), "| Client option");
+    expect(rows.map(([name]) => name).sort()).toEqual([...Object.keys(CLIENT_DEFAULTS), "path"].map((key) => `\`${key}\``).sort());
+    for (const [name, defaultCell] of rows) {
+      const key = name!.slice(1, -1);
+      if (key === "path") continue; // createClient's own option, defaulting to endpointPath
+      const value: unknown = CLIENT_DEFAULTS[key as keyof typeof CLIENT_DEFAULTS];
+      if (typeof value === "object" && value !== null) expect(defaultCell, key).toBe(objectCell(value));
+      else if (value === undefined) expect(defaultCell, key).toMatch(CLIENT_DESCRIBED[key]!);
+      else expect(defaultCell, key).toMatch(shown(key, value));
+    }
+  });
 
   /** Config keys that have no default: required, or off when absent. */
   const WITHOUT_DEFAULT = new Set(["modulesDir", "spec.merged", "client.out"]);

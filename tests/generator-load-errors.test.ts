@@ -206,7 +206,8 @@ describe("more bad input (found in review)", () => {
         mkdirSync(dirname(join(root, path)), { recursive: true });
         writeFileSync(join(root, path), text);
       }
-      const result = await runCli(root, ["generate", "--no-lint"]);
+      // Nor typescript: with the typecheck gate on, that would be refused first (ERR_TOOL_MISSING).
+      const result = await runCli(root, ["generate", "--no-lint", "--no-typecheck"]);
       expect(result.code).toBe(2);
       expect(result.stderr).toMatch(/ws\.ts:1:1: ws\.ts imports "wsgen", but TypeScript cannot resolve it under this tsconfig\./);
       expect(result.stderr).toMatch(/hint: install the runtime beside the CLI \(npm install wsgen\)/);

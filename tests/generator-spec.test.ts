@@ -1,12 +1,14 @@
 /**
  * `wsgen spec` on a temporary two-module project: each module's AsyncAPI
- * document and the merged one, in 3.0.0 or, on request, 2.6.0.
+ * document and the merged one, in 3.0.0 or, on request, 2.6.0, formatted
+ * with the project's prettier unless it has none or ignores the documents.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { format } from "prettier";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "./support/cli.js";
-import { createProject, twoModuleFiles } from "./support/project.js";
+import { createIsolatedProject, createProject, removeProject, twoModuleFiles, writeFiles } from "./support/project.js";
 
 let root: string;
 beforeAll(() => {
@@ -39,4 +41,42 @@ describe("wsgen spec", () => {
     );
     expect((await runCli(root, ["spec", "--asyncapi", "9.9.9"])).code).toBe(2);
   });
+});
+
+describe("wsgen spec's formatting", () => {
+  const brokerSpec = "src/modules/broker/specs_generated/broker_asyncapi.json";
+  const plain = (text: string): string => `${JSON.stringify(JSON.parse(text), null, 2)}\n`;
+
+  it("formats each document with the project's prettier and the config it resolves for the path, the same on every run", async () => {
+    const root = createProject("spec-prettier", { ...twoModuleFiles, ".prettierrc.json": JSON.stringify({ printWidth: 60 }) });
+    expect((await runCli(root, ["spec"])).code).toBe(0);
+    const text = readFileSync(join(root, brokerSpec), "utf8");
+    expect(text).toBe(await format(plain(text), { parser: "json", printWidth: 60 }));
+    expect(text).not.toBe(plain(text));
+    const again = await runCli(root, ["spec", "--json"]);
+    expect((JSON.parse(again.stdout) as { files: { status: string }[] }).files.every((file) => file.status === "unchanged")).toBe(true);
+  }, 30_000);
+
+  it("leaves the documents the project's .prettierignore names as JSON.stringify writes them", async () => {
+    const root = createProject("spec-ignored", twoModuleFiles);
+    writeFiles(root, { ".prettierignore": "**/specs_generated/**\n" });
+    expect((await runCli(root, ["spec"])).code).toBe(0);
+    const text = readFileSync(join(root, brokerSpec), "utf8");
+    expect(text).toBe(plain(text));
+  }, 30_000);
+
+  const isolated: string[] = [];
+  afterAll(() => isolated.forEach(removeProject));
+
+  it("writes JSON.stringify's text when the project has no prettier, with the format gate's notice", async () => {
+    const files = { ...twoModuleFiles };
+    delete files[".prettierrc.json"];
+    const root = createIsolatedProject("spec-no-prettier", files, ["wsgen", "zod", "typescript", "@types/node"]);
+    isolated.push(root);
+    const result = await runCli(root, ["spec"]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe("wsgen: format gate skipped: prettier is not installed in this project (npm i -D prettier to enable)");
+    const text = readFileSync(join(root, brokerSpec), "utf8");
+    expect(text).toBe(plain(text));
+  }, 30_000);
 });

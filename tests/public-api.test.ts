@@ -61,7 +61,7 @@ const SURFACE: Record<string, Surface> = {
   },
   "wsgen/client": {
     entry: "packages/wsgen/src/client/index.ts",
-    values: ["buildTopic", "createClient", "endpointPath", "WsClient", "WsClientClosedError", "WsRequestError"],
+    values: ["buildTopic", "createClient", "endpointPath", "WsClient", "WsClientClosedError", "WsHandshakeError", "WsRequestError"],
     types: [
       "BackoffOptions",
       "ClientContract",
@@ -74,6 +74,9 @@ const SURFACE: Record<string, Surface> = {
       "SchemaLike",
       "SubscribeOptions",
       "Subscription",
+      "TokenContext",
+      "TokenPlacement",
+      "TokenSource",
       "TypedClient",
       "UpdateStream",
       "WebSocketConstructor",

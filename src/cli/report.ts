@@ -3,7 +3,8 @@
  * NO_COLOR; `--json` prints exactly one result object per run.
  */
 import type { GenerateResult } from "../generator/codegen.js";
-import { formatProblem, type Problem } from "../generator/errors.js";
+import { formatProblem, type RunError } from "../generator/errors.js";
+import type { SkippedGate } from "../generator/gate-plan.js";
 import type { FileResult } from "../generator/output.js";
 import type { SpecResult } from "../generator/spec.js";
 
@@ -30,13 +31,20 @@ function count(files: readonly FileResult[]): string {
   return [...tally].map(([status, n]) => `${n} ${status}`).join(", ") || "no files";
 }
 
-function reportProblems(output: Output, title: string, problems: readonly Problem[], fallback: string): void {
+function reportProblems(output: Output, title: string, error: RunError): void {
   output.err(paint(output, 31, title));
-  if (problems.length === 0) output.err(fallback);
-  for (const problem of problems) output.err(`  ${formatProblem(problem).replace(/\n/g, "\n  ")}`);
+  if (error.problems.length === 0) output.err(error.message);
+  for (const problem of error.problems) output.err(`  ${formatProblem(problem).replace(/\n/g, "\n  ")}`);
+  for (const hint of error.hints ?? []) output.err(`  hint: ${hint}`);
+}
+
+/** One line per gate that did not run for want of its tool, on stderr: the run still succeeds. */
+function reportSkipped(output: Output, skipped: readonly SkippedGate[]): void {
+  for (const gate of skipped) output.err(paint(output, 33, `wsgen: ${gate.message}`));
 }
 
 export function reportGenerate(output: Output, result: GenerateResult): void {
+  reportSkipped(output, result.skipped);
   if (result.error !== undefined) {
     const title =
       result.error.kind === "gate"
@@ -44,7 +52,7 @@ export function reportGenerate(output: Output, result: GenerateResult): void {
         : result.error.kind === "input"
           ? "wsgen: bad input; nothing was written."
           : "wsgen: internal error (please report it with the trace below).";
-    reportProblems(output, title, result.error.problems, result.error.message);
+    reportProblems(output, title, result.error);
     return;
   }
   for (const warning of result.warnings) output.err(paint(output, 33, `warning: ${formatProblem(warning)}`));
@@ -81,13 +89,9 @@ export function reportGenerate(output: Output, result: GenerateResult): void {
 }
 
 export function reportSpec(output: Output, result: SpecResult): void {
+  reportSkipped(output, result.skipped);
   if (result.error !== undefined) {
-    reportProblems(
-      output,
-      result.error.kind === "input" ? "wsgen spec: bad input." : "wsgen spec: internal error.",
-      result.error.problems,
-      result.error.message,
-    );
+    reportProblems(output, result.error.kind === "input" ? "wsgen spec: bad input." : "wsgen spec: internal error.", result.error);
     return;
   }
   for (const file of result.files) output.out(`  ${file.status.padEnd(9)} ${file.path}`);

@@ -1,20 +1,25 @@
 /**
  * Codegen: the generate pipeline, start to end:
- *   config → [cache: nothing changed, done] → load (ts-morph discovery)
- *   → render (handlebars) → format gate
- *   → [check: compare with disk] | [lint gate → typecheck gate → write]
- * `--check` is the other end of this one pipe; `--watch` (watcher.ts) reruns it.
+ *   config → gate plan → [cache: nothing changed, done] → load (ts-morph
+ *   discovery) → render (handlebars) → format gate → lint gate (fixes applied)
+ *   → [check: compare with disk] | [judge lint → typecheck gate → write]
+ * `--check` is the other end of this one pipe, so it compares exactly the text
+ * generate would write; `--watch` (watcher.ts) reruns it.
  */
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { loadConfig, type Gates, type ResolvedConfig } from "./config.js";
-import { ExitCode, failureOf, type Problem, type RunError } from "./errors.js";
-import { createGateProgram, runFormatGate, runLintGate, runTypecheckGate } from "./gates.js";
+import { loadConfig, type GateSetting } from "./config.js";
+import { ExitCode, failureOf, GateError, type Problem, type RunError } from "./errors.js";
+import { loadFormatter } from "./format-gate.js";
+import { planGates, type SkippedGate } from "./gate-plan.js";
+import { createGateProgram, type GateProgram } from "./gate-program.js";
+import { runLintGate } from "./lint-gate.js";
 import { loadProject, selectModules, type LoadedProject } from "./load.js";
 import { acquireWriteLock } from "./lock.js";
 import { cacheEnabled, cacheKey, readUpToDateRecord, saveCache } from "./cache.js";
 import { compareWithDisk, writeToDisk, type FileResult, type OutputDirectory } from "./output.js";
-import { renderClient, renderModule, type RenderedFile } from "./render.js";
+import { renderClient, renderModule } from "./render.js";
+import { runTypecheckGate } from "./typecheck-gate.js";
 
 export interface GenerateOptions {
   cwd: string;
@@ -34,12 +39,12 @@ export interface GenerateOptions {
    */
   check?: boolean;
   /**
-   * Gates, switched off by `--no-<gate>`.
-   * @default the config's `gates` (each on unless the config says otherwise)
+   * Gate settings for this run, in place of the config's (`--no-<gate>` gives `false`).
+   * @default the config's `gates`
    */
-  format?: boolean;
-  lint?: boolean;
-  typecheck?: boolean;
+  format?: GateSetting;
+  lint?: GateSetting;
+  typecheck?: GateSetting;
   /** Called as each stage finishes, for progress output. */
   onStage?: (stage: Stage, milliseconds: number) => void;
 }
@@ -61,6 +66,8 @@ export interface GenerateResult {
   error?: RunError;
   /** Lint warnings: printed, not fatal. */
   warnings: Problem[];
+  /** Gates set to "auto" that did not run, their tool missing or unconfigured: one notice each. */
+  skipped: SkippedGate[];
   /** Files the run read (ws.ts and everything it imports, the config): what `--watch` watches. */
   inputs: string[];
 }
@@ -68,7 +75,7 @@ export interface GenerateResult {
 /** Runs the pipeline. Never throws: failures become the result's exit code and error. */
 export async function generate(options: GenerateOptions): Promise<GenerateResult> {
   const mode = options.check === true ? "check" : "write";
-  const result: GenerateResult = { mode, exitCode: ExitCode.ok, modules: [], timings: {}, warnings: [], inputs: [] };
+  const result: GenerateResult = { mode, exitCode: ExitCode.ok, modules: [], timings: {}, warnings: [], skipped: [], inputs: [] };
   const started = performance.now();
   let stageStart = started;
   const stage = (name: Stage): void => {
@@ -86,19 +93,19 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     result.inputs.push(...selected.map((name) => join(config.modulesPath, name, "ws.ts")));
     // The client covers every module, so it is rendered only when every module is.
     const withClient = config.clientPath !== undefined && (options.modules === undefined || options.modules.length === 0);
-    const gates: Gates = {
-      format: options.format ?? config.gates.format,
-      lint: options.lint ?? config.gates.lint,
-      typecheck: options.typecheck ?? config.gates.typecheck,
-    };
+    const outputDirs = selected.map((name) => join(config.modulesPath, name, config.outputDir));
+    if (withClient) outputDirs.push(dirname(config.clientPath as string));
+    const plan = planGates(config, mode, { format: options.format, lint: options.lint, typecheck: options.typecheck }, outputDirs);
+    const { gates } = plan;
+    result.skipped = plan.skipped;
     const key = cacheKey(config, selected, withClient);
     const cached = cacheEnabled() ? readUpToDateRecord(config, key) : undefined;
     // Nothing read or written has changed since a run that passed at least these gates: nothing can differ.
     if (
       cached !== undefined &&
       (mode === "check"
-        ? // check renders with the format gate as configured: the recorded output must have been formatted the same way
-          cached.gates.format === gates.format
+        ? // check renders with the format and lint gates as planned: the recorded output must have been made the same way
+          cached.gates.format === gates.format && cached.gates.lint === gates.lint
         : (["format", "lint", "typecheck"] as const).every((gate) => !gates[gate] || cached.gates[gate]))
     ) {
       result.inputs = Object.keys(cached.inputs).filter((path) => !path.includes("/node_modules/"));
@@ -110,15 +117,31 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       result.timings.total = Math.round(performance.now() - started);
       return result;
     }
+    // The project's TypeScript is required now, before anything is loaded, so that an API it lacks is refused up front.
+    const ts = plan.typescript?.kind === "api" && (gates.lint || gates.typecheck) ? plan.typescript.load() : undefined;
     const loaded = loadProject(config, selected);
     result.inputs = [config.configPath, ...projectInputs(loaded)];
     stage("load");
     let files = loaded.modules.flatMap((module) => renderModule(config, module));
     if (withClient) files.push(renderClient(config, loaded.modules, config.clientPath as string));
     stage("render");
-    if (gates.format) {
-      files = await runFormatGate(config.root, files);
+    const format = gates.format ? await loadFormatter(config.root) : undefined;
+    if (format !== undefined) {
+      files = await format(files);
       stage("format");
+    }
+    const roots = loaded.modules.map((module) => module.wsFile);
+    let program: GateProgram | undefined =
+      ts !== undefined ? createGateProgram(ts, config.root, config.tsconfigPath, files, roots) : undefined;
+    if (gates.lint) {
+      const lint = await runLintGate({ root: config.root, files, program, format, typescript: plan.typescript });
+      ({ files, program } = lint);
+      // check compares the fixed text with disk; judging it is generate's part.
+      if (mode === "write") {
+        if (lint.errors.length > 0) throw new GateError("lint", lint.errors, lint.hints);
+        result.warnings.push(...lint.warnings);
+      }
+      stage("lint");
     }
     const directories: OutputDirectory[] = loaded.modules.map((module) => ({
       module: module.name,
@@ -139,7 +162,11 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       const drift = result.modules.some((module) => module.files.some((file) => file.status !== "unchanged"));
       result.exitCode = drift ? ExitCode.drift : ExitCode.ok;
     } else {
-      await runWriteGates(gates, config, files, result, stage);
+      if (gates.typecheck && plan.typescript !== undefined) {
+        const { root, tsconfigPath } = config;
+        await runTypecheckGate({ root, tsconfigPath, files, roots, typescript: plan.typescript, program: program?.update(files) });
+        stage("typecheck");
+      }
       // Serialized with other runs on this project, so no folder mixes two runs' files.
       const lock = await acquireWriteLock(config.root);
       try {
@@ -174,25 +201,6 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   }
   result.timings.total = Math.round(performance.now() - started);
   return result;
-}
-
-async function runWriteGates(
-  { lint, typecheck }: Gates,
-  config: ResolvedConfig,
-  files: RenderedFile[],
-  result: GenerateResult,
-  stage: (name: Stage) => void,
-): Promise<void> {
-  if (!lint && !typecheck) return;
-  const gate = createGateProgram(config.root, config.tsconfigPath, files);
-  if (lint) {
-    result.warnings.push(...(await runLintGate(config.root, files, gate)).warnings);
-    stage("lint");
-  }
-  if (typecheck) {
-    runTypecheckGate(gate, files);
-    stage("typecheck");
-  }
 }
 
 /** The project's own source files the run read (not packages, not generated output). */

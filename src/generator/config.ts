@@ -21,32 +21,44 @@ export const CONFIG_FILES = ["wsgen.config.json", "wsgen.config.mjs", "wsgen.con
 export const CONFIG_DEFAULTS = {
   tsconfig: "tsconfig.json",
   outputDir: "ws_generated",
-  gates: { format: true, lint: true, typecheck: true },
+  gates: { format: "auto", lint: "auto", typecheck: true },
   spec: { dir: "specs_generated", version: "3.0.0" },
 } as const;
+
+/**
+ * A gate's setting: `true` runs it and fails the run when its tool is not
+ * installed in the project; `"auto"` runs it when the tool is installed (and,
+ * for lint, configured) and skips it with a one-line notice otherwise;
+ * `false` turns it off.
+ */
+const GateSetting = z.union([z.boolean(), z.literal("auto")]);
+export type GateSetting = z.output<typeof GateSetting>;
 
 const Gates = z
   .object({
     /**
-     * Format the output with the project's prettier config.
-     * @default true
+     * Format the output with the project's prettier and its config (also `wsgen spec`'s documents).
+     * @default "auto"
      */
-    format: z.boolean().default(CONFIG_DEFAULTS.gates.format),
+    format: GateSetting.default(CONFIG_DEFAULTS.gates.format),
     /**
-     * Lint the output with the project's eslint config; errors fail the run.
-     * @default true
+     * Lint the output with the project's eslint and its flat config, applying eslint's fixes; errors fail the run.
+     * @default "auto"
      */
-    lint: z.boolean().default(CONFIG_DEFAULTS.gates.lint),
+    lint: GateSetting.default(CONFIG_DEFAULTS.gates.lint),
     /**
-     * Type-check the output against its models under the project's tsconfig.
+     * Type-check the output, and the project files it imports, under the project's tsconfig.
      * @default true
      */
-    typecheck: z.boolean().default(CONFIG_DEFAULTS.gates.typecheck),
+    typecheck: GateSetting.default(CONFIG_DEFAULTS.gates.typecheck),
   })
   .strict();
 
-/** The quality gates a run applies (config, then `--no-<gate>` flags). */
-export type Gates = z.output<typeof Gates>;
+/** The gates' settings as the config gives them. */
+export type GateSettings = z.output<typeof Gates>;
+
+/** The gates a run applies: the settings, `--no-<gate>` flags, and which tools are installed (gate-plan.ts). */
+export type Gates = Record<keyof GateSettings, boolean>;
 
 export const WsgenConfig = z
   .object({
@@ -67,7 +79,7 @@ export const WsgenConfig = z
       .default(CONFIG_DEFAULTS.outputDir),
     /**
      * Quality gates on the generated code; each can also be skipped per run with `--no-<gate>`.
-     * @default { format: true, lint: true, typecheck: true }
+     * @default { format: "auto", lint: "auto", typecheck: true }
      */
     gates: Gates.default(CONFIG_DEFAULTS.gates),
     /**

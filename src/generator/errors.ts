@@ -41,12 +41,16 @@ export class InputError extends Error {
 export class GateError extends Error {
   readonly gate: "format" | "lint" | "typecheck";
   readonly problems: Problem[];
+  /** What to do, said once for every problem it concerns (those problems carry no hint of their own). */
+  readonly hints: string[];
 
-  constructor(gate: GateError["gate"], problems: Problem[]) {
-    super(`${gate} gate failed:\n${problems.map(formatProblem).join("\n")}`);
+  constructor(gate: GateError["gate"], problems: Problem[], hints: readonly string[] = []) {
+    const lines = [...problems.map(formatProblem), ...hints.map((hint) => `hint: ${hint}`)];
+    super(`${gate} gate failed:\n${lines.join("\n")}`);
     this.name = "GateError";
     this.gate = gate;
     this.problems = problems;
+    this.hints = [...hints];
   }
 }
 
@@ -63,6 +67,8 @@ export interface RunError {
   gate?: GateError["gate"];
   message: string;
   problems: Problem[];
+  /** A gate's hints that apply to several of its problems, each said once. */
+  hints?: string[];
 }
 
 /** A caught error as a result's exit code and error: the user's to fix (2), or internal (3, with its stack). */
@@ -71,7 +77,8 @@ export function failureOf(error: unknown): { exitCode: ExitCode; error: RunError
     return { exitCode: ExitCode.input, error: { kind: "input", message: error.message, problems: error.problems } };
   }
   if (error instanceof GateError) {
-    return { exitCode: ExitCode.input, error: { kind: "gate", gate: error.gate, message: error.message, problems: error.problems } };
+    const { gate, message, problems, hints } = error;
+    return { exitCode: ExitCode.input, error: { kind: "gate", gate, message, problems, ...(hints.length > 0 ? { hints } : {}) } };
   }
   return { exitCode: ExitCode.internal, error: { kind: "internal", message: internalMessage(error), problems: [] } };
 }

@@ -1,11 +1,15 @@
 /**
- * Tools: loading of the heavy tools (ts-morph with its TypeScript, prettier,
- * eslint), once per run. ts-morph is CommonJS and loads fastest through
- * `createRequire`; prettier and eslint are resolved from the user's project
- * first, so the gates use the versions (and configs) the project uses.
+ * Tools: loading of the heavy tools, once per run. ts-morph (wsgen's own
+ * dependency, with its own TypeScript for discovery) is CommonJS and loads
+ * fastest through `createRequire`. Prettier, eslint and typescript are the
+ * user's: they are resolved from the project root only, so that the gates use
+ * the versions and configs the project uses, and a tool the project does not
+ * have counts as missing (its gate is then skipped or refused, gate-plan.ts)
+ * rather than borrowed from wherever wsgen happens to be installed.
  */
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { InputError } from "./errors.js";
 
@@ -19,42 +23,53 @@ export function loadTsMorph(): TsMorph {
   return tsMorph;
 }
 
-function resolveFromProject(root: string, name: string, purpose: string): string {
-  for (const require of [createRequire(join(root, "package.json")), requireHere]) {
-    try {
-      return require.resolve(name);
-    } catch {
-      // try the next place
-    }
+/** The tools the gates take from the project, and the gate each one serves. */
+export const GATE_TOOLS = { format: "prettier", lint: "eslint", typecheck: "typescript" } as const;
+export type GateName = keyof typeof GATE_TOOLS;
+
+/** What `name` resolves to from the project root (its CommonJS entry), or undefined when the project does not have it. */
+export function findInProject(root: string, name: string): string | undefined {
+  try {
+    return createRequire(join(root, "package.json")).resolve(name);
+  } catch {
+    return undefined;
   }
-  throw InputError.at(
+}
+
+/** The project's copy of `name`, or ERR_TOOL_MISSING naming the gate that needs it. */
+export function resolveFromProject(root: string, name: string, gate: GateName): string {
+  const resolved = findInProject(root, name);
+  if (resolved === undefined) throw missingTool(name, gate);
+  return resolved;
+}
+
+export function missingTool(name: string, gate: GateName): InputError {
+  return InputError.at(
     undefined,
-    `${name} is not installed, and the ${purpose} needs it.`,
-    `npm install --save-dev ${name}, or pass the --no-${purpose} flag.`,
+    `${name} is not installed in this project, and the ${gate} gate is required (gates.${gate} is true).`,
+    `npm install --save-dev ${name}; or set gates.${gate} to "auto" to skip the gate when ${name} is missing, or pass --no-${gate}.`,
     "ERR_TOOL_MISSING",
   );
 }
 
-export type TypeScript = typeof import("typescript");
-const typescripts = new Map<string, TypeScript>();
-
-/**
- * The project's own `typescript` (the one its typescript-eslint also uses),
- * required rather than imported: it is CommonJS, and require is much faster.
- */
-export function loadProjectTypeScript(root: string): TypeScript {
-  const path = resolveFromProject(root, "typescript", "typecheck");
-  let ts = typescripts.get(path);
-  if (ts === undefined) {
-    ts = createRequire(path)(path) as TypeScript;
-    typescripts.set(path, ts);
-  }
-  return ts;
+export interface PackageManifest {
+  /** Absolute path of the package's folder. */
+  dir: string;
+  version: string;
+  bin?: string | Record<string, string>;
 }
 
-/** Imports `name` as resolved from the project root, falling back to wsgen's own copy. */
-export async function importFromProject<T>(root: string, name: string, purpose: string): Promise<T> {
-  const resolved = resolveFromProject(root, name, purpose);
+/** The project's installed `name` package.json, or undefined when the project does not have it. */
+export function projectPackage(root: string, name: string): PackageManifest | undefined {
+  const path = findInProject(root, `${name}/package.json`);
+  if (path === undefined) return undefined;
+  const manifest = JSON.parse(readFileSync(path, "utf8")) as Omit<PackageManifest, "dir">;
+  return { ...manifest, dir: dirname(path) };
+}
+
+/** Imports the project's `name`; ERR_TOOL_MISSING when it has none. */
+export async function importFromProject<T>(root: string, name: string, gate: GateName): Promise<T> {
+  const resolved = resolveFromProject(root, name, gate);
   // require.resolve finds the CommonJS entry; its namespace may list the API only under `default`.
   const namespace = (await import(pathToFileURL(resolved).href)) as Record<string, unknown>;
   const commonJs = namespace.default;

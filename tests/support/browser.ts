@@ -30,3 +30,19 @@ export async function launchBrowser(): Promise<Browser> {
     ],
   });
 }
+
+/** `entry` (a path from the repository root) bundled for the browser as one classic script, as the demo page bundles its own. */
+export async function browserBundle(entry: string): Promise<string> {
+  const esbuild = await import("esbuild");
+  const result = await esbuild.build({
+    entryPoints: [join(REPO_ROOT, entry)],
+    bundle: true,
+    write: false,
+    format: "iife",
+    platform: "browser",
+    target: "es2022",
+    conditions: ["wsgen-source"],
+    logLevel: "silent",
+  });
+  return result.outputFiles[0]?.text ?? "";
+}

@@ -18,6 +18,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -162,4 +163,24 @@ export function snapshotTree(dir: string): Record<string, string> {
 
 export function removeProject(root: string): void {
   rmSync(root, { recursive: true, force: true });
+}
+
+/**
+ * A project outside this repository, so that nothing resolves from the
+ * repository's node_modules: it has exactly the `packages` given, linked from
+ * there (for a project without prettier or eslint, say). Remove it with
+ * removeProject.
+ */
+export function createIsolatedProject(name: string, files: Record<string, string>, packages: readonly string[]): string {
+  const root = mkdtempSync(join(tmpdir(), `wsgen-${name}-`));
+  writeFiles(root, files);
+  for (const name of packages) linkPackage(root, name, join(REPO_ROOT, "node_modules", name));
+  return root;
+}
+
+/** Makes `target` the project's installed `name` (node_modules/<name> → target). */
+export function linkPackage(root: string, name: string, target: string): void {
+  const link = join(root, "node_modules", name);
+  mkdirSync(dirname(link), { recursive: true });
+  symlinkSync(target, link, "dir");
 }

@@ -8,12 +8,14 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach } from "vitest";
 import WebSocket from "ws";
-import { z } from "zod";
 import type { ClientOptions, WebSocketConstructor } from "wsgen/client";
 import { createWsApp, LiveTopics } from "wsgen";
 import { createWsClient } from "../../generated/client.js";
 import { createTradingApp, type TradingApp } from "../../examples/trading/src/app.js";
 import { routeClass } from "./fixtures.js";
+import { Tick, TickRequest } from "./ticks-contract.js";
+
+export { Tick, TickRequest, ticksContract } from "./ticks-contract.js";
 
 export const NodeWebSocket: WebSocketConstructor = WebSocket;
 
@@ -25,10 +27,6 @@ export function useCleanups(): void {
   });
 }
 
-export const Tick = z.object({ n: z.number() });
-export type Tick = z.infer<typeof Tick>;
-export const TickRequest = z.object({ name: z.string() });
-export type TickRequest = z.infer<typeof TickRequest>;
 export const TickWsRouter = routeClass(TickRequest, Tick, "TickRequest", "Tick");
 
 /** The example on any port with a typed client connected to it; both are cleaned up after the test. */
@@ -48,8 +46,6 @@ export async function startExample(port = 0): Promise<{ app: TradingApp; port: n
   await new Promise<void>((resolve) => app.server.listen(port, "127.0.0.1", resolve));
   return { app, port: (app.server.address() as AddressInfo).port };
 }
-
-export const ticksContract = { ticks: { ticks: { route: "ticks", request: TickRequest, data: Tick } } } as const;
 
 /** A ticks server on `port` (0: one the OS picks) whose createTopic succeeds, or refuses every topic. */
 export async function ticksServer(port: number, refuse: boolean): Promise<{ port: number; stop: () => Promise<void> }> {

@@ -4,6 +4,8 @@
  *
  * @module
  */
+import { check, checkInRange, MAX_TIMER_MS, withoutUnset } from "../runtime/option-checks.js";
+
 export interface BackoffOptions {
   /** First delay in ms. @default 250 */
   initial?: number;
@@ -27,4 +29,20 @@ export function backoffDelay(attempt: number, options: BackoffOptions = {}, rand
   } = options;
   const ceiling = Math.min(max, initial * factor ** Math.max(0, attempt));
   return Math.round(ceiling * (1 - jitter) + ceiling * jitter * random());
+}
+
+/** `options` with defaults applied, checked: a bad field throws `ERR_INVALID_OPTION` naming `backoff.<field>`. */
+export function resolveBackoff(options: BackoffOptions): Required<BackoffOptions> {
+  check("backoff", options, (value) => typeof value === "object" && value !== null && !Array.isArray(value), "an object");
+  const resolved = { ...BACKOFF_DEFAULTS, ...withoutUnset(options) };
+  checkInRange("backoff.initial", resolved.initial, 0, MAX_TIMER_MS);
+  checkInRange("backoff.max", resolved.max, 0, MAX_TIMER_MS);
+  check(
+    "backoff.factor",
+    resolved.factor,
+    (value) => typeof value === "number" && Number.isFinite(value) && value >= 1,
+    "a finite number ≥ 1",
+  );
+  checkInRange("backoff.jitter", resolved.jitter, 0, 1);
+  return resolved;
 }

@@ -1,5 +1,6 @@
 /**
- * Errors the client rejects with: a server answer of status "error", or a connection problem.
+ * Errors the client rejects with: a server answer of status "error", a
+ * closed client, or a refused connection.
  *
  * @module
  */
@@ -34,4 +35,39 @@ export class WsClientClosedError extends Error {
     super(message);
     this.name = "WsClientClosedError";
   }
+}
+
+/** What the server said when it refused a connection: an HTTP status, or a close code and reason. */
+export type Refusal = { status: number } | { closeCode: number; reason: string };
+
+/**
+ * The server refused the connection: HTTP 401 or 403 at the upgrade, or a
+ * close with 1008 before it sent any frame (docs/runtime.md, "The typed
+ * client"). The client stops reconnecting until `reconnect()`.
+ */
+export class WsHandshakeError extends Error {
+  readonly code = "ERR_HANDSHAKE_REFUSED";
+  /** The endpoint, without its query string (which may hold the token). */
+  readonly url: string;
+  /** The HTTP status of the refused upgrade; undefined when the server accepted it and closed with `closeCode`. */
+  readonly status: number | undefined;
+  /** The close code (1008) when the server closed the connection instead; undefined for an HTTP refusal. */
+  readonly closeCode: number | undefined;
+  /** The close reason; `""` for an HTTP refusal. */
+  readonly reason: string;
+
+  constructor(url: string, refusal: Refusal) {
+    const said = "status" in refusal ? `HTTP ${refusal.status}` : `closed with ${refusal.closeCode} ${JSON.stringify(refusal.reason)}`;
+    super(`the server refused the connection to ${url}: ${said}`);
+    this.name = "WsHandshakeError";
+    this.url = url;
+    this.status = "status" in refusal ? refusal.status : undefined;
+    this.closeCode = "closeCode" in refusal ? refusal.closeCode : undefined;
+    this.reason = "reason" in refusal ? refusal.reason : "";
+  }
+}
+
+/** A thrown value as an Error, for onError. */
+export function asError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
 }

@@ -14,16 +14,11 @@ export type {
   UpdateStream,
 } from "./typed-client.js";
 export { WsClient } from "./ws-client.js";
-export type {
-  ConnectionState,
-  SchemaLike,
-  SubscribeOptions,
-  Subscription,
-  WebSocketConstructor,
-  WebSocketLike,
-  WsClientOptions,
-} from "./ws-client.js";
-export { WsClientClosedError, WsRequestError, type Issue } from "./errors.js";
+export type { SchemaLike, SubscribeOptions, Subscription } from "./ws-client.js";
+export type { ConnectionState, WsClientOptions } from "./client-options.js";
+export type { TokenContext, TokenPlacement, TokenSource } from "./credentials.js";
+export type { WebSocketConstructor, WebSocketLike } from "./web-socket.js";
+export { WsClientClosedError, WsHandshakeError, WsRequestError, type Issue } from "./errors.js";
 export type { BackoffOptions } from "./backoff.js";
 export { buildTopic } from "../protocol/topic.js";
 export { endpointPath } from "../protocol/paths.js";

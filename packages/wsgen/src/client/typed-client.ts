@@ -8,7 +8,9 @@
  */
 import type { z } from "zod";
 import { endpointPath } from "../protocol/paths.js";
-import { WsClient, type ConnectionState, type Subscription, type WsClientOptions } from "./ws-client.js";
+import { check, isFunction } from "../runtime/option-checks.js";
+import { resolveClientOptions, type ConnectionState, type WsClientOptions } from "./client-options.js";
+import { WsClient, type Subscription } from "./ws-client.js";
 
 /** The default of `stream()`'s `buffer` option. */
 export const STREAM_DEFAULTS = { buffer: 1_000 } as const;
@@ -46,6 +48,8 @@ export type TypedClient<Contract extends ClientContract> = {
   connection(module: keyof Contract & string): WsClient;
   /** Connection states by module, for modules in use. */
   states(): Partial<Record<keyof Contract & string, ConnectionState>>;
+  /** Connects again now every connection that is refused or waiting to reconnect (`WsClient.reconnect`). */
+  reconnect(): void;
   close(): void;
 };
 
@@ -54,14 +58,15 @@ export interface ClientOptions extends WsClientOptions {
   path?: (module: string) => string;
 }
 
-/** `baseUrl` is `ws://host:port` (or http(s)://, converted). */
+/** `baseUrl` is `ws://host:port` (or http(s)://, converted). Bad options throw here, before any connection is made. */
 export function createClient<Contract extends ClientContract>(
   baseUrl: string,
   contract: Contract,
   options: ClientOptions = {},
 ): TypedClient<Contract> {
+  resolveClientOptions(options); // each connection resolves them again; this only checks them up front
   const base = baseUrl.replace(/^http/, "ws").replace(/\/$/, "");
-  const path = options.path ?? endpointPath;
+  const path = check("path", options.path ?? endpointPath, isFunction, "a function from module name to path");
   const connections = new Map<string, WsClient>();
   const connection = (module: string): WsClient => {
     let client = connections.get(module);
@@ -74,6 +79,9 @@ export function createClient<Contract extends ClientContract>(
   const typed: Record<string, unknown> = {
     connection,
     states: () => Object.fromEntries([...connections].map(([module, client]) => [module, client.state])),
+    reconnect: () => {
+      for (const client of connections.values()) if (client.state === "refused" || client.state === "reconnecting") client.reconnect();
+    },
     close: () => {
       for (const client of connections.values()) client.close();
     },

@@ -1,7 +1,8 @@
 /**
  * WsClient: one connection to one module endpoint, speaking the wire
- * protocol (docs/protocol.md) with the names and envelopes of src/protocol/. Browser-safe: no Node imports; it uses the global WebSocket
- * unless given one (pass `ws`'s WebSocket on Node 20).
+ * protocol (docs/protocol.md) with the names and envelopes of src/protocol/.
+ * Browser-safe: no Node imports; it uses the global WebSocket unless given
+ * one (pass `ws`'s WebSocket on Node 20).
  *
  * Subscriptions live in a registry keyed by topic, computed with the shared
  * topic builder from the parsed request. Many local handlers of one topic
@@ -9,7 +10,10 @@
  * are registered before the subscribe frame is sent, so updates that arrive
  * before the subscribe response are delivered. After a disconnect the client
  * reconnects with capped, jittered exponential backoff and resubscribes
- * every live topic; the same handlers keep receiving.
+ * every live topic; the same handlers keep receiving. A refused handshake
+ * (refusal.ts) stops it instead: state "refused", and pending and later
+ * subscribes reject with the WsHandshakeError, until `reconnect()`. Every
+ * attempt presents the current credentials (credentials.ts).
  */
 import {
   CloseCode,
@@ -23,48 +27,19 @@ import {
 } from "../protocol/messages.js";
 import { buildTopic } from "../protocol/topic.js";
 import { TopicIndex } from "../runtime/topic-index.js";
-import { backoffDelay, type BackoffOptions } from "./backoff.js";
+import { openAttempt } from "./attempt.js";
+import { backoffDelay } from "./backoff.js";
+import { resolveClientOptions, type ConnectionState, type ResolvedClientOptions, type WsClientOptions } from "./client-options.js";
+import { currentToken, handshakeRequest } from "./credentials.js";
 import { deferred, type Deferred } from "./deferred.js";
-import { WsClientClosedError, WsRequestError, type Issue } from "./errors.js";
-
-export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
-
-/**
- * An event handler property. Declared through a method so that its parameter
- * is compared bivariantly: the browser's and `ws`'s sockets declare handlers
- * taking their own, richer event types, and both must be accepted as they are.
- */
-type EventHandler<Event> = { handle(event: Event): void }["handle"];
-
-/** The part of the WHATWG WebSocket the client uses; the browser's and `ws`'s WebSocket both have it. */
-export interface WebSocketLike {
-  readonly readyState: number;
-  send(data: string): void;
-  close(code?: number, reason?: string): void;
-  onopen: EventHandler<unknown> | null;
-  onclose: EventHandler<{ code: number; reason: string }> | null;
-  onmessage: EventHandler<{ data: unknown }> | null;
-  onerror: EventHandler<unknown> | null;
-}
-export type WebSocketConstructor = new (url: string) => WebSocketLike;
+import { PendingReplies, type ReplyPayload } from "./replies.js";
+import { asError, WsClientClosedError, WsRequestError, type Issue, type WsHandshakeError } from "./errors.js";
+import { isAuthenticationRefusal } from "./refusal.js";
+import type { WebSocketLike } from "./web-socket.js";
 
 /** A zod-like schema: what the client needs of one (safeParse). */
 export interface SchemaLike<Output> {
   safeParse(value: unknown): { success: true; data: Output } | { success: false; error: { issues: Issue[] } };
-}
-
-export interface WsClientOptions {
-  /** WebSocket implementation. @default globalThis.WebSocket */
-  WebSocket?: WebSocketConstructor;
-  /** Reconnection delays (backoff.ts). @default BACKOFF_DEFAULTS */
-  backoff?: BackoffOptions;
-  /** Milliseconds to wait for a reply before a subscribe rejects. @default 10000 */
-  requestTimeout?: number;
-  /** Validate incoming updates with the data schema. @default true, except when NODE_ENV is "production" */
-  validate?: boolean;
-  onStateChange?: (state: ConnectionState) => void;
-  /** Server `error` frames, updates that fail validation, handler exceptions, lost resubscriptions. */
-  onError?: (error: Error) => void;
 }
 
 export interface SubscribeOptions<Req, Data> {
@@ -100,13 +75,7 @@ type ServerSubscription = {
   confirmed: Deferred;
 };
 
-type PendingReply = { resolve: (payload: ReplyPayload | undefined) => void; timer: ReturnType<typeof setTimeout> };
-type ReplyPayload = { status?: string; message?: string; topic?: string; errors?: Issue[] };
-
 const OPEN = 1;
-
-/** The defaults of `WsClientOptions` that are plain values. */
-export const CLIENT_DEFAULTS = { requestTimeout: 10_000 } as const;
 
 export class WsClient {
   readonly url: string;
@@ -115,42 +84,47 @@ export class WsClient {
   #generation = 0;
   #attempt = 0;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
-  #nextId = 0;
-  readonly #options: WsClientOptions;
-  readonly #WebSocket: WebSocketConstructor;
-  readonly #validate: boolean;
+  /** Why the state is "refused". */
+  #refusal: WsHandshakeError | undefined;
+  /** The attempt under way retries a refusal with a fresh token: another refusal is final. */
+  #retryingRefusal = false;
+  readonly #options: ResolvedClientOptions;
   readonly #listeners = new TopicIndex<Listener>();
   readonly #live = new Map<string, ServerSubscription>();
-  readonly #pending = new Map<string, PendingReply>();
+  readonly #replies = new PendingReplies();
   readonly #stateWaiters = new Set<(state: ConnectionState) => void>();
 
+  /** `url` is the endpoint (`ws://host/api/v1/{module}/ws`); the credentials of `options` are added to each attempt, not to it. */
   constructor(url: string, options: WsClientOptions = {}) {
     this.url = url;
-    this.#options = options;
-    const Implementation = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-    if (Implementation === undefined)
-      throw new TypeError("No WebSocket implementation: pass options.WebSocket (e.g. `ws`'s WebSocket on Node 20).");
-    this.#WebSocket = Implementation;
-    // Decided once: browsers have no `process`, and bundlers replace process.env.NODE_ENV in production builds.
-    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-    this.#validate = options.validate ?? env?.NODE_ENV !== "production";
-    this.#connect();
+    this.#options = resolveClientOptions(options);
+    this.#connect(false);
   }
 
   get state(): ConnectionState {
     return this.#state;
   }
 
-  /** Resolves when the state is `state` (now or later); rejects if the client is closed first. */
+  /** Why the server refused the connection, while the state is "refused". */
+  get refusal(): WsHandshakeError | undefined {
+    return this.#refusal;
+  }
+
+  /**
+   * Resolves when the state is `state` (now or later); rejects if the client
+   * is closed (WsClientClosedError) or refused (WsHandshakeError) first.
+   */
   until(state: ConnectionState): Promise<void> {
     if (this.#state === state) return Promise.resolve();
-    if (this.#state === "closed") return Promise.reject(new WsClientClosedError());
+    const stopped = this.#stopped();
+    if (stopped !== undefined) return Promise.reject(stopped);
     return new Promise((resolve, reject) => {
       const check = (current: ConnectionState): void => {
-        if (current !== state && current !== "closed") return;
+        const error = current === state ? undefined : this.#stopped();
+        if (current !== state && error === undefined) return;
         this.#stateWaiters.delete(check);
-        if (current === state) resolve();
-        else reject(new WsClientClosedError());
+        if (error === undefined) resolve();
+        else reject(error);
       };
       this.#stateWaiters.add(check);
     });
@@ -167,7 +141,8 @@ export class WsClient {
     handler: (data: Data, topic: string) => void,
     options: SubscribeOptions<Req, Data> = {},
   ): Promise<Subscription> {
-    if (this.#state === "closed") throw new WsClientClosedError();
+    const stopped = this.#stopped();
+    if (stopped !== undefined) throw stopped;
     let parsed: unknown = request;
     if (options.requestSchema !== undefined) {
       const result = options.requestSchema.safeParse(request);
@@ -187,8 +162,8 @@ export class WsClient {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(
-        () => reject(new WsRequestError(operationType(route, "subscribe"), `no answer within ${this.#requestTimeout} ms`, topic)),
-        this.#requestTimeout,
+        () => reject(new WsRequestError(operationType(route, "subscribe"), `no answer within ${this.#options.requestTimeout} ms`, topic)),
+        this.#options.requestTimeout,
       );
     });
     try {
@@ -207,45 +182,106 @@ export class WsClient {
     }
   }
 
+  /**
+   * Connects again now, asking `token` again: after a refusal, or to skip the
+   * wait while reconnecting (a browser back online, a user who logged in
+   * again). Does nothing while connecting or open; throws WsClientClosedError
+   * after `close()`.
+   */
+  reconnect(): void {
+    if (this.#state === "closed") throw new WsClientClosedError();
+    if (this.#state !== "refused" && this.#state !== "reconnecting") return;
+    clearTimeout(this.#reconnectTimer);
+    this.#socket?.close(); // an attempt still connecting is dropped (its events are ignored: a new generation starts)
+    this.#refusal = undefined;
+    this.#retryingRefusal = false;
+    this.#attempt = 0;
+    this.#setState("reconnecting");
+    this.#connect(false);
+  }
+
   /** Closes the connection for good: no reconnect; pending subscribes reject. */
   close(): void {
     if (this.#state === "closed") return;
     clearTimeout(this.#reconnectTimer);
     this.#setState("closed");
-    for (const live of this.#live.values()) live.confirmed.reject(new WsClientClosedError());
-    this.#live.clear();
-    this.#abandonPending();
-    for (const topic of [...this.#listeners.topics()]) this.#endListeners(topic, undefined);
+    this.#endSubscriptions(new WsClientClosedError(), undefined);
     this.#socket?.close(CloseCode.normal, "client closed");
   }
 
-  get #requestTimeout(): number {
-    return this.#options.requestTimeout ?? CLIENT_DEFAULTS.requestTimeout;
+  /** The error requests fail with now: the client is closed or refused. */
+  #stopped(): Error | undefined {
+    if (this.#state === "closed") return new WsClientClosedError();
+    return this.#state === "refused" ? this.#refusal : undefined;
   }
 
-  #connect(): void {
+  /** One connection attempt with the current token; `refused`: the attempt before was refused (the token function is told). */
+  #connect(refused: boolean): void {
     this.#generation += 1;
     const generation = this.#generation;
-    const socket = new this.#WebSocket(this.url);
-    this.#socket = socket;
-    socket.onopen = () => {
-      if (generation !== this.#generation || this.#state === "closed") return;
-      this.#attempt = 0;
-      this.#setState("open");
-      for (const [topic, live] of this.#live) this.#sendSubscribe(topic, live);
-    };
-    socket.onmessage = (event) => {
-      if (generation === this.#generation) this.#receive(event.data);
-    };
-    socket.onerror = () => undefined; // a close event follows; that is where we act
-    socket.onclose = () => {
-      if (generation !== this.#generation || this.#state === "closed") return;
-      this.#abandonPending();
-      this.#setState("reconnecting");
-      const delay = backoffDelay(this.#attempt, this.#options.backoff);
-      this.#attempt += 1;
-      this.#reconnectTimer = setTimeout(() => this.#connect(), delay);
-    };
+    const { token } = this.#options.credentials;
+    if (typeof token !== "function") {
+      this.#open(generation, token);
+      return;
+    }
+    const current = (): boolean => generation === this.#generation && (this.#state === "connecting" || this.#state === "reconnecting");
+    currentToken(token, { refused })
+      .then((value) => {
+        if (current()) this.#open(generation, value);
+      })
+      .catch((error: unknown) => {
+        if (!current()) return;
+        this.#report(asError(error));
+        this.#retryLater();
+      });
+  }
+
+  #open(generation: number, token: string | undefined): void {
+    const current = (): boolean => generation === this.#generation && this.#state !== "closed";
+    this.#socket = openAttempt(this.#options.WebSocket, handshakeRequest(this.url, this.#options.credentials, token), {
+      onOpen: () => {
+        if (!current()) return;
+        this.#attempt = 0;
+        this.#setState("open");
+        for (const [topic, live] of this.#live) this.#sendSubscribe(topic, live);
+      },
+      onFrame: (data) => {
+        if (!current()) return;
+        this.#retryingRefusal = false; // the server sent a frame: it accepted this connection
+        this.#receive(data);
+      },
+      onClose: (refusal) => {
+        if (!current()) return;
+        this.#replies.abandon(); // requests in flight get no reply; subscriptions are resent on reconnect
+        if (refusal === undefined) {
+          this.#retryingRefusal = false;
+          this.#retryLater();
+        } else if (typeof this.#options.credentials.token === "function" && isAuthenticationRefusal(refusal) && !this.#retryingRefusal) {
+          // Once, at once: the token may have expired since the function last fetched one.
+          this.#retryingRefusal = true;
+          this.#setState("reconnecting");
+          this.#connect(true);
+        } else {
+          this.#refuse(refusal);
+        }
+      },
+    });
+  }
+
+  #retryLater(): void {
+    this.#setState("reconnecting");
+    const delay = backoffDelay(this.#attempt, this.#options.backoff);
+    this.#attempt += 1;
+    this.#reconnectTimer = setTimeout(() => this.#connect(false), delay);
+  }
+
+  /** The server refused the connection: no more attempts until reconnect(); every subscription ends with the error. */
+  #refuse(refusal: WsHandshakeError): void {
+    this.#retryingRefusal = false;
+    this.#refusal = refusal;
+    this.#setState("refused");
+    this.#report(refusal);
+    this.#endSubscriptions(refusal, refusal);
   }
 
   #sendSubscribe(topic: string, live: ServerSubscription): void {
@@ -289,15 +325,9 @@ export class WsClient {
   #request(route: string, operation: RouteOperation, payload: unknown): Promise<ReplyPayload | undefined> {
     const socket = this.#socket;
     if (socket === undefined || socket.readyState !== OPEN) return Promise.resolve(undefined);
-    const id = `c${++this.#nextId}`;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        resolve(undefined);
-      }, this.#requestTimeout);
-      this.#pending.set(id, { resolve, timer });
-      socket.send(encodeEnvelope(operationType(route, operation), payload, id));
-    });
+    const { id, reply } = this.#replies.expect(this.#options.requestTimeout);
+    socket.send(encodeEnvelope(operationType(route, operation), payload, id));
+    return reply;
   }
 
   #receive(data: unknown): void {
@@ -309,11 +339,7 @@ export class WsClient {
     }
     const frame = parsed.envelope;
     if (frame.id !== undefined && isResponseType(frame.type)) {
-      const pending = this.#pending.get(frame.id);
-      if (pending === undefined) return;
-      this.#pending.delete(frame.id);
-      clearTimeout(pending.timer);
-      pending.resolve(frame.payload ?? {});
+      this.#replies.settle(frame.id, frame.payload ?? {});
       return;
     }
     if (frame.type === MessageType.error) {
@@ -329,7 +355,7 @@ export class WsClient {
     const { topic } = update;
     for (const listener of this.#listeners.holders(topic)) {
       let data = update.payload;
-      if (listener.dataSchema !== undefined && this.#validate) {
+      if (listener.dataSchema !== undefined && this.#options.validate) {
         const result = listener.dataSchema.safeParse(data);
         if (!result.success) {
           this.#report(new WsRequestError("update", `update for ${topic} does not match the data schema`, topic, result.error.issues));
@@ -348,17 +374,16 @@ export class WsClient {
   #setState(state: ConnectionState): void {
     if (this.#state === state) return;
     this.#state = state;
-    this.#options.onStateChange?.(state);
+    this.#options.onStateChange?.(state, state === "refused" ? this.#refusal : undefined);
     for (const waiter of [...this.#stateWaiters]) waiter(state);
   }
 
-  /** The connection is gone: requests in flight resolve with no reply (subscriptions are resent on reconnect). */
-  #abandonPending(): void {
-    for (const pending of this.#pending.values()) {
-      clearTimeout(pending.timer);
-      pending.resolve(undefined);
-    }
-    this.#pending.clear();
+  /** Ends every subscription: pending subscribes reject with `rejection`, every handler's onEnd gets `cause`. */
+  #endSubscriptions(rejection: Error, cause: Error | undefined): void {
+    for (const live of this.#live.values()) live.confirmed.reject(rejection);
+    this.#live.clear();
+    this.#replies.abandon();
+    for (const topic of [...this.#listeners.topics()]) this.#endListeners(topic, cause);
   }
 
   /** Drops every handler of `topic`, telling each it has ended. */
@@ -375,9 +400,4 @@ export class WsClient {
   #report(error: Error): void {
     this.#options.onError?.(error);
   }
-}
-
-/** A thrown value as an Error, for onError. */
-function asError(value: unknown): Error {
-  return value instanceof Error ? value : new Error(String(value));
 }

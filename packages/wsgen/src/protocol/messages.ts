@@ -98,6 +98,20 @@ export const CloseCode = {
   credentialsExpired: 4001,
 } as const;
 
+/**
+ * The reason texts the runtime closes with, beside their codes. The client
+ * reads `rateLimit` to tell a 1008 for flooding from a 1008 that refuses the
+ * connection's credentials.
+ */
+export const CloseReason = {
+  serverShutdown: "server shutdown",
+  binaryFrame: "binary frames are not supported; send JSON text frames",
+  rateLimit: "rate limit exceeded",
+  slowConsumer: "slow consumer",
+  maxLifespan: "max connection lifespan",
+  credentialsExpired: "credentials expired",
+} as const;
+
 export type ParsedEnvelope = { ok: true; envelope: Envelope } | { ok: false; error: ErrorPayload; id?: string };
 
 const ENVELOPE_SHAPE = 'Send {"type": string, "payload"?: any, "id"?: string}.';

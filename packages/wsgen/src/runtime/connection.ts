@@ -14,7 +14,7 @@ import type { Duplex } from "node:stream";
 import WebSocket from "ws";
 import type { Subscriber } from "./fan-out.js";
 import { encodeTextFrame, type EncodedFrames } from "./frame.js";
-import { CloseCode } from "../protocol/messages.js";
+import { CloseCode, CloseReason } from "../protocol/messages.js";
 import type { SlowConsumerPolicy } from "./app-options.js";
 
 /** The slow-consumer options (`WsAppOptions`), resolved. */
@@ -128,7 +128,7 @@ export class Connection<User = unknown> implements Subscriber {
       this.#events.onFramesDropped(this, unsent);
       return;
     }
-    this.close(CloseCode.tryAgainLater, "slow consumer");
+    this.close(CloseCode.tryAgainLater, CloseReason.slowConsumer);
     this.#events.onSlowConsumerClosed(this);
   }
 

@@ -17,6 +17,7 @@ import type { AnyRoute, WsModuleDefinition } from "./module.js";
 import type { ResolvedAppOptions } from "./app-options.js";
 import {
   CloseCode,
+  CloseReason,
   encodeEnvelope,
   MessageType,
   operationType,
@@ -192,7 +193,7 @@ export class WsEndpoint<User = unknown> {
       (connection) =>
         new Promise<void>((resolve) => {
           connection.socket.once("close", () => resolve());
-          connection.close(CloseCode.goingAway, "server shutdown");
+          connection.close(CloseCode.goingAway, CloseReason.serverShutdown);
         }),
     );
     await Promise.all([...this.routes.values()].map((route) => route.shutdown(this.#options.closeTimeout)));
@@ -202,7 +203,7 @@ export class WsEndpoint<User = unknown> {
 
   #accept(ws: WebSocket, transport: Duplex, request: IncomingMessage, identity: Identity<User>): void {
     if (this.#closed) {
-      ws.close(CloseCode.goingAway, "server shutdown");
+      ws.close(CloseCode.goingAway, CloseReason.serverShutdown);
       return;
     }
     const connection = new Connection<User>(randomUUID(), ws, transport, request, identity.user, this.#options, {
@@ -219,14 +220,14 @@ export class WsEndpoint<User = unknown> {
     this.#connections.add(connection);
     let lifespan: NodeJS.Timeout | undefined;
     if (this.#options.maxConnectionLifespan > 0) {
-      lifespan = setTimeout(() => connection.close(CloseCode.maxLifespan, "max connection lifespan"), this.#options.maxConnectionLifespan);
+      lifespan = setTimeout(() => connection.close(CloseCode.maxLifespan, CloseReason.maxLifespan), this.#options.maxConnectionLifespan);
       lifespan.unref();
     }
     let expiry: DeadlineTimer | undefined;
     if (identity.expiresAt !== undefined) {
       expiry = runAt(identity.expiresAt, () => {
         if (connection.isOpen) this.#credentialsExpiredCloses += 1;
-        connection.close(CloseCode.credentialsExpired, "credentials expired");
+        connection.close(CloseCode.credentialsExpired, CloseReason.credentialsExpired);
       });
     }
     const markAlive = (): void => {
@@ -243,12 +244,12 @@ export class WsEndpoint<User = unknown> {
       if (bucket !== undefined && !bucket.take()) {
         rateLimited = true;
         if (connection.isOpen) this.#rateLimitCloses += 1;
-        this.#closeAfterQueued(connection, CloseCode.policyViolation, "rate limit exceeded");
+        this.#closeAfterQueued(connection, CloseCode.policyViolation, CloseReason.rateLimit);
         return;
       }
       if (isBinary) {
         this.#invalidFrames += 1;
-        connection.close(CloseCode.unsupportedData, "binary frames are not supported; send JSON text frames");
+        connection.close(CloseCode.unsupportedData, CloseReason.binaryFrame);
         return;
       }
       this.#receive(connection, (data as Buffer).toString("utf8"));
