@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { canonicalJson } from "../packages/wsgen/src/protocol/topic.js";
 import { requestShapeProblem } from "../packages/wsgen/src/runtime/request-shape.js";
-import { rawConnect } from "./support/raw-client.js";
+import { maskedTextFrame, rawConnect } from "./support/raw-client.js";
 import { BarWsRouter, RecordingService, routeClass } from "./support/fixtures.js";
 import { eventually, startApp, type RunningApp } from "./support/server.js";
 
@@ -88,7 +88,7 @@ describe("a rate-limit close", () => {
 
   it("answers 100 frames sent in one write, and stays open", async () => {
     const client = await start();
-    client.socket.write(Buffer.concat(subscribes(100).map((text) => frameOf(text))));
+    client.socket.write(Buffer.concat(subscribes(100).map((text) => maskedTextFrame(text))));
     await eventually(() => replies(client.received()) === 100);
     expect(client.socket.readyState).toBe("open");
     client.socket.destroy();
@@ -96,7 +96,7 @@ describe("a rate-limit close", () => {
 
   it("answers the first 100 of 101 frames sent in one write, then closes with 1008", async () => {
     const client = await start();
-    client.socket.write(Buffer.concat(subscribes(101).map((text) => frameOf(text))));
+    client.socket.write(Buffer.concat(subscribes(101).map((text) => maskedTextFrame(text))));
     // The close frame: opcode 8, then the code 1008 (0x03f0) and the reason; this client never answers it.
     await eventually(() => client.received().includes("\x03\xf0rate limit exceeded"));
     const text = client.received();
@@ -107,13 +107,3 @@ describe("a rate-limit close", () => {
     client.socket.destroy();
   });
 });
-
-/** A masked text frame, as the raw client sends one. */
-function frameOf(text: string): Buffer {
-  const payload = Buffer.from(text);
-  const header =
-    payload.length < 126
-      ? Buffer.from([0x81, 0x80 | payload.length])
-      : Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff]);
-  return Buffer.concat([header, Buffer.alloc(4), payload]);
-}

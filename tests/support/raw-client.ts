@@ -42,7 +42,8 @@ export function rawConnect(port: number, path: string): Promise<RawClient> {
   });
 }
 
-function maskedTextFrame(text: string): Buffer {
+/** A masked text frame, as a browser sends one (for writing several in one TCP write). */
+export function maskedTextFrame(text: string): Buffer {
   const payload = Buffer.from(text);
   if (payload.length > 65_535) throw new Error("raw client frames are kept small");
   const header =
