@@ -8,11 +8,14 @@ import { BarSubscriptionRequest, StampedBar } from "../../../models.js";
  *
  * - request model: `BarSubscriptionRequest` (`bars.subscribe`, `bars.unsubscribe`)
  * - data model: `StampedBar` (`bars.update`)
+ *
+ * `User` is the type of the user `authenticate` returns, as the `authorize`
+ * hook and the service's `TopicContext` see it: `new StampedBarWsRouter<Trader>({...})`.
  */
-export class StampedBarWsRouter extends WsRoute<BarSubscriptionRequest, StampedBar> {
+export class StampedBarWsRouter<User = unknown> extends WsRoute<BarSubscriptionRequest, StampedBar, User> {
   static readonly routeName = "bars";
 
-  constructor(options: RouteOptions<BarSubscriptionRequest, StampedBar, "bars">) {
+  constructor(options: RouteOptions<BarSubscriptionRequest, StampedBar, "bars", User>) {
     super({
       description: "Bars stamped with their send time, for measuring fan-out latency.",
       ...options,
