@@ -101,6 +101,29 @@ describe("a token", () => {
     expect(contexts.slice(0, 3)).toEqual([{ refused: false }, { refused: false }, { refused: false }]);
   });
 
+  it("from a function is asked again after the server closes at the credentials' expiry (4001), and the subscription goes on", async () => {
+    const server = await authTicksServer((token) => token.startsWith("tok-"), { expiresInMs: 200 });
+    const states: string[] = [];
+    let issued = 0;
+    const client = createClient(`ws://127.0.0.1:${server.port}`, ticksContract, {
+      WebSocket: NodeWebSocket,
+      backoff: { initial: 10, max: 20 },
+      token: () => `tok-${(issued += 1)}`,
+      onStateChange: (state) => states.push(state),
+    });
+    cleanups.push(() => client.close());
+    const ticks: Tick[] = [];
+    await client.ticks.ticks.subscribe({ name: "a" }, (tick) => ticks.push(tick));
+    await eventually(() => server.seen.length >= 2 && ticks.length >= 2, 5_000, "a reconnect after the expiry, resubscribed");
+    expect(server.seen.slice(0, 2).map(({ token, accepted }) => [token, accepted])).toEqual([
+      ["tok-1", true],
+      ["tok-2", true],
+    ]);
+    // An expiry is not a refusal: the client reconnected by itself.
+    expect(states).toContain("reconnecting");
+    expect(states).not.toContain("refused");
+  });
+
   it("function that throws is reported, and the client keeps trying", async () => {
     const server = await authTicksServer(() => true);
     const errors: Error[] = [];

@@ -10,7 +10,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
-import { LiveTopics, type WsAppOptions } from "wsgen";
+import { authenticated, LiveTopics, type WsAppOptions } from "wsgen";
 import { endpointPath } from "../../packages/wsgen/src/protocol/paths.js";
 import { startApp } from "./server.js";
 import { cleanups, TickWsRouter, type Tick, type TickRequest } from "./typed-client.js";
@@ -41,13 +41,17 @@ export interface AuthTicksServer {
  */
 export async function authTicksServer(
   accept: (token: string) => boolean,
-  options: Pick<WsAppOptions, "allowedOrigins" | "maxConnectionLifespan"> = {},
+  options: Pick<WsAppOptions, "allowedOrigins" | "maxConnectionLifespan"> & {
+    /** Accepted credentials expire this long after the upgrade (`authenticated(user, { expiresAt })`): the runtime closes with 4001. */
+    expiresInMs?: number;
+  } = {},
 ): Promise<AuthTicksServer> {
+  const { expiresInMs, ...appOptions } = options;
   const seen: SeenUpgrade[] = [];
   const service = new LiveTopics<TickRequest, Tick>({ onCreate: ({ update }) => update({ n: 1 }) });
   const running = await startApp({
     modules: [{ name: "ticks", routes: [new TickWsRouter({ route: "ticks", service })] }],
-    ...options,
+    ...appOptions,
     authenticate: (request) => {
       const url = new URL(request.url ?? "/", "http://localhost");
       const header = request.headers.authorization;
@@ -62,7 +66,8 @@ export async function authTicksServer(
         query: Object.fromEntries(url.searchParams),
         headers: { ...request.headers },
       });
-      return accepted ? { token } : null;
+      if (!accepted) return null;
+      return expiresInMs === undefined ? { token } : authenticated({ token }, { expiresAt: Date.now() + expiresInMs });
     },
     onError: () => undefined,
   });
