@@ -108,7 +108,9 @@ describe("an Express 5 project on NodeNext with its own strict eslint and pretti
       const router = readFileSync(join(root, "src/modules/broker/ws_generated/order-ws-router.ts"), "utf8");
       // Formatted with the user's prettier config (single quotes, no semicolons), its import members sorted by their eslint fix.
       expect(router).toMatch(/^import \{ type RouteOptions, WsRoute \} from 'wsgen'$/m);
-      expect((await run("npx", ["eslint", "."], root)).stdout).toBe("");
+      const lint = await run("npx", ["eslint", "."], root);
+      expect(lint.stdout + lint.stderr).toBe("");
+      expect(lint.code).toBe(0);
       await runOk("npx", ["prettier", "--check", "."], root);
     },
     STEP_MS,

@@ -20,6 +20,7 @@ import { cacheEnabled, cacheKey, readUpToDateRecord, saveCache } from "./cache.j
 import { compareWithDisk, writeToDisk, type FileResult, type OutputDirectory } from "./output.js";
 import { renderClient, renderModule } from "./render.js";
 import { runTypecheckGate } from "./typecheck-gate.js";
+import { checkProjectZod } from "./peers.js";
 
 export interface GenerateOptions {
   cwd: string;
@@ -88,6 +89,8 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     const config = await loadConfig(options.cwd, options.config);
     result.inputs.push(config.configPath);
     stage("config");
+    // Before the cache: a project whose zod changed (a lockfile, a hoisting) must not be answered "unchanged".
+    checkProjectZod(config.root);
     const selected = selectModules(config, options.modules);
     // Known before loading, so --watch sees them even when this run fails to load them.
     result.inputs.push(...selected.map((name) => join(config.modulesPath, name, "ws.ts")));

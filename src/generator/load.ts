@@ -15,7 +15,6 @@ import { collectProblems, InputError, type Problem, type SourceLocation } from "
 import { compareStrings, isRouteName } from "wsgen/internal";
 import { defaultRouteName, toKebabCase } from "./names.js";
 import { importSpecifier, packageNameOf, relativeTo } from "./paths.js";
-import { checkProjectZod } from "./peers.js";
 import { loadTsMorph } from "./tools.js";
 
 export interface ModelRef {
@@ -106,7 +105,6 @@ function checkWsFile(config: ResolvedConfig, name: string): void {
 
 /** Creates the ts-morph project from the user's tsconfig, with just the ws.ts files and what they import. */
 export function loadProject(config: ResolvedConfig, moduleNames: readonly string[]): LoadedProject {
-  checkProjectZod(config.root);
   const { Project } = loadTsMorph();
   let project: Project;
   try {
@@ -306,6 +304,14 @@ function resolveModel(config: ResolvedConfig, arg: MorphNode, outputDir: string,
       "ERR_NO_SCHEMA",
     );
   }
+  if (isZodMini(value)) {
+    throw InputError.at(
+      locationOf(config, value),
+      `${routerName}: \`${value.getName()}\` is a zod/mini schema; generated routers take zod's classic schemas.`,
+      'Build the model with import { z } from "zod" (zod 4 classic): the routers call its schema methods and types.',
+      "ERR_ZOD_MINI",
+    );
+  }
   if (convention !== undefined && typeFile !== undefined) {
     // Schema and type are both imported from the type's file, which exports (or re-exports) them.
     if (convention.schemaExport === undefined) throw notExported(config, routerName, value);
@@ -391,6 +397,11 @@ function leftmostIdentifier(node: MorphNode): MorphNode {
 function isZodLike(declaration: MorphNode): boolean {
   const type = declaration.getType();
   return type.getProperty("safeParse") !== undefined && type.getProperty("parse") !== undefined;
+}
+
+/** zod/mini's schema classes are `ZodMini…` (`ZodMiniObject`, `ZodMiniString`); classic zod's are `Zod…`. */
+function isZodMini(declaration: MorphNode): boolean {
+  return declaration.getType().getSymbol()?.getName().startsWith("ZodMini") === true;
 }
 
 /** The exported variables of `file` whose value looks like a zod schema. */

@@ -21,6 +21,7 @@ import { loadProject, selectModules, type ModelRef, type ModuleDeclarations } fr
 import { relativeTo } from "./paths.js";
 import { writeIfChanged, type FileResult } from "./output.js";
 import { importFromProject } from "./tools.js";
+import { checkProjectZod } from "./peers.js";
 
 export interface SpecOptions {
   cwd: string;
@@ -54,6 +55,7 @@ export async function writeSpecs(options: SpecOptions): Promise<SpecResult> {
   const result: SpecResult = { exitCode: ExitCode.ok, files: [], skipped: [] };
   try {
     const config = await loadConfig(options.cwd, options.config);
+    checkProjectZod(config.root);
     const plan = planGates(config, "spec", {}, []);
     result.skipped = plan.skipped;
     const format = plan.gates.format ? await loadDocumentFormatter(config.root) : plainJson;

@@ -55,12 +55,16 @@ export interface Packs {
   cli: Tarball;
 }
 
-/** Packs the runtime (packages/wsgen) and the CLI (the root) into a fresh folder; `prepack` builds both. */
+/**
+ * Packs the runtime (packages/wsgen) and the CLI (the root) into a fresh
+ * folder. Without `prepack`: its build would delete and rewrite both dist/
+ * folders while other test files run the CLI from them; the suite's global
+ * setup has built them already.
+ */
 export async function packBoth(): Promise<Packs> {
   const dir = mkdtempSync(join(tmpdir(), "wsgen-packs-"));
   const pack = async (args: string[]): Promise<Tarball> => {
-    const result = await runOk("npm", ["pack", "--json", "--pack-destination", dir, ...args], REPO_ROOT);
-    // npm prints the lifecycle scripts' output before the JSON.
+    const result = await runOk("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", dir, ...args], REPO_ROOT);
     const [entry] = JSON.parse(result.stdout.slice(result.stdout.indexOf("["))) as (Omit<Tarball, "path"> & { filename: string })[];
     if (entry === undefined) throw new Error(`npm pack printed no tarball: ${result.stdout}`);
     return { ...entry, path: join(dir, entry.filename) };
