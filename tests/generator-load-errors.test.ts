@@ -256,7 +256,7 @@ describe("more bad input (found in review)", () => {
     expect(result.code).toBe(0);
     const router = readFileSync(join(root, "src/modules/broker/ws_generated/fill-ws-router.ts"), "utf8");
     expect(router).toContain('import { FillSchema, type Fill } from "../../../models/fills.js";');
-    expect(router).toContain("extends WsRoute<OrderSubscriptionRequest, Fill>");
+    expect(router).toContain("extends WsRoute<OrderSubscriptionRequest, Fill, User>");
     expect(router).toContain("data: FillSchema,");
     expect(router).toContain('dataName: "Fill",');
     const spec = await runCli(root, ["spec", "--modules", "broker"]);
