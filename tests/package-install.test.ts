@@ -93,83 +93,87 @@ describe("the runtime's production install", () => {
   );
 });
 
-describe("an Express 5 project on NodeNext with its own strict eslint and prettier", () => {
-  let root: string;
+/** Installs the project before the describe block's tests and removes it after them; the tests read its root from `project()`. */
+function useInstalledProject(
+  name: string,
+  files: () => Record<string, string>,
+  { prepare, installArgs = [] }: { prepare?: (root: string) => Promise<unknown>; installArgs?: string[] } = {},
+): () => string {
+  let root: string | undefined;
   beforeAll(async () => {
-    root = await installProject("express", expressProject(packs));
-    await runOk("npx", ["prettier", "--write", "."], root); // the user's own files in the user's style, before wsgen writes any
+    root = await installProject(name, files(), installArgs);
+    await prepare?.(root);
   }, INSTALL_MS);
   afterAll(() => removeProject(root));
+  return () => {
+    if (root === undefined) throw new Error(`the ${name} project was not installed`);
+    return root;
+  };
+}
+
+describe("an Express 5 project on NodeNext with its own strict eslint and prettier", () => {
+  // The user's own files in the user's style, before wsgen writes any.
+  const project = useInstalledProject("express", () => expressProject(packs), {
+    prepare: (root) => runOk("npx", ["prettier", "--write", "."], root),
+  });
 
   it(
     "generates behind the user's gates, and its own eslint, prettier and tsc accept everything wsgen wrote",
     async () => {
-      await generateAndBuild(root, "express");
-      const router = readFileSync(join(root, "src/modules/broker/ws_generated/order-ws-router.ts"), "utf8");
+      await generateAndBuild(project(), "express");
+      const router = readFileSync(join(project(), "src/modules/broker/ws_generated/order-ws-router.ts"), "utf8");
       // Formatted with the user's prettier config (single quotes, no semicolons), its import members sorted by their eslint fix.
       expect(router).toMatch(/^import \{ type RouteOptions, WsRoute \} from 'wsgen'$/m);
-      const lint = await run("npx", ["eslint", "."], root);
+      const lint = await run("npx", ["eslint", "."], project());
       expect(lint.stdout + lint.stderr).toBe("");
       expect(lint.code).toBe(0);
-      await runOk("npx", ["prettier", "--check", "."], root);
+      await runOk("npx", ["prettier", "--check", "."], project());
     },
     STEP_MS,
   );
 
-  it("serves typed updates to the generated client", () => receiveTypedUpdates(root), STEP_MS);
+  it("serves typed updates to the generated client", () => receiveTypedUpdates(project()), STEP_MS);
 });
 
 describe("a Fastify 5 project on moduleResolution bundler, without eslint or prettier", () => {
-  let root: string;
-  beforeAll(async () => {
-    root = await installProject("fastify", fastifyProject(packs));
-  }, INSTALL_MS);
-  afterAll(() => removeProject(root));
+  const project = useInstalledProject("fastify", () => fastifyProject(packs));
 
   it(
     "generates (the missing tools' gates skipped with a notice), a dashed module and FooSchema models included",
     async () => {
-      const first = await generateAndBuild(root, "fastify");
+      const first = await generateAndBuild(project(), "fastify");
       expect(first.stderr).toMatch(/format gate skipped/);
       expect(first.stderr).toMatch(/lint gate skipped/);
-      const router = readFileSync(join(root, "src/modules/market-data/ws_generated/order-ws-router.ts"), "utf8");
+      const router = readFileSync(join(project(), "src/modules/market-data/ws_generated/order-ws-router.ts"), "utf8");
       expect(router).toContain("request: OrderSubscriptionRequestSchema,");
     },
     STEP_MS,
   );
 
-  it("serves typed updates to the generated client", () => receiveTypedUpdates(root), STEP_MS);
+  it("serves typed updates to the generated client", () => receiveTypedUpdates(project()), STEP_MS);
 });
 
 describe("a project on TypeScript 7", () => {
-  let root: string;
-  beforeAll(async () => {
-    root = await installProject("ts7", typescript7Project(packs));
-  }, INSTALL_MS);
-  afterAll(() => removeProject(root));
+  const project = useInstalledProject("ts7", () => typescript7Project(packs));
 
   it(
     "generates with TypeScript 7's compiler as the typecheck gate, and builds with it",
     async () => {
-      await generateAndBuild(root, "typescript 7");
+      await generateAndBuild(project(), "typescript 7");
     },
     STEP_MS,
   );
 
-  it("serves typed updates to the generated client", () => receiveTypedUpdates(root), STEP_MS);
+  it("serves typed updates to the generated client", () => receiveTypedUpdates(project()), STEP_MS);
 });
 
 describe("a project on zod 3", () => {
-  let root: string;
-  beforeAll(async () => {
-    root = await installProject("zod3", zod3Project(packs), ["--legacy-peer-deps"]);
-  }, INSTALL_MS);
-  afterAll(() => removeProject(root));
+  const project = useInstalledProject("zod3", () => zod3Project(packs), { installArgs: ["--legacy-peer-deps"] });
 
   it(
     "is refused by npm's peer check",
     async () => {
-      const strict = await run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--dry-run"], root);
+      const strict = await run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--dry-run"], project());
       expect(strict.code).not.toBe(0);
       expect(strict.stderr).toMatch(/peer zod@"\^4\.0\.0" from (wsgen|@wsgen\/cli)@0\.1\.0/);
     },
@@ -179,7 +183,7 @@ describe("a project on zod 3", () => {
   it(
     "is refused by wsgen generate with the version it found, when installed anyway",
     async () => {
-      const result = await run("npx", ["wsgen", "generate"], root);
+      const result = await run("npx", ["wsgen", "generate"], project());
       expect(result.code).toBe(2);
       expect(result.stderr).toMatch(
         /this project has zod 3\.\d+\.\d+ \(node_modules\/zod\/package\.json\); wsgen needs zod 4\. \[ERR_ZOD_VERSION\]/,
@@ -192,7 +196,7 @@ describe("a project on zod 3", () => {
   it(
     "is refused by the runtime when a route is built, not later by a documentation request",
     async () => {
-      const result = await runOk(process.execPath, ["src/start.js"], root);
+      const result = await runOk(process.execPath, ["src/start.js"], project());
       expect(result.stdout).toMatch(
         /^ERR_ZOD_VERSION: Route "orders": the request schema Req is not a zod 4 schema \(it looks like a zod 3 schema\)/,
       );

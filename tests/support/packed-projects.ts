@@ -24,6 +24,14 @@ const VERSIONS = {
 
 const lines = (...text: string[]): string => `${text.join("\n")}\n`;
 
+/** A node:http `server` listening on an ephemeral port of 127.0.0.1, printing `listening <port>` for startServer. */
+const LISTEN = [
+  'server.listen(0, "127.0.0.1", () => {',
+  "  const address = server.address();",
+  '  if (address !== null && typeof address === "object") console.log(`listening ${String(address.port)}`);',
+  "});",
+];
+
 function manifest(name: string, dependencies: Record<string, string>, devDependencies: Record<string, string>): string {
   return JSON.stringify({ name, private: true, type: "module", dependencies, devDependencies }, null, 2);
 }
@@ -177,10 +185,7 @@ export function expressProject(packs: Packs): Record<string, string> {
       "});",
       "const server = createServer(app);",
       "createWsApp({ modules: [broker] }).attach(server);",
-      'server.listen(0, "127.0.0.1", () => {',
-      "  const address = server.address();",
-      '  if (address !== null && typeof address === "object") console.log(`listening ${String(address.port)}`);',
-      "});",
+      ...LISTEN,
     ),
   };
 }
@@ -240,10 +245,7 @@ export function typescript7Project(packs: Packs): Record<string, string> {
       "",
       'const server = createServer((_request, response) => response.writeHead(404).end("not found"));',
       "createWsApp({ modules: [broker] }).attach(server);",
-      'server.listen(0, "127.0.0.1", () => {',
-      "  const address = server.address();",
-      '  if (address !== null && typeof address === "object") console.log(`listening ${String(address.port)}`);',
-      "});",
+      ...LISTEN,
     ),
   };
 }
