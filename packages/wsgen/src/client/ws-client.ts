@@ -275,13 +275,19 @@ export class WsClient {
     this.#reconnectTimer = setTimeout(() => this.#connect(false), delay);
   }
 
-  /** The server refused the connection: no more attempts until reconnect(); every subscription ends with the error. */
+  /**
+   * The server refused the connection: no more attempts until reconnect();
+   * every subscription ends with the error. They end first, before the
+   * callbacks hear of it: one may call reconnect() and subscribe again, and
+   * that subscription must not end with this refusal.
+   */
   #refuse(refusal: WsHandshakeError): void {
     this.#retryingRefusal = false;
     this.#refusal = refusal;
-    this.#setState("refused");
-    this.#report(refusal);
+    this.#state = "refused"; // told below: onEnd handlers see the state, and a reconnect() from one is honoured
     this.#endSubscriptions(refusal, refusal);
+    if (this.#state === "refused" && this.#refusal === refusal) this.#announce();
+    this.#report(refusal);
   }
 
   #sendSubscribe(topic: string, live: ServerSubscription): void {
@@ -374,6 +380,12 @@ export class WsClient {
   #setState(state: ConnectionState): void {
     if (this.#state === state) return;
     this.#state = state;
+    this.#announce();
+  }
+
+  /** Tells onStateChange and until() the state entered. */
+  #announce(): void {
+    const state = this.#state;
     this.#options.onStateChange?.(state, state === "refused" ? this.#refusal : undefined);
     for (const waiter of [...this.#stateWaiters]) waiter(state);
   }
