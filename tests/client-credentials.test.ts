@@ -5,7 +5,7 @@
  * checked up front.
  */
 import WebSocket from "ws";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { createClient, WsClient, type TokenContext, type WebSocketConstructor } from "wsgen/client";
 import { endpointPath } from "../packages/wsgen/src/protocol/paths.js";
 import { authTicksServer } from "./support/auth-server.js";
@@ -23,6 +23,24 @@ function browserLikeWebSocket(calls: unknown[][]): WebSocketConstructor {
   // A function returning an object from `new` is how a wrapper stands in for a class; the cast only names its type.
   return BrowserWebSocket as unknown as WebSocketConstructor;
 }
+
+/** A browser-like WebSocket (no `terminate`) that records the URLs it is opened with and never connects. */
+function unconnectedWebSocket(opened: string[]): WebSocketConstructor {
+  return class {
+    readyState = 0;
+    onopen = null;
+    onclose = null;
+    onmessage = null;
+    onerror = null;
+    constructor(url: string) {
+      opened.push(url);
+    }
+    send(): void {}
+    close(): void {}
+  };
+}
+
+afterEach(() => vi.unstubAllGlobals());
 
 describe("a token", () => {
   it("goes as Authorization: Bearer with ws's WebSocket, and typed updates arrive", async () => {
@@ -124,6 +142,38 @@ describe("a token", () => {
     expect(states).not.toContain("refused");
   });
 
+  for (const [what, answer] of [
+    ["no string", 42],
+    ["an empty string", ""],
+    ["a line break, for a header", "tok\n"],
+  ] as const) {
+    it(`function answering ${what} closes the client with an option error, once: asking again would answer the same`, async () => {
+      const server = await authTicksServer(() => true);
+      const errors: Error[] = [];
+      const states: string[] = [];
+      let calls = 0;
+      const client = new WsClient(`ws://127.0.0.1:${server.port}${endpointPath("ticks")}`, {
+        WebSocket: NodeWebSocket,
+        backoff: { initial: 10, max: 20 },
+        // Bad on purpose: what plain JavaScript may return.
+        token: () => ((calls += 1), answer as string),
+        onError: (error) => errors.push(error),
+        onStateChange: (state) => states.push(state),
+      });
+      cleanups.push(() => client.close());
+      const failure = await client.until("open").catch((error: unknown) => error);
+      expect(failure).toMatchObject({
+        name: "WsgenError",
+        code: "ERR_INVALID_OPTION",
+        message: expect.stringMatching(/^Option token must be/),
+      });
+      await expect(client.subscribe("ticks", { name: "a" }, () => undefined)).rejects.toBe(failure);
+      await new Promise((resolve) => setTimeout(resolve, 100)); // ten backoff delays
+      expect([calls, errors, states, server.upgradeRequests()]).toEqual([1, [failure], ["closed"], 0]);
+      expect(() => client.reconnect()).toThrow(expect.objectContaining({ code: "ERR_CLIENT_CLOSED" }));
+    });
+  }
+
   it("function that throws is reported, and the client keeps trying", async () => {
     const server = await authTicksServer(() => true);
     const errors: Error[] = [];
@@ -158,6 +208,17 @@ describe("client options", () => {
     ],
     ["an empty token", { token: "" }, /Option token must be a non-empty string or a function returning one, got an empty string/],
     ["an unknown tokenIn", { token: "t", tokenIn: "cookie" }, /Option tokenIn must be "header" or "query", got cookie/],
+    [
+      "a token read from a file with its line break, sent as a header (Node's http would throw ERR_INVALID_CHAR)",
+      { token: "s3cret\n" },
+      /Option token must be a string an HTTP header can carry when it is sent as a header .*got a string with a character/,
+    ],
+    [
+      "a header value with a line break",
+      { headers: { "x-a": "s3cret\r\n" } },
+      /Option headers must be an object of names and values an HTTP header can carry, got a header with a character it cannot carry/,
+    ],
+    ["a header name with a space", { headers: { "x a": "s3cret" } }, /Option headers must be an object of names and values an HTTP header/],
     [
       "headers of numbers",
       { headers: { "x-n": 1 } },
@@ -205,6 +266,20 @@ describe("client options", () => {
     });
   }
 
+  it("refuse a base URL that is neither ws(s) nor http(s), nor a path on the page's origin, without printing its credentials", () => {
+    for (const [base, shown] of [
+      ["127.0.0.1:8000", '"127.0.0.1:8000"'],
+      ["ftp://alice:s3cret@host", '"ftp://host"'],
+      ["api", '"api"'],
+    ]) {
+      const create = (): unknown => createClient(base!, ticksContract, { WebSocket: NodeWebSocket });
+      expect(create).toThrow(
+        `Option baseUrl must be a ws://, wss://, http:// or https:// URL, or "" or a path from "/" for the page's own origin, got ${shown}.`,
+      );
+      expect(create).toThrow(expect.objectContaining({ code: "ERR_INVALID_OPTION" }));
+    }
+  });
+
   it("are checked by WsClient too, and never print a header's value", () => {
     const create = (): unknown =>
       new WsClient(`ws://127.0.0.1:1${endpointPath("ticks")}`, {
@@ -213,5 +288,39 @@ describe("client options", () => {
       });
     expect(create).toThrow(/Option headers must be empty unless WebSocket is ws's/);
     expect(create).not.toThrow(/s3cret/);
+  });
+});
+
+describe("a same-origin (relative) base URL, as in a browser", () => {
+  it("opens the same relative URL with a token as without one (added as ?token=), and subscribe never throws", () => {
+    const opened: string[] = [];
+    const WebSocket = unconnectedWebSocket(opened);
+    const plain = createClient("", ticksContract, { WebSocket, requestTimeout: 50 });
+    cleanups.push(() => plain.close());
+    void plain.ticks.ticks.subscribe({ name: "a" }, () => undefined).catch(() => undefined);
+    const withToken = createClient("", ticksContract, { WebSocket, token: "t0k", query: { app: "tests" }, requestTimeout: 50 });
+    cleanups.push(() => withToken.close());
+    let subscribing: Promise<unknown> | undefined;
+    expect(() => (subscribing = withToken.ticks.ticks.subscribe({ name: "a" }, () => undefined))).not.toThrow();
+    void subscribing?.catch(() => undefined);
+    expect(opened).toEqual([endpointPath("ticks"), `${endpointPath("ticks")}?app=tests&token=t0k`]);
+  });
+
+  it("is resolved against the page's location, https becoming wss", () => {
+    vi.stubGlobal("location", { href: "https://app.example/dashboard/?tab=1" });
+    const opened: string[] = [];
+    const client = createClient("", ticksContract, { WebSocket: unconnectedWebSocket(opened), token: "t0k", requestTimeout: 50 });
+    cleanups.push(() => client.close());
+    void client.ticks.ticks.subscribe({ name: "a" }, () => undefined).catch(() => undefined);
+    expect(opened).toEqual([`wss://app.example${endpointPath("ticks")}?token=t0k`]);
+    expect(client.connection("ticks").url).toBe(`wss://app.example${endpointPath("ticks")}`);
+  });
+
+  it("rejects a subscribe, not throws, when the WebSocket refuses the endpoint a path gives", async () => {
+    const client = createClient("", ticksContract, { WebSocket: NodeWebSocket, path: () => "not a url" });
+    cleanups.push(() => client.close());
+    let subscribing: Promise<unknown> | undefined;
+    expect(() => (subscribing = client.ticks.ticks.subscribe({ name: "a" }, () => undefined))).not.toThrow();
+    await expect(subscribing).rejects.toThrow(/Invalid URL/);
   });
 });

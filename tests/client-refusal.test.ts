@@ -146,7 +146,48 @@ describe("a token function after a 401", () => {
   });
 });
 
+describe("a refusal's error", () => {
+  it("shows the endpoint without the URL's user:password, as without its query", async () => {
+    const server = await authTicksServer(() => false);
+    const client = new WsClient(`ws://alice:hunter2@127.0.0.1:${server.port}${endpointPath("ticks")}?app=tests`, {
+      WebSocket: NodeWebSocket,
+    });
+    cleanups.push(() => client.close());
+    const refusal = await client.until("open").catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(WsHandshakeError);
+    expect((refusal as WsHandshakeError).url).toBe(`ws://127.0.0.1:${server.port}${endpointPath("ticks")}`);
+    expect((refusal as WsHandshakeError).message).not.toContain("hunter2");
+  });
+});
+
 describe("reconnect()", () => {
+  for (const callback of ["onError", "onStateChange"] as const) {
+    it(`called from the refusal's ${callback} is not undone: a subscribe made right after it is not rejected with that refusal`, async () => {
+      const server = await authTicksServer(() => false);
+      let first: WsHandshakeError | undefined;
+      let afterReconnect: Promise<unknown> | undefined;
+      const again = (refusal: Error | undefined): void => {
+        if (!(refusal instanceof WsHandshakeError) || first !== undefined) return;
+        first = refusal;
+        client.reconnect(); // e.g. the user logged in again: connect again, then subscribe
+        afterReconnect = client.subscribe("ticks", { name: "a" }, () => undefined).catch((error: unknown) => error);
+      };
+      const client: WsClient = new WsClient(`ws://127.0.0.1:${server.port}${endpointPath("ticks")}`, {
+        WebSocket: NodeWebSocket,
+        token: "wrong",
+        requestTimeout: 2_000,
+        ...(callback === "onError" ? { onError: again } : { onStateChange: (_state, refusal) => again(refusal) }),
+      });
+      cleanups.push(() => client.close());
+      await eventually(() => afterReconnect !== undefined, 2_000, "the refusal's callback");
+      // It fails with the refusal of the attempt reconnect() started, never with the first one.
+      const outcome = await afterReconnect;
+      expect(outcome).toBeInstanceOf(WsHandshakeError);
+      expect(outcome).not.toBe(first);
+      expect(server.upgradeRequests()).toBe(2);
+    });
+  }
+
   it("tries again after a refusal, asking the token function again", async () => {
     let loggedIn = false;
     const server = await authTicksServer((token) => token === "user-token");

@@ -1,13 +1,14 @@
 /**
  * The typed client on Node against the running example: typed subscribe and
  * streams, and requests refused with their zod issues, by the client and by
- * the server.
+ * the server; and module names the client keeps for its own members.
  */
 import { describe, expect, it } from "vitest";
-import { WsClient, WsRequestError } from "wsgen/client";
+import { createClient, WsClient, WsRequestError } from "wsgen/client";
+import { RESERVED_MODULE_NAMES } from "wsgen/internal";
 import type { Bar } from "../examples/trading/src/models/datafeed.js";
 import { eventually } from "./support/server.js";
-import { cleanups, exampleWithClient, NodeWebSocket, useCleanups } from "./support/typed-client.js";
+import { cleanups, exampleWithClient, NodeWebSocket, ticksContract, useCleanups } from "./support/typed-client.js";
 import { endpointPath } from "../packages/wsgen/src/protocol/paths.js";
 
 useCleanups();
@@ -47,4 +48,24 @@ describe("typed client", () => {
     expect(remote).toBeInstanceOf(WsRequestError);
     expect((remote as WsRequestError).issues.map((issue) => issue.path)).toEqual(expect.arrayContaining([["symbol"], ["resolution"]]));
   });
+});
+
+describe("typed client: a module name never hides the client's own members", () => {
+  it("keeps connection, states, reconnect and close, the names wsgen/internal gives the generator", () => {
+    expect([...RESERVED_MODULE_NAMES].sort()).toEqual(["close", "connection", "reconnect", "states"]);
+    const client = createClient("ws://127.0.0.1:9", ticksContract, { WebSocket: NodeWebSocket });
+    cleanups.push(() => client.close());
+    for (const name of RESERVED_MODULE_NAMES) expect(typeof client[name]).toBe("function");
+  });
+
+  for (const module of RESERVED_MODULE_NAMES) {
+    it(`refuses a contract with a module named "${module}" up front, naming it and the rule`, () => {
+      const contract = { [module]: ticksContract.ticks, other: ticksContract.ticks };
+      const create = (): unknown => createClient("ws://127.0.0.1:9", contract, { WebSocket: NodeWebSocket });
+      expect(create).toThrow(
+        `Option contract must be without modules named connection, states, reconnect, close (the typed client's own members), got a module named "${module}".`,
+      );
+      expect(create).toThrow(expect.objectContaining({ name: "WsgenError", code: "ERR_INVALID_OPTION" }));
+    });
+  }
 });

@@ -92,7 +92,15 @@ const SURFACE: Record<string, Surface> = {
 const INTERNAL: Record<string, Surface> = {
   "wsgen/internal": {
     entry: "packages/wsgen/src/internal.ts",
-    values: ["ASYNCAPI_VERSIONS", "buildMergedAsyncApi", "buildModuleAsyncApi", "compareStrings", "isModuleName", "isRouteName"],
+    values: [
+      "ASYNCAPI_VERSIONS",
+      "buildMergedAsyncApi",
+      "buildModuleAsyncApi",
+      "compareStrings",
+      "isModuleName",
+      "isRouteName",
+      "RESERVED_MODULE_NAMES",
+    ],
     types: ["AsyncApiVersion", "ModuleSpec", "RouteSpec"],
   },
 };

@@ -3,52 +3,11 @@
  * credentials): each case states what a user is promised and fails while the
  * promise is broken.
  */
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
-import { createClient, WsClient, WsHandshakeError, type WebSocketConstructor } from "wsgen/client";
 import { runCli } from "./support/cli.js";
 import { createProject, REPO_ROOT, twoModuleFiles, writeFiles } from "./support/project.js";
-import { cleanups, NodeWebSocket, useCleanups } from "./support/typed-client.js";
-
-useCleanups();
-
-const contractOf = (...modules: string[]) =>
-  Object.fromEntries(
-    modules.map((module) => [module, { ticks: { route: "ticks", request: z.object({}), data: z.object({ n: z.number() }) } }]),
-  );
-
-/** A server that answers every upgrade with HTTP `status`. */
-async function statusServer(status: number): Promise<{ port: number; upgrades: () => number }> {
-  const server = createServer();
-  let upgrades = 0;
-  server.on("upgrade", (_request, socket) => {
-    upgrades += 1;
-    socket.end(`HTTP/1.1 ${status} Refused\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return { port: (server.address() as AddressInfo).port, upgrades: () => upgrades };
-}
-
-/** A browser-like WebSocket (no `terminate`): records the URLs it is opened with, never connects. */
-function browserLikeWebSocket(opened: string[]): WebSocketConstructor {
-  return class {
-    readyState = 0;
-    onopen = null;
-    onclose = null;
-    onmessage = null;
-    onerror = null;
-    constructor(url: string) {
-      opened.push(url);
-    }
-    send(): void {}
-    close(): void {}
-  };
-}
 
 describe("README: every import it shows resolves in an installed project", () => {
   it("names only entry points the packages export", () => {
@@ -62,87 +21,6 @@ describe("README: every import it shows resolves in an installed project", () =>
     const named = [...readme.matchAll(/from\s+"((?:@wsgen\/cli|wsgen)(?:\/[\w-]+)?)"/g)].map((match) => match[1]);
     expect(named.length).toBeGreaterThan(0);
     expect(named.filter((specifier) => !exported.has(specifier!))).toEqual([]);
-  });
-});
-
-describe("typed client: a module name never hides the client's own members", () => {
-  for (const module of ["connection", "states", "reconnect", "close"]) {
-    it(`a module named "${module}" (a valid module name) leaves client.${module}() working, or is refused up front`, () => {
-      let client: ReturnType<typeof createClient> | undefined;
-      try {
-        client = createClient("ws://127.0.0.1:9", contractOf(module, "other"), { WebSocket: NodeWebSocket });
-      } catch (error) {
-        expect(String(error)).toMatch(new RegExp(module)); // refused, naming the module
-        return;
-      }
-      cleanups.push(() => (typeof client?.close === "function" ? client.close() : undefined));
-      expect(typeof (client as Record<string, unknown>)[module]).toBe("function");
-    });
-  }
-});
-
-describe("typed client credentials never leak", () => {
-  it("a refusal's message and url drop the URL's user:password as they drop its query", async () => {
-    const server = await statusServer(401);
-    const client = new WsClient(`ws://alice:hunter2@127.0.0.1:${server.port}/api/v1/ticks/ws`, { WebSocket: NodeWebSocket });
-    cleanups.push(() => client.close());
-    const refusal = await client.until("open").catch((error: unknown) => error);
-    expect(refusal).toBeInstanceOf(WsHandshakeError);
-    expect((refusal as WsHandshakeError).message).not.toContain("hunter2");
-    expect((refusal as WsHandshakeError).url).not.toContain("hunter2");
-  });
-});
-
-describe("typed client: a same-origin (relative) base URL, as in a browser", () => {
-  it("opens the same relative URL with a token as without one (token added as ?token=), and subscribe never throws synchronously", () => {
-    const opened: string[] = [];
-    const WebSocket = browserLikeWebSocket(opened);
-    const plain = createClient("", contractOf("ticks"), { WebSocket, requestTimeout: 50 });
-    cleanups.push(() => plain.close());
-    void plain.ticks!.ticks.subscribe({}, () => undefined).catch(() => undefined);
-    expect(opened).toEqual(["/api/v1/ticks/ws"]);
-
-    const withToken = createClient("", contractOf("ticks"), { WebSocket, token: "t0k", requestTimeout: 50 });
-    cleanups.push(() => withToken.close());
-    let subscribing: Promise<unknown> | undefined;
-    expect(() => {
-      subscribing = withToken.ticks!.ticks.subscribe({}, () => undefined);
-    }).not.toThrow();
-    void subscribing?.catch(() => undefined);
-    expect(opened).toEqual(["/api/v1/ticks/ws", "/api/v1/ticks/ws?token=t0k"]);
-  });
-});
-
-describe("typed client: reconnect() from the refusal's own callback", () => {
-  it("a subscribe made right after reconnect() is not rejected with the refusal that reconnect() cleared", async () => {
-    const server = await statusServer(403);
-    const holder: { client?: WsClient } = {};
-    let first: WsHandshakeError | undefined;
-    let afterReconnect: Promise<unknown> | undefined;
-    const onError = (error: Error): void => {
-      if (!(error instanceof WsHandshakeError) || first !== undefined) return;
-      first = error;
-      holder.client!.reconnect(); // e.g. the user logged in again: connect again, then subscribe
-      afterReconnect = client
-        .subscribe("ticks", {}, () => undefined)
-        .then(
-          () => "subscribed",
-          (failure: unknown) => failure,
-        );
-    };
-    const client = (holder.client = new WsClient(`ws://127.0.0.1:${server.port}/api/v1/ticks/ws`, {
-      WebSocket: NodeWebSocket,
-      onError,
-      requestTimeout: 2_000,
-    }));
-    cleanups.push(() => client.close());
-    const outcome = await (async () => {
-      while (afterReconnect === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
-      return afterReconnect;
-    })();
-    // The subscribe was made after reconnect(): it may fail with the refusal of the attempt reconnect() started, never with the first one.
-    expect(outcome).not.toBe(first);
-    expect(server.upgrades()).toBe(2);
   });
 });
 
@@ -184,19 +62,4 @@ describe("the zod check and the generate cache", () => {
     expect(again.stderr).toContain("wsgen needs zod 4. [ERR_ZOD_VERSION]");
     expect(again.code).toBe(2);
   }, 60_000);
-});
-
-describe("typed client: a token that cannot go in a header", () => {
-  it("a string token read from a file with its trailing newline is an ERR_INVALID_OPTION naming token, not Node's ERR_INVALID_CHAR", () => {
-    let thrown: unknown;
-    try {
-      const client = new WsClient("ws://127.0.0.1:9/api/v1/ticks/ws", { WebSocket: NodeWebSocket, token: "s3cret\n" });
-      cleanups.push(() => client.close());
-    } catch (error) {
-      thrown = error;
-    }
-    expect(thrown).toMatchObject({ code: "ERR_INVALID_OPTION" });
-    expect(String(thrown)).toMatch(/token/);
-    expect(String(thrown)).not.toContain("s3cret");
-  });
 });

@@ -16,3 +16,4 @@ export {
   type RouteSpec,
 } from "./runtime/asyncapi.js";
 export { compareStrings } from "./util/compare.js";
+export { RESERVED_MODULE_NAMES } from "./client/typed-client.js";

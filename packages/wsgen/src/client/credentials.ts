@@ -66,6 +66,9 @@ export function resolveCredentials(
   ] as const) {
     if (!isStringRecord(value)) throw invalidOption(name, "an object of string values", kindOf(value));
   }
+  // Node's http would throw ERR_INVALID_CHAR from the WebSocket constructor, on every attempt.
+  if (!Object.entries(headers).every(([name, value]) => HEADER_NAME.test(name) && isHeaderValue(value)))
+    throw invalidOption("headers", "an object of names and values an HTTP header can carry", "a header with a character it cannot carry");
   const canSendHeaders = takesHeaders(WebSocket);
   const tokenIn = check(
     "tokenIn",
@@ -93,21 +96,48 @@ export function resolveCredentials(
       `without ${TOKEN_QUERY_PARAMETER} when token is given (it is sent as ?${TOKEN_QUERY_PARAMETER}=)`,
       `a ${TOKEN_QUERY_PARAMETER} parameter`,
     );
+  if (typeof token === "string" && tokenIn === "header" && !isHeaderValue(token))
+    throw invalidOption("token", HEADER_TOKEN, "a string with a character a header cannot carry (a line break read from a file?)");
   return { token, tokenIn, headers, query };
 }
 
-/** The token of one attempt: the string, or the function's answer, which must be a non-empty string. */
-export async function currentToken(token: TokenSource, context: TokenContext): Promise<string> {
-  if (typeof token === "string") return token;
+/** What asking a token function gave: the token, or why there is none; `final` when asking again is no use. */
+export type TokenAnswer = { token: string } | { error: Error; final: boolean };
+
+/**
+ * Asks `token` for the token of one attempt. A function that throws (a token
+ * service that could not be reached) may succeed next time; an answer that
+ * cannot be sent (no non-empty string, or one a header cannot carry) would
+ * be given again, so it is final: an `ERR_INVALID_OPTION` naming `token`,
+ * as the string would have been refused when the client was made.
+ */
+export async function askToken(
+  token: (context: TokenContext) => string | Promise<string>,
+  tokenIn: TokenPlacement,
+  context: TokenContext,
+): Promise<TokenAnswer> {
   let value: unknown;
   try {
     value = await token(context);
   } catch (error) {
-    throw new Error(`the token function failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    const failure = new Error(`the token function failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    return { error: failure, final: false };
   }
   if (typeof value !== "string" || value === "")
-    throw new TypeError(`the token function returned ${value === "" ? "an empty string" : typeof value} instead of a non-empty string`);
-  return value;
+    return {
+      error: invalidOption(
+        "token",
+        "a function returning a non-empty string",
+        `one returning ${value === "" ? "an empty string" : value === null ? "null" : typeof value}`,
+      ),
+      final: true,
+    };
+  if (tokenIn === "header" && !isHeaderValue(value))
+    return {
+      error: invalidOption("token", HEADER_TOKEN, "a function returning a string with a character a header cannot carry"),
+      final: true,
+    };
+  return { token: value };
 }
 
 /** What one connection attempt sends: the URL with its query, and the headers (undefined: none, so the constructor gets none). */
@@ -125,13 +155,19 @@ export function handshakeRequest(url: string, credentials: Credentials, token: s
   return { url: withQuery(url, query), headers: Object.keys(headers).length === 0 ? undefined : headers };
 }
 
-/** `url` with `query` set on it; the same string when there is nothing to set. */
+/**
+ * `url` with `query` set on it; the same string when there is nothing to set.
+ * Works on the string, not with `new URL`, which cannot parse a relative URL
+ * (a same-origin endpoint with no page to resolve it against).
+ */
 function withQuery(url: string, query: Record<string, string>): string {
   const entries = Object.entries(query);
   if (entries.length === 0) return url;
-  const target = new URL(url);
-  for (const [name, value] of entries) target.searchParams.set(name, value);
-  return target.toString();
+  const end = url.search(/[?#]/);
+  const path = end === -1 ? url : url.slice(0, end);
+  const params = new URLSearchParams(url[end] === "?" ? url.slice(end + 1).replace(/#.*$/, "") : "");
+  for (const [name, value] of entries) params.set(name, value);
+  return `${path}?${params.toString()}`;
 }
 
 /** What kind of value `value` is, for an error message that must not show it. */
@@ -140,6 +176,17 @@ function kindOf(value: unknown): string {
   if (value === null || Array.isArray(value)) return Array.isArray(value) ? "an array" : "null";
   if (typeof value === "object") return "an object with a value that is no string";
   return `a ${typeof value}`;
+}
+
+/** What `token` must be when it goes in the Authorization header. */
+const HEADER_TOKEN = "a string an HTTP header can carry when it is sent as a header (no line break or other control character)";
+
+/** An HTTP header name: a token (RFC 9110, section 5.6.2). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** Whether `value` is a header value Node's http sends (tab, visible ASCII, space and obs-text; no CR, LF or NUL). */
+function isHeaderValue(value: string): boolean {
+  return !/[^\t\x20-\x7e\x80-\xff]/.test(value);
 }
 
 function isStringRecord(value: unknown): boolean {

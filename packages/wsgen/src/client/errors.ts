@@ -47,7 +47,7 @@ export type Refusal = { status: number } | { closeCode: number; reason: string }
  */
 export class WsHandshakeError extends Error {
   readonly code = "ERR_HANDSHAKE_REFUSED";
-  /** The endpoint, without its query string (which may hold the token). */
+  /** The endpoint, without its query string and `user:password@` (which may hold credentials). */
   readonly url: string;
   /** The HTTP status of the refused upgrade; undefined when the server accepted it and closed with `closeCode`. */
   readonly status: number | undefined;

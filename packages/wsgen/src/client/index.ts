@@ -14,7 +14,7 @@ export type {
   UpdateStream,
 } from "./typed-client.js";
 export { WsClient } from "./ws-client.js";
-export type { SchemaLike, SubscribeOptions, Subscription } from "./ws-client.js";
+export type { SchemaLike, SubscribeOptions, Subscription } from "./subscription.js";
 export type { ConnectionState, WsClientOptions } from "./client-options.js";
 export type { TokenContext, TokenPlacement, TokenSource } from "./credentials.js";
 export type { WebSocketConstructor, WebSocketLike } from "./web-socket.js";

@@ -13,7 +13,7 @@
  * @module
  */
 import { CloseCode, CloseReason } from "../protocol/messages.js";
-import { requestPath } from "../protocol/paths.js";
+import { shownUrl } from "./endpoint.js";
 import { WsHandshakeError } from "./errors.js";
 
 /** Statuses of a refused upgrade: not authenticated, not allowed. Others (404, 500, 503) are retried. */
@@ -45,9 +45,9 @@ export interface AttemptEnd {
   framesReceived: number;
 }
 
-/** The refusal an attempt to `url` ended with, if any; the error names `url` without its query, which may hold the token. */
+/** The refusal an attempt to `url` ended with, if any; the error names `url` without its query and user:password, which may hold credentials. */
 export function refusalOf(url: string, end: AttemptEnd): WsHandshakeError | undefined {
-  const endpoint = requestPath(url); // the query may hold the token
+  const endpoint = shownUrl(url);
   if (end.status !== undefined && REFUSED_STATUSES.includes(end.status)) return new WsHandshakeError(endpoint, { status: end.status });
   if (end.closeCode === CloseCode.policyViolation && end.framesReceived === 0 && end.reason !== CloseReason.rateLimit)
     return new WsHandshakeError(endpoint, { closeCode: end.closeCode, reason: end.reason });

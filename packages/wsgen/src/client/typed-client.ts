@@ -8,9 +8,24 @@
  */
 import type { z } from "zod";
 import { endpointPath } from "../protocol/paths.js";
-import { check, isFunction } from "../runtime/option-checks.js";
+import { check, invalidOption, isFunction } from "../runtime/option-checks.js";
 import { resolveClientOptions, type ConnectionState, type WsClientOptions } from "./client-options.js";
-import { WsClient, type Subscription } from "./ws-client.js";
+import { baseUrlOf } from "./endpoint.js";
+import type { Subscription } from "./subscription.js";
+import { WsClient } from "./ws-client.js";
+
+/**
+ * The typed client's own members: a module of one of these names would hide
+ * one (`client.close` would be the module), so `createClient` refuses it, and
+ * the generator refuses such a module name (through `wsgen/internal`). The
+ * literal `satisfies` the member names both ways: a member added to
+ * ClientMembers and not here, or listed here and not a member, is a type error.
+ */
+export const RESERVED_MODULE_NAMES: readonly MemberName[] = Object.freeze(
+  Object.keys({ connection: true, states: true, reconnect: true, close: true } satisfies Record<MemberName, true>) as MemberName[],
+);
+
+type MemberName = keyof ClientMembers<ClientContract>;
 
 /** The default of `stream()`'s `buffer` option. */
 export const STREAM_DEFAULTS = { buffer: 1_000 } as const;
@@ -43,7 +58,10 @@ export type TypedClient<Contract extends ClientContract> = {
   [Module in keyof Contract]: {
     [Route in keyof Contract[Module]]: RouteClient<z.input<Contract[Module][Route]["request"]>, z.output<Contract[Module][Route]["data"]>>;
   };
-} & {
+} & ClientMembers<Contract>;
+
+/** The members of a typed client beside its modules; their names are RESERVED_MODULE_NAMES. */
+export interface ClientMembers<Contract extends ClientContract> {
   /** The module's connection (created on first use). */
   connection(module: keyof Contract & string): WsClient;
   /** Connection states by module, for modules in use. */
@@ -51,21 +69,33 @@ export type TypedClient<Contract extends ClientContract> = {
   /** Connects again now every connection that is refused or waiting to reconnect (`WsClient.reconnect`). */
   reconnect(): void;
   close(): void;
-};
+}
 
 export interface ClientOptions extends WsClientOptions {
   /** Path of a module's endpoint. @default endpointPath: `/api/v1/{module}/ws` */
   path?: (module: string) => string;
 }
 
-/** `baseUrl` is `ws://host:port` (or http(s)://, converted). Bad options throw here, before any connection is made. */
+/**
+ * `baseUrl` is `ws://host:port` (or http(s)://, converted), or `""` or a path
+ * from `/` for the page's own origin. Bad options, a bad base URL and a
+ * module named as a member of the client throw here, before any connection
+ * is made.
+ */
 export function createClient<Contract extends ClientContract>(
   baseUrl: string,
   contract: Contract,
   options: ClientOptions = {},
 ): TypedClient<Contract> {
   resolveClientOptions(options); // each connection resolves them again; this only checks them up front
-  const base = baseUrl.replace(/^http/, "ws").replace(/\/$/, "");
+  const base = baseUrlOf(baseUrl);
+  const reserved = Object.keys(contract).find((module) => (RESERVED_MODULE_NAMES as readonly string[]).includes(module));
+  if (reserved !== undefined)
+    throw invalidOption(
+      "contract",
+      `without modules named ${RESERVED_MODULE_NAMES.join(", ")} (the typed client's own members)`,
+      `a module named ${JSON.stringify(reserved)}`,
+    );
   const path = check("path", options.path ?? endpointPath, isFunction, "a function from module name to path");
   const connections = new Map<string, WsClient>();
   const connection = (module: string): WsClient => {
@@ -76,7 +106,7 @@ export function createClient<Contract extends ClientContract>(
     }
     return client;
   };
-  const typed: Record<string, unknown> = {
+  const members: ClientMembers<ClientContract> = {
     connection,
     states: () => Object.fromEntries([...connections].map(([module, client]) => [module, client.state])),
     reconnect: () => {
@@ -86,17 +116,18 @@ export function createClient<Contract extends ClientContract>(
       for (const client of connections.values()) client.close();
     },
   };
+  const typed: Record<string, unknown> = { ...members };
   for (const [module, routes] of Object.entries(contract)) {
     const routeClients: Record<string, RouteClient<unknown, unknown>> = {};
     for (const [name, contract] of Object.entries(routes)) {
       const options = { requestSchema: contract.request, dataSchema: contract.data };
+      // Async, so that a connection that cannot be made (a `path` giving a URL the WebSocket refuses) rejects instead of throwing.
+      const subscribe = async (request: unknown, handler: (data: unknown, topic: string) => void, onEnd?: (error?: Error) => void) =>
+        connection(module).subscribe(contract.route, request, handler, { ...options, onEnd });
       routeClients[name] = {
-        subscribe: (request, handler) => connection(module).subscribe(contract.route, request, handler, options),
+        subscribe: (request, handler) => subscribe(request, handler),
         stream: (request, streamOptions) =>
-          createStream(
-            (handler, onEnd) => connection(module).subscribe(contract.route, request, handler, { ...options, onEnd }),
-            streamOptions?.buffer ?? STREAM_DEFAULTS.buffer,
-          ),
+          createStream((handler, onEnd) => subscribe(request, handler, onEnd), streamOptions?.buffer ?? STREAM_DEFAULTS.buffer),
       };
     }
     typed[module] = routeClients;

@@ -13,7 +13,8 @@
  * every live topic; the same handlers keep receiving. A refused handshake
  * (refusal.ts) stops it instead: state "refused", and pending and later
  * subscribes reject with the WsHandshakeError, until `reconnect()`. Every
- * attempt presents the current credentials (credentials.ts).
+ * attempt presents the current credentials (credentials.ts); a token
+ * function's answer that cannot be sent closes the client with the error.
  */
 import {
   CloseCode,
@@ -30,50 +31,14 @@ import { TopicIndex } from "../runtime/topic-index.js";
 import { openAttempt } from "./attempt.js";
 import { backoffDelay } from "./backoff.js";
 import { resolveClientOptions, type ConnectionState, type ResolvedClientOptions, type WsClientOptions } from "./client-options.js";
-import { currentToken, handshakeRequest } from "./credentials.js";
-import { deferred, type Deferred } from "./deferred.js";
+import { askToken, handshakeRequest } from "./credentials.js";
+import { deferred } from "./deferred.js";
+import { endpointUrl } from "./endpoint.js";
 import { PendingReplies, type ReplyPayload } from "./replies.js";
-import { asError, WsClientClosedError, WsRequestError, type Issue, type WsHandshakeError } from "./errors.js";
+import { asError, WsClientClosedError, WsRequestError, type WsHandshakeError } from "./errors.js";
 import { isAuthenticationRefusal } from "./refusal.js";
+import type { Listener, ServerSubscription, SubscribeOptions, Subscription } from "./subscription.js";
 import type { WebSocketLike } from "./web-socket.js";
-
-/** A zod-like schema: what the client needs of one (safeParse). */
-export interface SchemaLike<Output> {
-  safeParse(value: unknown): { success: true; data: Output } | { success: false; error: { issues: Issue[] } };
-}
-
-export interface SubscribeOptions<Req, Data> {
-  /** Applied to the request before the topic is built (defaults, stripping), as the server does. */
-  requestSchema?: SchemaLike<Req>;
-  dataSchema?: SchemaLike<Data>;
-  /**
-   * Called once when this handler will receive nothing more without having
-   * unsubscribed: with no argument when the client was closed, with the error
-   * when the server refused the resubscription after a reconnect.
-   */
-  onEnd?: (error?: Error) => void;
-}
-
-export interface Subscription {
-  readonly topic: string;
-  /** Stops this handler; the server subscription ends with the topic's last local handler. */
-  unsubscribe(): Promise<void>;
-}
-
-type Listener = {
-  handler: (data: unknown, topic: string) => void;
-  dataSchema: SchemaLike<unknown> | undefined;
-  onEnd: ((error?: Error) => void) | undefined;
-};
-
-/** The one server subscription that a topic's local handlers share. */
-type ServerSubscription = {
-  route: string;
-  request: unknown;
-  /** Connection generation the subscribe frame was last sent on. */
-  sentOn: number;
-  confirmed: Deferred;
-};
 
 const OPEN = 1;
 
@@ -86,6 +51,8 @@ export class WsClient {
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   /** Why the state is "refused". */
   #refusal: WsHandshakeError | undefined;
+  /** Why the state is "closed" when the client closed itself (a token function's answer that cannot be sent). */
+  #closedBy: Error | undefined;
   /** The attempt under way retries a refusal with a fresh token: another refusal is final. */
   #retryingRefusal = false;
   readonly #options: ResolvedClientOptions;
@@ -94,9 +61,13 @@ export class WsClient {
   readonly #replies = new PendingReplies();
   readonly #stateWaiters = new Set<(state: ConnectionState) => void>();
 
-  /** `url` is the endpoint (`ws://host/api/v1/{module}/ws`); the credentials of `options` are added to each attempt, not to it. */
+  /**
+   * `url` is the endpoint (`ws://host/api/v1/{module}/ws`; a relative one is
+   * resolved against the page, endpoint.ts); the credentials of `options`
+   * are added to each attempt, not to it.
+   */
   constructor(url: string, options: WsClientOptions = {}) {
-    this.url = url;
+    this.url = endpointUrl(url);
     this.#options = resolveClientOptions(options);
     this.#connect(false);
   }
@@ -202,16 +173,23 @@ export class WsClient {
 
   /** Closes the connection for good: no reconnect; pending subscribes reject. */
   close(): void {
+    this.#close(undefined);
+  }
+
+  /** Closes for good; `cause`: the client closes itself, and subscribes and handlers' onEnd get it (onError once). */
+  #close(cause: Error | undefined): void {
     if (this.#state === "closed") return;
     clearTimeout(this.#reconnectTimer);
+    this.#closedBy = cause;
     this.#setState("closed");
-    this.#endSubscriptions(new WsClientClosedError(), undefined);
+    this.#endSubscriptions(cause ?? new WsClientClosedError(), cause);
     this.#socket?.close(CloseCode.normal, "client closed");
+    if (cause !== undefined) this.#report(cause);
   }
 
   /** The error requests fail with now: the client is closed or refused. */
   #stopped(): Error | undefined {
-    if (this.#state === "closed") return new WsClientClosedError();
+    if (this.#state === "closed") return this.#closedBy ?? new WsClientClosedError();
     return this.#state === "refused" ? this.#refusal : undefined;
   }
 
@@ -225,14 +203,21 @@ export class WsClient {
       return;
     }
     const current = (): boolean => generation === this.#generation && (this.#state === "connecting" || this.#state === "reconnecting");
-    currentToken(token, { refused })
-      .then((value) => {
-        if (current()) this.#open(generation, value);
-      })
-      .catch((error: unknown) => {
+    askToken(token, this.#options.credentials.tokenIn, { refused })
+      .then((answer) => {
         if (!current()) return;
-        this.#report(asError(error));
-        this.#retryLater();
+        if ("token" in answer) {
+          this.#open(generation, answer.token);
+        } else if (answer.final) {
+          this.#close(answer.error); // asked again, it would answer the same: no retry loop
+        } else {
+          this.#report(answer.error);
+          this.#retryLater();
+        }
+      })
+      // The WebSocket constructor threw (a URL it refuses): every attempt would.
+      .catch((error: unknown) => {
+        if (current()) this.#close(asError(error));
       });
   }
 
@@ -275,13 +260,19 @@ export class WsClient {
     this.#reconnectTimer = setTimeout(() => this.#connect(false), delay);
   }
 
-  /** The server refused the connection: no more attempts until reconnect(); every subscription ends with the error. */
+  /**
+   * The server refused the connection: no more attempts until reconnect();
+   * every subscription ends with the error. They end first, before the
+   * callbacks hear of it: one may call reconnect() and subscribe again, and
+   * that subscription must not end with this refusal.
+   */
   #refuse(refusal: WsHandshakeError): void {
     this.#retryingRefusal = false;
     this.#refusal = refusal;
-    this.#setState("refused");
-    this.#report(refusal);
+    this.#state = "refused"; // told below: onEnd handlers see the state, and a reconnect() from one is honoured
     this.#endSubscriptions(refusal, refusal);
+    if (this.#state === "refused" && this.#refusal === refusal) this.#announce();
+    this.#report(refusal);
   }
 
   #sendSubscribe(topic: string, live: ServerSubscription): void {
@@ -374,6 +365,12 @@ export class WsClient {
   #setState(state: ConnectionState): void {
     if (this.#state === state) return;
     this.#state = state;
+    this.#announce();
+  }
+
+  /** Tells onStateChange and until() the state entered. */
+  #announce(): void {
+    const state = this.#state;
     this.#options.onStateChange?.(state, state === "refused" ? this.#refusal : undefined);
     for (const waiter of [...this.#stateWaiters]) waiter(state);
   }
