@@ -201,6 +201,20 @@ describe("links", () => {
   });
 });
 
+describe("the README's imports", () => {
+  it("name only entry points the two packages export, as an installed project resolves them", () => {
+    const runtime = JSON.parse(readFileSync(join(REPO_ROOT, "packages/wsgen/package.json"), "utf8")) as { exports: object };
+    const cli = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { exports: object };
+    const exported = new Set([
+      ...Object.keys(runtime.exports).map((key) => key.replace(/^\./, "wsgen")),
+      ...Object.keys(cli.exports).map((key) => key.replace(/^\./, "@wsgen/cli")),
+    ]);
+    const named = [...readme.matchAll(/from\s+"((?:@wsgen\/cli|wsgen)(?:\/[\w-]+)?)"/g)].map((match) => match[1]);
+    expect(named.length).toBeGreaterThan(0);
+    expect(named.filter((specifier) => !exported.has(specifier!))).toEqual([]);
+  });
+});
+
 /** GitHub's anchor of a heading: lower case, punctuation dropped, spaces as dashes. */
 function slug(title: string): string {
   return title

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli } from "./support/cli.js";
-import { createProject, snapshotTree, twoModuleFiles } from "./support/project.js";
+import { createProject, snapshotTree, twoModuleFiles, writeFiles } from "./support/project.js";
 
 const brokerWs = (body: string): Record<string, string> => ({ ...twoModuleFiles, "src/modules/broker/ws.ts": body });
 const header =
@@ -319,4 +319,43 @@ export type FeeWsRouter = WsRouter<OrderSubscriptionRequest, Fee>;
       'import { Tick } from "../../../models/ticks.js";',
     );
   }, 30_000);
+});
+
+describe("zod 4 mini schemas (zod/mini is zod 4)", () => {
+  it("refuses zod/mini models with one clear message (ERR_ZOD_MINI), not a wall of TS2740", async () => {
+    const root = createProject("zod-mini", {
+      ...twoModuleFiles,
+      "src/models/broker.ts": [
+        'import { z } from "zod/mini";',
+        "export const OrderSubscriptionRequest = z.object({ accountId: z.string() });",
+        "export type OrderSubscriptionRequest = z.infer<typeof OrderSubscriptionRequest>;",
+        "export const PlacedOrder = z.object({ id: z.string(), symbol: z.string(), qty: z.number() });",
+        "export type PlacedOrder = z.infer<typeof PlacedOrder>;",
+        "const PositionModel = z.object({ symbol: z.string(), qty: z.number() });",
+        "type PositionModel = z.infer<typeof PositionModel>;",
+        "export { PositionModel as Position };",
+        "",
+      ].join("\n"),
+    });
+    const result = await runCli(root, ["generate", "--no-lint", "--no-format"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).not.toMatch(/TS2740|TS2344/);
+    expect(result.stderr).toMatch(/is a zod\/mini schema; generated routers take zod's classic schemas\. \[ERR_ZOD_MINI\]/);
+  }, 60_000);
+});
+
+describe("the zod check and the generate cache", () => {
+  it("a project whose zod became zod 3 since the last generate is refused, not answered 'unchanged' from the cache", async () => {
+    const root = createProject("zod-after-cache", { ...twoModuleFiles, "node_modules/.keep": "" });
+    const first = await runCli(root, ["generate", "--no-lint"]);
+    expect(first.code, first.stderr).toBe(0);
+    // The lockfile moved zod to 3 (package.json untouched, e.g. "zod": ">=3.23"): the project now resolves zod 3.
+    writeFiles(root, {
+      "node_modules/zod/package.json": JSON.stringify({ name: "zod", version: "3.23.8", main: "index.js" }),
+      "node_modules/zod/index.js": "module.exports = {};\n",
+    });
+    const again = await runCli(root, ["generate", "--no-lint"]);
+    expect(again.stderr).toContain("wsgen needs zod 4. [ERR_ZOD_VERSION]");
+    expect(again.code).toBe(2);
+  }, 60_000);
 });

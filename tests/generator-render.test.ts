@@ -4,7 +4,7 @@
  * and the typed client bindings. The `spec` command is in
  * generator-spec.test.ts.
  */
-import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -171,5 +171,19 @@ describe("client bindings", () => {
     } finally {
       await running.stop();
     }
+  }, 60_000);
+
+  it("refuses a module whose name would hide one of the typed client's own members, naming it, and writes nothing", async () => {
+    const files: Record<string, string> = { ...twoModuleFiles, "src/modules/close/ws.ts": twoModuleFiles["src/modules/broker/ws.ts"]! };
+    const project = createProject("client-member-module", {
+      ...files,
+      "wsgen.config.json": JSON.stringify({ modulesDir: "src/modules", client: { out: "src/generated/client.ts" } }),
+    });
+    const run = await runCli(project, ["generate", "--no-lint"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      'src/modules/close/ws.ts:1:1: module "close" would hide the typed client\'s own member close() in src/generated/client.ts. [ERR_MODULE_NAME]',
+    );
+    expect(existsSync(join(project, "src/generated/client.ts"))).toBe(false);
   }, 60_000);
 });

@@ -10,7 +10,8 @@ import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
 import type { ResolvedConfig } from "./config.js";
 import type { ModelRef, ModuleDeclarations, RouterDeclaration } from "./load.js";
-import { compareStrings } from "wsgen/internal";
+import { compareStrings, RESERVED_MODULE_NAMES } from "wsgen/internal";
+import { InputError } from "./errors.js";
 import { importSpecifier, relativeTo } from "./paths.js";
 
 export interface RenderedFile {
@@ -142,6 +143,19 @@ function routerContext(router: RouterDeclaration, source: string) {
 
 /** The typed client bindings of every module, in one file. */
 export function renderClient(config: ResolvedConfig, modules: readonly ModuleDeclarations[], path: string): RenderedFile {
+  const reserved: readonly string[] = RESERVED_MODULE_NAMES;
+  const hiding = modules.filter((module) => reserved.includes(module.name));
+  if (hiding.length > 0) {
+    // createClient refuses them at run time; the generator says so before writing a client that cannot start.
+    throw new InputError(
+      hiding.map((module) => ({
+        location: { file: relativeTo(config.root, module.wsFile), line: 1, column: 1 },
+        message: `module "${module.name}" would hide the typed client's own member ${module.name}() in ${relativeTo(config.root, path)}.`,
+        hint: `Rename the module folder: ${RESERVED_MODULE_NAMES.join(", ")} are the typed client's members.`,
+        code: "ERR_MODULE_NAME",
+      })),
+    );
+  }
   const { client } = loadTemplates();
   const imports = new ImportTable(["createClient", "ClientOptions", "TypedClient", "wsContract", "WsContract", "createWsClient"]);
   const specifier = (model: ModelRef): string => (model.file !== undefined ? importSpecifier(dirname(path), model.file) : model.importPath);
