@@ -12,6 +12,7 @@
  * `since`, the latest value — is TopicDelivery's (topic-delivery.ts).
  */
 import type { z } from "zod";
+import type { DeliveryPolicy } from "./asyncapi-wire.js";
 import { authorizeSubscribe, type AuthorizeHook } from "./authorization.js";
 import { fanOut, type EncodedUpdate, type Subscriber } from "./fan-out.js";
 import { encodeTextFrame, type EncodedFrames } from "./frame.js";
@@ -80,6 +81,8 @@ export class WsRoute<Req, Data, User = unknown> {
   readonly requestName: string;
   readonly dataName: string;
   readonly service: WsRouteService<Req, Data, User>;
+  /** Its history and latest-value options, resolved; stated in the AsyncAPI document. */
+  readonly deliveryPolicy: DeliveryPolicy;
 
   readonly #authorize: AuthorizeHook<User, Req> | undefined;
   readonly #lifecycle: TopicLifecycle<TopicCreation, Subscriber>;
@@ -120,6 +123,12 @@ export class WsRoute<Req, Data, User = unknown> {
     this.#validateUpdates = options.validateUpdates ?? ROUTE_DEFAULTS.validateUpdates;
     this.#encodeUpdate = updateEncoder(this.name);
     const limits = historyLimits(options);
+    this.deliveryPolicy = {
+      historySize: limits.size,
+      historyMaxBytes: limits.maxBytes,
+      historyTtlMs: limits.ttlMs,
+      latestValue: limits.keepLatest,
+    };
     this.#delivery = new TopicDelivery(new MemoryTopicHistory(limits), limits.keepLatest);
     this.#queue = new UpdateQueue<QueuedUpdate>({
       capacity: options.queueCapacity ?? ROUTE_DEFAULTS.queueCapacity,
