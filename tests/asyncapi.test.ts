@@ -31,7 +31,10 @@ beforeAll(async () => {
   running = await startApp(
     {
       modules: [
-        { name: "datafeed", routes: [new BarWsRouter({ route: "bars", service: new RecordingService(), description: "OHLC bars" })] },
+        {
+          name: "datafeed",
+          routes: [new BarWsRouter({ route: "bars", service: new RecordingService(), description: "OHLC bars", latestValue: true })],
+        },
         {
           name: "broker",
           title: "Broker WebSockets",
@@ -145,6 +148,34 @@ describe("AsyncAPI operations (3.0.0)", () => {
         .all()
         .map((message) => message.name()),
     ).toEqual(["bars.subscribe.response"]);
+  });
+});
+
+describe("AsyncAPI delivery contract", () => {
+  it("documents seq, epoch, since, recovered/reason and each route's history and latest-value policy", async () => {
+    for (const query of ["", "?version=2.6.0"]) {
+      const document = await fetchJson(`/api/v1/datafeed/ws/asyncapi.json${query}`);
+      const { messages, schemas } = document.components as Record<string, Record<string, any>>;
+      expect(schemas!["bars.Update"]).toMatchObject({ required: ["topic", "payload", "seq", "epoch"] });
+      expect(messages!["bars.subscribe"].payload.properties.since).toMatchObject({
+        required: ["epoch", "seq"],
+        properties: { seq: { type: "integer" }, epoch: { type: "string" } },
+      });
+      expect(schemas!["wsgen.SubscriptionResponse"].properties).toMatchObject({
+        seq: { type: "integer" },
+        epoch: { type: "string" },
+        recovered: { type: "boolean" },
+        reason: { enum: ["epoch", "trimmed", "expired", "ahead"] },
+      });
+      expect(await errorsOf(document)).toEqual([]);
+    }
+    const operations = (await fetchJson("/api/v1/datafeed/ws/asyncapi.json")).operations as Record<string, { description: string }>;
+    const update = operations["bars.update"]!.description;
+    expect(update).toMatch(/^OHLC bars\n\nDelivery: each topic is one stream in total order/);
+    expect(update).toMatch(/History: the last 100 updates per topic, at most 65536 bytes, each for 120000 ms/);
+    expect(update).toMatch(/Latest value: a new subscriber gets the topic's latest update/);
+    const broker = (await fetchJson("/api/v1/broker/ws/asyncapi.json")).operations as Record<string, { description: string }>;
+    expect(broker["orders.update"]!.description).toMatch(/Latest value: not sent/);
   });
 });
 

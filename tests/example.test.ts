@@ -29,7 +29,13 @@ describe("datafeed", () => {
   it('streams bars on the exact topic bars:{"resolution":"1D","symbol":"AAPL"}', async () => {
     const client = await TestClient.connect(ws("datafeed"));
     const reply = await client.subscribe("bars", { symbol: "AAPL", resolution: "1D" });
-    expect(reply.payload).toEqual({ status: "ok", message: "subscribed", topic: 'bars:{"resolution":"1D","symbol":"AAPL"}' });
+    expect(reply.payload).toEqual({
+      status: "ok",
+      message: "subscribed",
+      topic: 'bars:{"resolution":"1D","symbol":"AAPL"}',
+      seq: expect.any(Number),
+      epoch: expect.any(String),
+    });
     const update = await client.next((frame) => frame.type === "bars.update");
     expect(update.payload.topic).toBe('bars:{"resolution":"1D","symbol":"AAPL"}');
     const bar = Bar.parse(update.payload.payload);
@@ -80,7 +86,7 @@ describe("broker", () => {
     expect(placed).toMatchObject({ accountId: "ACC-1", status: "working", filledQty: 0 });
 
     const working = await client.next((frame) => frame.type === "orders.update" && frame.payload.payload.status === "working");
-    expect(working.payload).toEqual({ topic: 'orders:{"accountId":"ACC-1"}', payload: placed });
+    expect(working.payload).toEqual({ topic: 'orders:{"accountId":"ACC-1"}', payload: placed, seq: 1, epoch: expect.any(String) });
     const filled = PlacedOrder.parse(
       (await client.next((frame) => frame.type === "orders.update" && frame.payload.payload.status === "filled")).payload.payload,
     );

@@ -73,6 +73,10 @@ describe("route options", () => {
     ["queueCapacity", 1.5, "a positive integer"],
     ["batchWindowMs", -1, "a number from 0 to 1000"],
     ["batchWindowMs", 1_001, "a number from 0 to 1000"],
+    ["historySize", -1, "an integer of at least 0"],
+    ["historySize", 2.5, "an integer of at least 0"],
+    ["historyMaxBytes", 0, "a positive integer"],
+    ["historyTtlMs", 0, "a number from 1 to 2147483647"],
   ])("refuses %s = %s with ERR_INVALID_OPTION", (name, value, expected) => {
     let error: unknown;
     try {
@@ -89,6 +93,7 @@ describe("route options", () => {
     ["service", undefined, "an object with createTopic and removeTopic methods"],
     ["service", { createTopic: () => undefined }, "an object with createTopic and removeTopic methods"],
     ["validateUpdates", "no", "true or false"],
+    ["latestValue", 1, "true or false"],
   ])("refuses %s = %j with ERR_INVALID_OPTION", (name, value, expected) => {
     const options = { route: "bars", service: new RecordingService(), [name]: value } as ConstructorParameters<typeof BarWsRouter>[0];
     expect(() => new BarWsRouter(options)).toThrow(

@@ -35,7 +35,13 @@ describe("operations", () => {
     expect(reply).toEqual({
       type: "bars.subscribe.response",
       id: reply.id,
-      payload: { status: "ok", message: "subscribed", topic: 'bars:{"resolution":"1D","symbol":"AAPL"}' },
+      payload: {
+        status: "ok",
+        message: "subscribed",
+        topic: 'bars:{"resolution":"1D","symbol":"AAPL"}',
+        seq: 0,
+        epoch: expect.any(String),
+      },
     });
     expect(reply.id).toMatch(/^r\d+$/);
     expect(service.contexts.get('bars:{"resolution":"1D","symbol":"AAPL"}')).toEqual({
@@ -46,12 +52,12 @@ describe("operations", () => {
     });
   });
 
-  it("delivers updates as {route}.update with {topic, payload}", async () => {
+  it("delivers updates as {route}.update with {topic, payload, seq, epoch}, at the position after the response's", async () => {
     const client = await connect();
     const { payload } = await client.subscribe("bars", { symbol: "AAPL" });
     service.publish(payload.topic, bar(101));
     const update = await client.next((frame) => frame.type === "bars.update");
-    expect(update).toEqual({ type: "bars.update", payload: { topic: payload.topic, payload: bar(101) } });
+    expect(update).toEqual({ type: "bars.update", payload: { topic: payload.topic, payload: bar(101), seq: 1, epoch: payload.epoch } });
   });
 
   it("answers ping with pong, carrying the id", async () => {

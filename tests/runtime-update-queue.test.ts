@@ -98,14 +98,17 @@ describe("update queue", () => {
   afterEach(() => running.stop());
   const barStats = () => running.app.stats().modules.datafeed!.routes.bars!;
 
-  it("drops the oldest updates on overflow, counts them, and never throws into the service", async () => {
+  it("drops the oldest updates on overflow, counts them, never throws into the service, and leaves a seq gap", async () => {
     const client = await TestClient.connect(running.wsUrl("datafeed"));
     await client.subscribe("bars", { symbol: "AAPL" });
     // Every update frame as it arrives, including the one next() takes below.
     const closes: number[] = [];
+    const seqs: number[] = [];
     client.socket.on("message", (data: Buffer) => {
-      const frame = JSON.parse(data.toString()) as { type: string; payload: { payload: Bar } };
-      if (frame.type === "bars.update") closes.push(frame.payload.payload.close);
+      const frame = JSON.parse(data.toString()) as { type: string; payload: { payload: Bar; seq: number } };
+      if (frame.type !== "bars.update") return;
+      closes.push(frame.payload.payload.close);
+      seqs.push(frame.payload.seq);
     });
     const update = bars.live.get(AAPL)!;
     expect(() => {
@@ -115,10 +118,13 @@ describe("update queue", () => {
     // The newest update arrives: next() rejects if it does not.
     await expect(client.next((f) => f.type === "bars.update" && f.payload.payload.close === 1500)).resolves.toEqual({
       type: "bars.update",
-      payload: { topic: AAPL, payload: bar(1500) },
+      payload: { topic: AAPL, payload: bar(1500), seq: 1500, epoch: expect.any(String) },
     });
     await client.request("ping");
     expect(closes.length).toBe(1000);
     expect(closes[0]).toBe(501);
+    // The 500 dropped kept their places in the stream: the subscriber sees them missing.
+    expect(seqs[0]).toBe(501);
+    expect(seqs.at(-1)).toBe(1500);
   });
 });

@@ -80,6 +80,13 @@ export class TestClient {
     return this.request(`${route}.subscribe`, payload);
   }
 
+  /** Subscribes with `since` in the envelope beside the payload (a resubscribe after a reconnect). */
+  subscribeSince(route: string, payload: unknown, since: unknown): Promise<Frame> {
+    const id = `r${++this.#nextId}`;
+    this.send({ type: `${route}.subscribe`, payload, id, since });
+    return this.next((frame) => frame.id === id);
+  }
+
   unsubscribe(route: string, payload: unknown): Promise<Frame> {
     return this.request(`${route}.unsubscribe`, payload);
   }

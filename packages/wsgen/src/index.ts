@@ -5,7 +5,8 @@
  */
 export { createWsApp, type AppStats, type WsApp } from "./runtime/ws-app.js";
 export { defineModule, type WsModuleDefinition } from "./runtime/module.js";
-export { WsRoute, type RouteDeclaration, type RouteStats, type WsRouter } from "./runtime/route.js";
+export { WsRoute, type RouteDeclaration, type WsRouter } from "./runtime/route.js";
+export type { RouteStats } from "./runtime/route-stats.js";
 export type { TopicContext, TopicUpdater, WsRouteService } from "./runtime/service.js";
 export { LiveTopics, type LiveTopic, type LiveTopicsHooks } from "./runtime/live-topics.js";
 export { WsgenError, type ErrorContext, type WsgenErrorCode } from "./runtime/errors.js";
@@ -19,3 +20,4 @@ export type { ModuleStats } from "./runtime/endpoint.js";
 export type { RateLimit } from "./runtime/token-bucket.js";
 export type { AsyncApiOptions, AsyncApiVersion } from "./runtime/asyncapi.js";
 export type { Envelope, ErrorCode, ErrorPayload, SubscriptionErrorCode, SubscriptionResponse, TopicUpdate } from "./protocol/messages.js";
+export type { RecoveryFailureReason, StreamPosition } from "./protocol/positions.js";

@@ -8,11 +8,18 @@
  * Browser-safe: no Node imports.
  */
 import type { z } from "zod";
+import type { RecoveryFailureReason, StreamPosition } from "./positions.js";
 
 export interface Envelope<Type extends string = string, Payload = unknown> {
   type: Type;
   payload?: Payload;
   id?: string;
+  /**
+   * On `{route}.subscribe` only: the last position (a `StreamPosition`) the
+   * client holds of the topic, beside the payload (which stays the route's
+   * request model). Unknown as parsed: the route checks its shape.
+   */
+  since?: unknown;
 }
 
 const ROUTE_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
@@ -47,6 +54,7 @@ export type SubscriptionStatus = "ok" | "error";
  */
 export const SUBSCRIPTION_ERROR_CODES = [
   "invalid_request",
+  "invalid_since",
   "forbidden",
   "subscription_limit",
   "subscription_refused",
@@ -66,12 +74,29 @@ export interface SubscriptionResponse {
   topic: string;
   /** The zod issues, when the request did not validate. */
   errors?: z.core.$ZodIssue[];
+  /**
+   * With `status: "ok"` on a subscribe: the topic's position when the
+   * subscription started (its last update then; 0 when none). Every later
+   * update follows as `{route}.update`, and nothing older does, except the
+   * latest value (at exactly this `seq`) and a recovered replay.
+   */
+  seq?: number;
+  /** With `seq`: the epoch of the topic's stream. */
+  epoch?: string;
+  /** Present when the subscribe sent `since`: whether every update after it follows, in order. */
+  recovered?: boolean;
+  /** With `recovered: false`: why nothing was replayed. */
+  reason?: RecoveryFailureReason;
 }
 
-/** Payload of `{route}.update`. */
+/** Payload of `{route}.update`: the data, and its position in the topic's stream. */
 export interface TopicUpdate<Data> {
   topic: string;
   payload: Data;
+  /** 1 for the topic stream's first update, +1 for each after it. */
+  seq: number;
+  /** Changes whenever the stream's continuity is lost; compare it, never parse it. */
+  epoch: string;
 }
 
 /** Every `code` of an `error` frame. */
@@ -114,7 +139,7 @@ export const CloseReason = {
 
 export type ParsedEnvelope = { ok: true; envelope: Envelope } | { ok: false; error: ErrorPayload; id?: string };
 
-const ENVELOPE_SHAPE = 'Send {"type": string, "payload"?: any, "id"?: string}.';
+const ENVELOPE_SHAPE = 'Send {"type": string, "payload"?: any, "id"?: string, "since"?: {"epoch": string, "seq": integer}}.';
 
 /** Parses a text frame into an envelope, or says why it is not one. */
 export function parseEnvelope(text: string): ParsedEnvelope {
@@ -145,6 +170,8 @@ export function parseEnvelope(text: string): ParsedEnvelope {
   const envelope: Envelope = { type: record.type };
   if ("payload" in record) envelope.payload = record.payload;
   if (id !== undefined) envelope.id = id;
+  // Passed on unchecked: a bad `since` is the subscribe's to refuse, naming its route and request id.
+  if ("since" in record) envelope.since = record.since;
   return { ok: true, envelope };
 }
 
@@ -155,12 +182,17 @@ export function encodeEnvelope(type: string, payload?: unknown, id?: string): st
   return JSON.stringify(envelope);
 }
 
+/** Encodes one update of a route: its topic, its data and its position. */
+export type UpdateEncoder = (topic: string, payload: unknown, position: StreamPosition) => string;
+
 /**
  * Encodes `{route}.update` frames for one route: the same text as
- * `encodeEnvelope(updateType(route), {topic, payload})`, with the constant
- * head serialized once, since this runs once per published update.
+ * `encodeEnvelope(updateType(route), {topic, payload, seq, epoch})`, with the
+ * constant head serialized once, since this runs once per published update
+ * (and once for all of the topic's subscribers: the position is the topic's).
  */
-export function updateEncoder(route: string): (topic: string, payload: unknown) => string {
+export function updateEncoder(route: string): UpdateEncoder {
   const head = `{"type":${JSON.stringify(updateType(route))},"payload":{"topic":`;
-  return (topic, payload) => `${head}${JSON.stringify(topic)},"payload":${JSON.stringify(payload)}}}`;
+  return (topic, payload, { seq, epoch }) =>
+    `${head}${JSON.stringify(topic)},"payload":${JSON.stringify(payload)},"seq":${seq},"epoch":${JSON.stringify(epoch)}}}`;
 }

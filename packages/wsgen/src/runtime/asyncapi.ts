@@ -8,18 +8,20 @@
  * `<module>.`, so no module's message can point at another's schema.
  */
 import { z } from "zod";
-import {
-  ERROR_CODES,
-  MessageType,
-  SUBSCRIPTION_ERROR_CODES,
-  operationType,
-  responseType,
-  ROUTE_OPERATIONS,
-  updateType,
-} from "../protocol/messages.js";
+import { MessageType, operationType, responseType, ROUTE_OPERATIONS, updateType } from "../protocol/messages.js";
 import { endpointPath } from "../protocol/paths.js";
 import { compareStrings } from "../util/compare.js";
 import { operationSecurity, securityComponents, type AsyncApiSecurityScheme } from "./asyncapi-security.js";
+import {
+  deliveryDescription,
+  errorPayloadSchema,
+  sinceSchema,
+  subscriptionResponseSchema,
+  updateSchema,
+  type DeliveryPolicy,
+  type Json,
+  type JsonObject,
+} from "./asyncapi-wire.js";
 
 export type AsyncApiVersion = "3.0.0" | "2.6.0";
 export const ASYNCAPI_VERSIONS: readonly AsyncApiVersion[] = ["3.0.0", "2.6.0"];
@@ -33,6 +35,8 @@ export interface RouteSpec {
   requestSchema: z.ZodType;
   dataName: string;
   dataSchema: z.ZodType;
+  /** Its history and latest-value policy, when known (a mounted route; not the generator's spec). */
+  deliveryPolicy?: DeliveryPolicy | undefined;
 }
 
 /** What a document needs to know about a module. */
@@ -68,10 +72,10 @@ export interface AsyncApiOptions {
 /** The plain-value defaults of `AsyncApiOptions`. */
 export const ASYNCAPI_DEFAULTS = { version: "3.0.0", apiVersion: "1.0.0", protocol: "ws" } as const;
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type JsonObject = { [key: string]: Json };
-
 const ref = (pointer: string): JsonObject => ({ $ref: pointer });
+
+const joinDescriptions = (...parts: (string | undefined)[]): string =>
+  parts.filter((part) => part !== undefined && part !== "").join("\n\n");
 /** JSON pointer escaping for keys used inside `$ref`s. */
 const escapePointer = (key: string): string => key.replace(/~/g, "~0").replace(/\//g, "~1");
 
@@ -110,6 +114,8 @@ interface MessageDef {
   payloadSchema?: string;
   /** Whether the frame may carry a correlation `id`. */
   correlated: boolean;
+  /** Envelope fields beside `type`, `payload` and `id` (a subscribe's `since`). */
+  fields?: JsonObject;
 }
 
 interface OperationDef {
@@ -141,6 +147,7 @@ function describeModule(module: ModuleSpec, schemas: SchemaTable): { messages: M
         summary: `${verb} ${about} for the topic the ${route.requestName} names.`,
         payloadSchema: request,
         correlated: true,
+        ...(op === "subscribe" ? { fields: { since: sinceSchema } } : {}),
       });
       messages.push({
         name: responseType(requestType),
@@ -152,16 +159,13 @@ function describeModule(module: ModuleSpec, schemas: SchemaTable): { messages: M
         name: requestType,
         action: "receive",
         summary: `${verb} ${about}.`,
-        description: route.description,
+        description:
+          op === "subscribe" ? joinDescriptions(route.description, deliveryDescription(route.deliveryPolicy)) : route.description,
         message: requestType,
         reply: responseType(requestType),
       });
     }
-    const update = schemas.addStatic(`${route.name}.Update`, {
-      type: "object",
-      required: ["topic", "payload"],
-      properties: { topic: { type: "string", description: "The topic this update belongs to." }, payload: ref(schemas.pointer(data)) },
-    });
+    const update = schemas.addStatic(`${route.name}.Update`, updateSchema(ref(schemas.pointer(data))));
     messages.push({
       name: updateType(route.name),
       summary: `A ${route.dataName} pushed to subscribers of a ${route.name} topic.`,
@@ -172,7 +176,7 @@ function describeModule(module: ModuleSpec, schemas: SchemaTable): { messages: M
       name: updateType(route.name),
       action: "send",
       summary: `Push ${route.dataName} updates to a topic's subscribers.`,
-      description: route.description,
+      description: joinDescriptions(route.description, deliveryDescription(route.deliveryPolicy)),
       message: updateType(route.name),
     });
   }
@@ -219,7 +223,7 @@ function buildDocument(modules: readonly ModuleSpec[], merged: boolean, options:
       channels[module.name] = {
         address: endpointPath(module.name),
         title: moduleTitle(module),
-        description: `WebSocket endpoint of the ${module.name} module. All frames are JSON text: {"type", "payload"?, "id"?}.`,
+        description: `WebSocket endpoint of the ${module.name} module. All frames are JSON text: {"type", "payload"?, "id"?, "since"?}.`,
         messages: channelMessages,
       };
       for (const op of description.operations) {
@@ -247,7 +251,7 @@ function buildDocument(modules: readonly ModuleSpec[], merged: boolean, options:
       });
       // 2.6.0 names operations from the client's side: clients publish what the server receives.
       channels[endpointPath(module.name)] = {
-        description: `WebSocket endpoint of the ${module.name} module. All frames are JSON text: {"type", "payload"?, "id"?}.`,
+        description: `WebSocket endpoint of the ${module.name} module. All frames are JSON text: {"type", "payload"?, "id"?, "since"?}.`,
         publish: { operationId: `${module.name}.clientFrames`, summary: "Frames a client sends.", message: pick("receive"), ...security },
         subscribe: { operationId: `${module.name}.serverFrames`, summary: "Frames the server sends.", message: pick("send"), ...security },
       };
@@ -286,6 +290,7 @@ function messageObject(message: MessageDef, schemas: SchemaTable, version: Async
   if (message.correlated) {
     properties.id = { type: "string", description: "Optional correlation id; every reply to this frame carries it." };
   }
+  Object.assign(properties, message.fields);
   const object: JsonObject = {
     name: message.name,
     title: module === undefined ? message.name : `${module} ${message.name}`,
@@ -368,29 +373,3 @@ class SchemaTable {
 const unescapePointer = (segment: string): string => segment.replace(/~1/g, "/").replace(/~0/g, "~");
 /** AsyncAPI component keys allow only letters, digits, `.`, `_` and `-`. */
 const componentKey = (name: string): string => name.replace(/[^A-Za-z0-9._-]/g, "_");
-
-const subscriptionResponseSchema: JsonObject = {
-  type: "object",
-  required: ["status", "message", "topic"],
-  properties: {
-    status: { type: "string", enum: ["ok", "error"] },
-    code: {
-      type: "string",
-      enum: [...SUBSCRIPTION_ERROR_CODES],
-      description: 'Why the request was refused, when status is "error"; "forbidden" when authorization refused it.',
-    },
-    message: { type: "string" },
-    topic: { type: "string", description: 'route + ":" + canonical JSON of the parsed request; "" when the request did not validate.' },
-    errors: { type: "array", description: "zod issues, when the request did not validate.", items: { type: "object" } },
-  },
-};
-
-const errorPayloadSchema: JsonObject = {
-  type: "object",
-  required: ["code", "message"],
-  properties: {
-    code: { type: "string", enum: [...ERROR_CODES] },
-    message: { type: "string" },
-    details: {},
-  },
-};

@@ -26,7 +26,7 @@ import {
   type ErrorPayload,
 } from "../protocol/messages.js";
 import { endpointPath } from "../protocol/paths.js";
-import type { RouteStats } from "./route.js";
+import type { RouteStats } from "./route-stats.js";
 import { TokenBucket } from "./token-bucket.js";
 
 /** The app options an endpoint uses, resolved, and where to report errors. */
@@ -64,7 +64,8 @@ export interface ModuleStats {
   routes: Record<string, RouteStats>;
 }
 
-type Handler<User> = (connection: Connection<User>, payload: unknown, id: string | undefined, type: string) => void;
+/** Answers one operation; `since` is the envelope's, which only a subscribe reads. */
+type Handler<User> = (connection: Connection<User>, payload: unknown, id: string | undefined, type: string, since: unknown) => void;
 
 export class WsEndpoint<User = unknown> {
   readonly name: string;
@@ -112,12 +113,15 @@ export class WsEndpoint<User = unknown> {
           else options.reportError(error, context);
         },
       });
-      this.#handlers.set(operationType(route.name, "subscribe"), (connection, payload, id, type) => {
+      this.#handlers.set(operationType(route.name, "subscribe"), (connection, payload, id, type, since) => {
         this.#runInOrder(connection, type, id, async () => {
           // A subscribe queued behind a slow one may run after the socket closed: it must not take a topic.
           if (!connection.isOpen) return;
-          const response = await route.subscribe(connection, payload, () => this.#limitRefusal(connection));
-          connection.sendText(encodeEnvelope(responseType(type), response, id));
+          await route.subscribe(connection, payload, {
+            since,
+            limitRefusal: () => this.#limitRefusal(connection),
+            answer: (response) => connection.sendText(encodeEnvelope(responseType(type), response, id)),
+          });
         });
       });
       this.#handlers.set(operationType(route.name, "unsubscribe"), (connection, payload, id, type) => {
@@ -274,7 +278,7 @@ export class WsEndpoint<User = unknown> {
       this.#sendError(connection, parsed.error, parsed.id);
       return;
     }
-    const { type, payload, id } = parsed.envelope;
+    const { type, payload, id, since } = parsed.envelope;
     const handler = this.#handlers.get(type);
     if (handler === undefined) {
       this.#unknownOperations += 1;
@@ -290,7 +294,7 @@ export class WsEndpoint<User = unknown> {
       return;
     }
     try {
-      handler(connection, payload, id, type);
+      handler(connection, payload, id, type, since);
     } catch (error) {
       this.#operationFailed(connection, type, id, error);
     }

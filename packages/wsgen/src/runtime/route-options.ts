@@ -3,8 +3,9 @@
  * in one literal. The README's route option table is checked against it.
  */
 import type { AuthorizeHook } from "./authorization.js";
-import type { Defaults } from "./option-checks.js";
+import { check, checkInRange, checkPositiveInteger, isBoolean, MAX_TIMER_MS, type Defaults } from "./option-checks.js";
 import type { WsRouteService } from "./service.js";
+import type { HistoryLimits } from "./topic-stream.js";
 
 /** What the user passes to a route: to a generated router class, or with its declaration to `WsRoute`. */
 export interface RouteOptions<Req, Data, Route extends string = string, User = unknown> {
@@ -34,6 +35,35 @@ export interface RouteOptions<Req, Data, Route extends string = string, User = u
   batchWindowMs?: number;
   /** Validate each update against the data schema before sending; an invalid one is dropped and reported. @default true */
   validateUpdates?: boolean;
+  /**
+   * Updates kept per topic for replay to a client that resubscribes with
+   * `since` (docs/protocol.md, "Delivery"). 0 keeps none: a resubscribe then
+   * recovers only when nothing was published while it was away.
+   * @default 100 (a few seconds of a busy quote stream, minutes of bars or orders)
+   */
+  historySize?: number;
+  /**
+   * Bytes of encoded frames kept per topic for replay; the oldest go first.
+   * With `historySize` it bounds a route's history memory: topics × this.
+   * @default 65536 (64 KiB)
+   */
+  historyMaxBytes?: number;
+  /**
+   * Milliseconds an update stays replayable, and a topic's stream is kept
+   * after its last subscriber left (a reconnect within it resumes the same
+   * epoch; after it the topic's next stream has a new one).
+   * @default 120000 (2 minutes: a network drop or a server-side deploy of one process)
+   */
+  historyTtlMs?: number;
+  /**
+   * Send each new subscriber the topic's latest update right after its
+   * subscribe.response (at the response's `seq`), so a quiet topic is not
+   * blank until its next update. Suits state (quotes, a forming bar,
+   * positions); leave off for event streams (orders, executions). The latest
+   * update is kept whatever its age while the topic's stream lives.
+   * @default false
+   */
+  latestValue?: boolean;
 }
 
 /** The defaults of the optional `RouteOptions` keys. */
@@ -43,4 +73,22 @@ export const ROUTE_DEFAULTS = {
   queueCapacity: 1_000,
   batchWindowMs: 0,
   validateUpdates: true,
+  historySize: 100,
+  historyMaxBytes: 65_536,
+  historyTtlMs: 120_000,
+  latestValue: false,
 } as const satisfies Defaults<Omit<RouteOptions<unknown, unknown>, "service" | "route">>;
+
+type HistoryOptions = Pick<RouteOptions<unknown, unknown>, "historySize" | "historyMaxBytes" | "historyTtlMs" | "latestValue">;
+
+/** The history bounds a route's options ask for, checked (ERR_INVALID_OPTION names the option). */
+export function historyLimits(options: HistoryOptions): HistoryLimits {
+  const size = options.historySize ?? ROUTE_DEFAULTS.historySize;
+  check("historySize", size, (value) => Number.isInteger(value) && (value as number) >= 0, "an integer of at least 0");
+  return {
+    size,
+    maxBytes: checkPositiveInteger("historyMaxBytes", options.historyMaxBytes ?? ROUTE_DEFAULTS.historyMaxBytes),
+    ttlMs: checkInRange("historyTtlMs", options.historyTtlMs ?? ROUTE_DEFAULTS.historyTtlMs, 1, MAX_TIMER_MS),
+    keepLatest: check("latestValue", options.latestValue ?? ROUTE_DEFAULTS.latestValue, isBoolean, "true or false"),
+  };
+}

@@ -5,29 +5,38 @@
  * and their model names.
  *
  * Its topics' lifecycle is a TopicLifecycle (topic-lifecycle.ts). Updates
- * from the service go through a bounded UpdateQueue, are validated and
- * encoded once as WebSocket frames, and are written to that topic's holders
- * only (fan-out.ts).
+ * from the service go through a bounded UpdateQueue, are validated, take the
+ * next position of their topic's stream and are encoded once as WebSocket
+ * frames, kept in the topic's history, and written to that topic's holders
+ * only (fan-out.ts). How a subscriber starts on a stream — replay after its
+ * `since`, the latest value — is TopicDelivery's (topic-delivery.ts).
  */
 import type { z } from "zod";
+import type { DeliveryPolicy } from "./asyncapi-wire.js";
 import { authorizeSubscribe, type AuthorizeHook } from "./authorization.js";
 import { fanOut, type EncodedUpdate, type Subscriber } from "./fan-out.js";
 import { encodeTextFrame, type EncodedFrames } from "./frame.js";
-import { describeError, reportToConsole, WsgenError, type ErrorContext } from "./errors.js";
+import { describeError, reportToConsole, WsgenError } from "./errors.js";
 import { check, isBoolean, isFunction, isService } from "./option-checks.js";
-import { ROUTE_DEFAULTS, type RouteOptions } from "./route-options.js";
+import { historyLimits, ROUTE_DEFAULTS, type RouteOptions } from "./route-options.js";
 import {
   isRouteName,
   operationType,
   updateEncoder,
   type RouteOperation,
   updateType,
-  type SubscriptionErrorCode,
   type SubscriptionResponse,
+  type UpdateEncoder,
 } from "../protocol/messages.js";
-import { REQUEST_SHAPE_DEFAULTS, requestShapeProblem, type RequestShapeLimits } from "./request-shape.js";
+import { positionProblem, type StreamPosition } from "../protocol/positions.js";
+import { REQUEST_SHAPE_DEFAULTS, requestShapeProblem } from "./request-shape.js";
 import type { TopicUpdater, WsRouteService } from "./service.js";
 import { buildTopic } from "../protocol/topic.js";
+import { TopicDelivery } from "./topic-delivery.js";
+import type { RouteClient, RouteHost, SubscribeOptions } from "./route-host.js";
+import type { RouteStats } from "./route-stats.js";
+import { invalidRequest, refused } from "./subscription-refusals.js";
+import { MemoryTopicHistory } from "./topic-history.js";
 import { TopicLifecycle, type TopicGeneration } from "./topic-lifecycle.js";
 import { UpdateQueue } from "./update-queue.js";
 import { checkZodSchema } from "./zod-check.js";
@@ -49,35 +58,7 @@ export interface RouteDeclaration<Req, Data> {
  */
 export type WsRouter<Req, Data, User = unknown> = WsRoute<Req, Data, User>;
 
-/** @internal What the module hosting a route provides to it. */
-export interface RouteHost<User = unknown> {
-  readonly module: string;
-  /** The module's `authorize`, asked before the route's own. */
-  readonly authorize?: AuthorizeHook<User> | undefined;
-  readonly requestShape?: RequestShapeLimits;
-  /** Reports an error; `client` names the connection it came from, so one client cannot flood the log. */
-  reportError(error: unknown, context: ErrorContext, client?: Subscriber): void;
-}
-
-/** @internal A subscriber as the endpoint hands it over: with its user and whether its socket is still open. */
-export interface RouteClient<User> extends Subscriber {
-  readonly user: User;
-  readonly isOpen: boolean;
-}
-
-export interface RouteStats {
-  topics: number;
-  subscriptions: number;
-  queued: number;
-  updatesDropped: number;
-  updatesInvalid: number;
-  updatesPublished: number;
-  framesSent: number;
-  /** Subscribes refused by an `authorize` hook (answered `forbidden`). */
-  subscriptionsForbidden: number;
-  /** Requests refused before validation for nesting too deep or holding too many keys. */
-  requestsOverShapeLimits: number;
-}
+export type { RouteClient, RouteHost, SubscribeOptions } from "./route-host.js";
 
 /**
  * How a topic is created, bound to the subscribe that asks first (its
@@ -88,6 +69,9 @@ type TopicCreation = (generation: TopicGeneration) => Promise<void>;
 
 type QueuedUpdate = { generation: TopicGeneration; data: unknown };
 
+/** A subscribe that joined its topic: at which position, and what it asked to recover. */
+type Joined = { topic: string; joinedAt: StreamPosition; since: StreamPosition | undefined; message: string };
+
 export class WsRoute<Req, Data, User = unknown> {
   /** The route name: the prefix of its operations (`orders.subscribe`) and topics (`orders:{…}`). */
   readonly name: string;
@@ -97,18 +81,24 @@ export class WsRoute<Req, Data, User = unknown> {
   readonly requestName: string;
   readonly dataName: string;
   readonly service: WsRouteService<Req, Data, User>;
+  /** Its history and latest-value options, resolved; stated in the AsyncAPI document. */
+  readonly deliveryPolicy: DeliveryPolicy;
 
   readonly #authorize: AuthorizeHook<User, Req> | undefined;
   readonly #lifecycle: TopicLifecycle<TopicCreation, Subscriber>;
   readonly #queue: UpdateQueue<QueuedUpdate>;
   readonly #validateUpdates: boolean;
-  readonly #encodeUpdate: (topic: string, payload: unknown) => string;
+  readonly #encodeUpdate: UpdateEncoder;
+  readonly #delivery: TopicDelivery;
   #host: RouteHost<User> | undefined;
   #updatesInvalid = 0;
   #updatesPublished = 0;
   #framesSent = 0;
   #subscriptionsForbidden = 0;
   #requestsOverShapeLimits = 0;
+  #recoveries = 0;
+  #updatesReplayed = 0;
+  #recoveriesFailed = 0;
 
   constructor(options: RouteOptions<Req, Data, string, User> & RouteDeclaration<Req, Data>) {
     if (!isRouteName(options.route)) {
@@ -132,15 +122,26 @@ export class WsRoute<Req, Data, User = unknown> {
     this.dataName = options.dataName;
     this.#validateUpdates = options.validateUpdates ?? ROUTE_DEFAULTS.validateUpdates;
     this.#encodeUpdate = updateEncoder(this.name);
+    const limits = historyLimits(options);
+    this.deliveryPolicy = {
+      historySize: limits.size,
+      historyMaxBytes: limits.maxBytes,
+      historyTtlMs: limits.ttlMs,
+      latestValue: limits.keepLatest,
+    };
+    this.#delivery = new TopicDelivery(new MemoryTopicHistory(limits), limits.keepLatest);
     this.#queue = new UpdateQueue<QueuedUpdate>({
       capacity: options.queueCapacity ?? ROUTE_DEFAULTS.queueCapacity,
       batchWindowMs: options.batchWindowMs ?? ROUTE_DEFAULTS.batchWindowMs,
       deliver: (updates) => this.#fanOut(updates),
       onDeliverError: (error) => this.#report(error, `${updateType(this.name)} fan-out`),
+      // A dropped update still takes its place in the stream, so its subscribers see the gap instead of nothing.
+      onDrop: ({ generation }) => this.#delivery.history.skip(generation.topic),
     });
     this.#lifecycle = new TopicLifecycle<TopicCreation, Subscriber>({
       create: (generation, creation) => creation(generation),
       remove: (topic) => this.#removeTopic(topic),
+      onUnheld: (topic) => this.#delivery.history.release(topic),
       onCreateFailed: (topic, error) =>
         this.#report(
           new WsgenError("ERR_SERVICE_FAILED", `createTopic("${topic}") failed: ${describeError(error)}`, { cause: error }),
@@ -178,20 +179,38 @@ export class WsRoute<Req, Data, User = unknown> {
   }
 
   /**
-   * @internal Subscribes `client` to the topic `payload` names and resolves
-   * with the response to send. Every subscribe, not only a topic's first, is
-   * put to the module's and the route's `authorize`. `limitRefusal` is asked
-   * before a new subscription is added: it returns why the client may hold
-   * no more, or undefined.
+   * @internal Subscribes `client` to the topic `payload` names, answers
+   * through `options.answer` and resolves with that answer. Every subscribe,
+   * not only a topic's first, is put to the module's and the route's
+   * `authorize`. An ok answer carries the topic's position, and is followed
+   * at once by what the client is owed: the replay after its `since`, the
+   * latest value, or what was published while its createTopic ran.
    */
-  async subscribe(
-    client: RouteClient<User>,
-    payload: unknown,
-    limitRefusal: () => string | undefined = () => undefined,
-  ): Promise<SubscriptionResponse> {
+  async subscribe(client: RouteClient<User>, payload: unknown, options: SubscribeOptions = {}): Promise<SubscriptionResponse> {
+    const answer = options.answer ?? (() => undefined);
+    const joined = await this.#join(client, payload, options);
+    if ("status" in joined) {
+      answer(joined);
+      return joined;
+    }
+    const { topic, joinedAt, since, message } = joined;
+    let response: SubscriptionResponse = { status: "ok", message, topic };
+    this.#delivery.start(topic, client, joinedAt, since, ({ position, frames }) => {
+      response = { ...response, ...position };
+      this.#countRecovery(response, frames.length);
+      answer(response);
+    });
+    return response;
+  }
+
+  /** Checks, authorizes and joins a subscribe; resolves with where it joined, or the refusal. */
+  async #join(client: RouteClient<User>, payload: unknown, options: SubscribeOptions): Promise<SubscriptionResponse | Joined> {
     const parsed = this.parseRequest(payload);
     if (!parsed.ok) return this.#invalidRequest(parsed, "subscribe", client);
     const { topic, request } = parsed;
+    const problem = options.since === undefined ? undefined : positionProblem(options.since);
+    if (problem !== undefined) return refused("invalid_since", `invalid "since": it ${problem}`, topic);
+    const since = options.since as StreamPosition | undefined;
     if (this.#lifecycle.closed) return refused("shutting_down", "server is shutting down", topic);
     const hooks = [this.#host?.authorize, this.#authorize].filter((hook) => hook !== undefined);
     // Without hooks nothing is awaited, so a subscribe joins in the same turn it was read, as it always has.
@@ -201,17 +220,29 @@ export class WsRoute<Req, Data, User = unknown> {
       // The socket may have closed while the hooks ran; its topics are already released, so take none.
       if (!client.isOpen) return refused("shutting_down", "connection closed", topic);
     }
-    if (this.#lifecycle.isLiveFor(topic, client)) return { status: "ok", message: "already subscribed", topic };
+    // Already live: it gets every update; the start only answers where the topic is (and replays after `since`).
+    if (this.#lifecycle.isLiveFor(topic, client)) {
+      return { topic, joinedAt: this.#delivery.history.open(topic), since, message: "already subscribed" };
+    }
     // A new subscription must be admitted (the per-connection limit); renewing a held one need not be.
-    const refusal = this.#lifecycle.holds(topic, client) ? undefined : limitRefusal();
+    const refusal = this.#lifecycle.holds(topic, client) ? undefined : options.limitRefusal?.();
     if (refusal !== undefined) return refused("subscription_limit", refusal, topic);
+    const joinedAt = this.#delivery.join(topic, client);
     try {
       const { user } = client;
       await this.#lifecycle.join(topic, (generation) => this.#createTopic(generation, request, user), client);
     } catch (error) {
+      this.#delivery.abandon(topic, client);
       return refused("subscription_refused", `subscription refused: ${describeError(error)}`, topic);
     }
-    return { status: "ok", message: "subscribed", topic };
+    return { topic, joinedAt, since, message: "subscribed" };
+  }
+
+  #countRecovery(response: SubscriptionResponse, frames: number): void {
+    if (response.recovered === true) {
+      this.#recoveries += 1;
+      this.#updatesReplayed += frames;
+    } else if (response.recovered === false) this.#recoveriesFailed += 1;
   }
 
   /** Puts a subscribe to the hooks: undefined when admitted, else the response refusing it. */
@@ -260,6 +291,7 @@ export class WsRoute<Req, Data, User = unknown> {
   async shutdown(timeoutMs: number): Promise<void> {
     await this.#lifecycle.shutdown(timeoutMs);
     this.#queue.close();
+    this.#delivery.history.close();
   }
 
   stats(): RouteStats {
@@ -273,6 +305,10 @@ export class WsRoute<Req, Data, User = unknown> {
       framesSent: this.#framesSent,
       subscriptionsForbidden: this.#subscriptionsForbidden,
       requestsOverShapeLimits: this.#requestsOverShapeLimits,
+      recoveries: this.#recoveries,
+      updatesReplayed: this.#updatesReplayed,
+      recoveriesFailed: this.#recoveriesFailed,
+      history: this.#delivery.history.stats(),
     };
   }
 
@@ -318,10 +354,12 @@ export class WsRoute<Req, Data, User = unknown> {
         );
       }
     }
-    if (encoded.length > 0) this.#framesSent += fanOut(encoded, (topic) => this.#lifecycle.holders(topic));
+    if (encoded.length > 0) {
+      this.#framesSent += fanOut(encoded, (topic) => this.#delivery.holders(topic, this.#lifecycle.holders(topic)));
+    }
   }
 
-  /** Validates and encodes one update, or undefined if it goes nowhere or is invalid. */
+  /** Validates one update, then positions, encodes and records it; undefined if it goes nowhere or is invalid. */
   #encode({ generation, data }: QueuedUpdate): EncodedFrames | undefined {
     const { topic } = generation;
     if (!this.#lifecycle.accepts(generation) || this.#lifecycle.holders(topic).size === 0) return undefined;
@@ -338,7 +376,7 @@ export class WsRoute<Req, Data, User = unknown> {
       }
       payload = parsed.data;
     }
-    const frame = encodeTextFrame(this.#encodeUpdate(topic, payload));
+    const frame = this.#delivery.publish(topic, (position) => encodeTextFrame(this.#encodeUpdate(topic, payload, position)));
     this.#updatesPublished += 1;
     return frame;
   }
@@ -362,14 +400,4 @@ export class WsRoute<Req, Data, User = unknown> {
       reportToConsole(failure, { ...context, where: `reportError (while reporting ${where})` });
     }
   }
-}
-
-function refused(code: SubscriptionErrorCode, message: string, topic: string): SubscriptionResponse {
-  return { status: "error", code, message, topic };
-}
-
-function invalidRequest(failure: { error: z.ZodError } | { shape: string }): SubscriptionResponse {
-  if ("shape" in failure) return refused("invalid_request", `invalid request: ${failure.shape}`, "");
-  const { issues } = failure.error;
-  return { status: "error", code: "invalid_request", message: `invalid request: ${issues.length} issue(s)`, topic: "", errors: issues };
 }

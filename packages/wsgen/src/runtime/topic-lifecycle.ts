@@ -65,6 +65,8 @@ export interface LifecycleHooks<Req> {
   remove(topic: string): Promise<void>;
   /** createTopic failed: every holder that waited for it was dropped. */
   onCreateFailed(topic: string, error: unknown): void;
+  /** `topic` has no holder left (the last one left, or every one was refused). */
+  onUnheld?(topic: string): void;
 }
 
 /** Why a waiting generation was given up; not a service failure, so not reported. */
@@ -207,6 +209,7 @@ export class TopicLifecycle<Req, Holder> {
   }
 
   #lastHolderLeft(topic: string): void {
+    this.#hooks.onUnheld?.(topic);
     const generation = this.#current.get(topic);
     // A waiting or creating generation finds out when it next moves.
     if (generation?.state === "live") this.#enter(generation, "removing");
@@ -248,6 +251,7 @@ export class TopicLifecycle<Req, Holder> {
         if (this.#current.get(generation.topic) === generation) this.#current.delete(generation.topic);
         if (from !== "removing") {
           // Refused or given up: every holder joined for this generation, none keeps the topic.
+          if (this.#index.holders(generation.topic).size > 0) this.#hooks.onUnheld?.(generation.topic);
           this.#index.deleteTopic(generation.topic);
           generation.settleCreated(reason);
           if (!(reason instanceof GivenUp)) this.#hooks.onCreateFailed(generation.topic, reason);

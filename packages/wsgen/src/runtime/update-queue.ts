@@ -25,6 +25,8 @@ export interface UpdateQueueOptions<Item> {
   deliver: (items: readonly Item[]) => void;
   /** Called when `deliver` throws; later items are still delivered. */
   onDeliverError?: (error: unknown, items: readonly Item[]) => void;
+  /** Called with each item dropped because the queue was full, when it is dropped. */
+  onDrop?: (item: Item) => void;
 }
 
 export class UpdateQueue<Item> {
@@ -41,6 +43,7 @@ export class UpdateQueue<Item> {
   #closed = false;
   readonly #deliver: (items: readonly Item[]) => void;
   readonly #onDeliverError: (error: unknown, items: readonly Item[]) => void;
+  readonly #onDrop: ((item: Item) => void) | undefined;
 
   constructor(options: UpdateQueueOptions<Item>) {
     // Named as the route options that feed them, since that is where a user sets them.
@@ -50,6 +53,7 @@ export class UpdateQueue<Item> {
     this.#items = new Array<Item | undefined>(this.capacity);
     this.#deliver = options.deliver;
     this.#onDeliverError = options.onDeliverError ?? (() => undefined);
+    this.#onDrop = options.onDrop;
   }
 
   /** Pending items. */
@@ -66,6 +70,7 @@ export class UpdateQueue<Item> {
   push(item: Item): boolean {
     if (this.#closed) return false;
     if (this.#size === this.capacity) {
+      this.#onDrop?.(this.#items[this.#head] as Item);
       this.#items[this.#head] = undefined;
       this.#head = (this.#head + 1) % this.capacity;
       this.#size -= 1;

@@ -1,0 +1,26 @@
+/**
+ * RouteStats: what a route counts (`app.stats()`, and the metrics of
+ * `wsgen/metrics`), in one shape.
+ */
+import type { HistoryStats } from "./topic-history.js";
+
+export interface RouteStats {
+  topics: number;
+  subscriptions: number;
+  queued: number;
+  updatesDropped: number;
+  updatesInvalid: number;
+  updatesPublished: number;
+  framesSent: number;
+  /** Subscribes refused by an `authorize` hook (answered `forbidden`). */
+  subscriptionsForbidden: number;
+  /** Requests refused before validation for nesting too deep or holding too many keys. */
+  requestsOverShapeLimits: number;
+  /** Subscribes with `since` answered `recovered: true`, and the updates replayed to them. */
+  recoveries: number;
+  updatesReplayed: number;
+  /** Subscribes with `since` answered `recovered: false`. */
+  recoveriesFailed: number;
+  /** The topics' streams kept for replay (history.ts): how many, their updates and bytes. */
+  history: HistoryStats;
+}

@@ -1,0 +1,16 @@
+/**
+ * The `*.response` payloads that refuse a subscribe or unsubscribe, each
+ * with its `code` (protocol/messages.ts, SUBSCRIPTION_ERROR_CODES).
+ */
+import type { z } from "zod";
+import type { SubscriptionErrorCode, SubscriptionResponse } from "../protocol/messages.js";
+
+export function refused(code: SubscriptionErrorCode, message: string, topic: string): SubscriptionResponse {
+  return { status: "error", code, message, topic };
+}
+
+export function invalidRequest(failure: { error: z.ZodError } | { shape: string }): SubscriptionResponse {
+  if ("shape" in failure) return refused("invalid_request", `invalid request: ${failure.shape}`, "");
+  const { issues } = failure.error;
+  return { status: "error", code: "invalid_request", message: `invalid request: ${issues.length} issue(s)`, topic: "", errors: issues };
+}

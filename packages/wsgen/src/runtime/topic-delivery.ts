@@ -1,0 +1,122 @@
+/**
+ * TopicDelivery: how one route's subscribers get each topic's stream in
+ * order, without a duplicate or an unannounced gap, while updates keep being
+ * published during their subscribe.
+ *
+ * A subscriber joins a topic at its stream's position J (the topic's last
+ * update then). From J until its subscribe.response is written it receives
+ * no live update: fan-out leaves it out (`holders`). When the response is
+ * written, in the same synchronous step, it is sent what it needs from the
+ * history — the updates after its `since` (a recovery), or those after J
+ * that were published while its createTopic ran — and then joins the live
+ * fan-out, whose next update is the one after the head it was brought to.
+ * No update can come between: fan-out and the start both run to completion
+ * on the event loop, and positions are taken only in fan-out.
+ */
+import type { SubscriptionResponse } from "../protocol/messages.js";
+import type { RecoveryFailureReason, StreamPosition } from "../protocol/positions.js";
+import type { Subscriber } from "./fan-out.js";
+import type { EncodedFrames } from "./frame.js";
+import type { TopicHistory } from "./topic-history.js";
+
+/** The position fields of an ok subscribe.response, and the frames that follow it. */
+export interface SubscriptionStart {
+  readonly position: Pick<SubscriptionResponse, "seq" | "epoch" | "recovered" | "reason">;
+  readonly frames: readonly EncodedFrames[];
+}
+
+export class TopicDelivery {
+  readonly #history: TopicHistory;
+  readonly #latestValue: boolean;
+  /** Per topic, the subscribers that joined and were not answered yet: left out of fan-out. */
+  readonly #joining = new Map<string, Set<Subscriber>>();
+
+  constructor(history: TopicHistory, latestValue: boolean) {
+    this.#history = history;
+    this.#latestValue = latestValue;
+  }
+
+  get history(): TopicHistory {
+    return this.#history;
+  }
+
+  /** `subscriber` joins `topic`: it gets no live update until `start`; returns the position it joined at. */
+  join(topic: string, subscriber: Subscriber): StreamPosition {
+    const joinedAt = this.#history.open(topic);
+    let joining = this.#joining.get(topic);
+    if (joining === undefined) this.#joining.set(topic, (joining = new Set()));
+    joining.add(subscriber);
+    return joinedAt;
+  }
+
+  /** The join did not succeed (createTopic failed, shutdown): forget it. */
+  abandon(topic: string, subscriber: Subscriber): void {
+    const joining = this.#joining.get(topic);
+    if (joining === undefined) return;
+    joining.delete(subscriber);
+    if (joining.size === 0) this.#joining.delete(topic);
+  }
+
+  /**
+   * Starts `subscriber` on `topic`, which it joined at `joinedAt`: `answer`
+   * is called with the response's position fields, then the catch-up frames
+   * are written, then it is live. Synchronous, so no update comes between.
+   */
+  start(
+    topic: string,
+    subscriber: Subscriber,
+    joinedAt: StreamPosition,
+    since: StreamPosition | undefined,
+    answer: (start: SubscriptionStart) => void,
+  ): void {
+    const start = this.#startOf(topic, joinedAt, since);
+    answer(start);
+    if (start.frames.length > 0) subscriber.writeFrames(start.frames);
+    this.abandon(topic, subscriber);
+  }
+
+  /** Whom fan-out writes `topic`'s updates to: its holders, less those not started yet. */
+  holders(topic: string, holders: ReadonlySet<Subscriber>): Iterable<Subscriber> {
+    const joining = this.#joining.get(topic);
+    // The common case costs one lookup per topic per drain, nothing per subscriber.
+    if (joining === undefined) return holders;
+    return [...holders].filter((holder) => !joining.has(holder));
+  }
+
+  /** Takes `topic`'s next position and records the frame encoded for it. */
+  publish(topic: string, encode: (position: StreamPosition) => EncodedFrames): EncodedFrames {
+    return this.#history.append(topic, encode);
+  }
+
+  #startOf(topic: string, joinedAt: StreamPosition, since: StreamPosition | undefined): SubscriptionStart {
+    const head = this.#history.position(topic) ?? joinedAt;
+    // What was published between the join and now, if the history still holds it; else the start moves to the head.
+    const caughtUp = head.epoch === joinedAt.epoch ? this.#history.replayAfter(topic, joinedAt) : undefined;
+    const startSeq = caughtUp?.ok === true ? joinedAt.seq : head.seq;
+    const catchUp = caughtUp?.ok === true ? caughtUp.entries.map((entry) => entry.frame) : [];
+    const at = { seq: startSeq, epoch: head.epoch };
+    if (since !== undefined) {
+      const replay = this.#history.replayAfter(topic, since);
+      if (replay.ok) return { position: { ...at, recovered: true }, frames: replay.entries.map((entry) => entry.frame) };
+      return this.#fresh({ ...at, recovered: false, reason: replay.reason }, topic, startSeq, catchUp);
+    }
+    return this.#fresh(at, topic, startSeq, catchUp);
+  }
+
+  /**
+   * A start without recovery: the catch-up, led by the latest value (the
+   * update at the start's own seq) when the route keeps it.
+   */
+  #fresh(
+    position: { seq: number; epoch: string; recovered?: boolean; reason?: RecoveryFailureReason },
+    topic: string,
+    startSeq: number,
+    catchUp: EncodedFrames[],
+  ): SubscriptionStart {
+    if (!this.#latestValue || startSeq === 0) return { position, frames: catchUp };
+    const latest = this.#history.latest(topic);
+    if (latest?.seq === startSeq) return { position, frames: [latest.frame, ...catchUp] };
+    // The latest is newer than the start: the catch-up ends with it, so a subscriber is never shown an older one.
+    return { position, frames: catchUp };
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * TopicHistory: the streams of one route's topics — each topic's position
+ * and its bounded window of recent updates (topic-stream.ts). A route's
+ * subscribe and fan-out go through this interface only, so another store
+ * (the scale-out issue's Redis) can stand behind it; MemoryTopicHistory is
+ * the one in this process.
+ *
+ * A stream lives while its topic has subscribers, and for `ttlMs` after the
+ * last one left: a client that reconnects within that time resumes the same
+ * stream (same epoch, next seq), and its `since` can be recovered. After
+ * that the stream is forgotten; the topic's next stream has a new epoch.
+ *
+ * Memory bound, per route: (topics with subscribers + topics left within
+ * `ttlMs`) × (`maxBytes` of frames + up to `size` small entry records), plus
+ * one frame per topic when the latest value is kept outside the window.
+ */
+import { randomBytes } from "node:crypto";
+import type { StreamPosition } from "../protocol/positions.js";
+import type { EncodedFrames } from "./frame.js";
+import { TopicStream, type HistoryLimits, type Replay, type StreamEntry } from "./topic-stream.js";
+
+export interface TopicHistory {
+  /** `topic` has a subscriber: returns its stream's position, starting a stream (a new epoch) when it has none. */
+  open(topic: string): StreamPosition;
+  /** `topic` has no subscriber left: its stream is kept for the age bound, then forgotten. */
+  release(topic: string): void;
+  /** The position of `topic`'s stream, or undefined when it has none. */
+  position(topic: string): StreamPosition | undefined;
+  /** Takes `topic`'s next position and records the frame `encode` makes for it (once, for every subscriber). */
+  append(topic: string, encode: (position: StreamPosition) => EncodedFrames): EncodedFrames;
+  /** Takes `topic`'s next position for an update that was dropped before it was sent: a gap no replay can fill. */
+  skip(topic: string): void;
+  /** Every update of `topic` after `since`, in order, or why not all of them can be had. */
+  replayAfter(topic: string, since: StreamPosition): Replay;
+  /** `topic`'s last update, when its route keeps the latest value. */
+  latest(topic: string): StreamEntry | undefined;
+  /** Forgets every stream and stops the timer. */
+  close(): void;
+  stats(): HistoryStats;
+}
+
+export interface HistoryStats {
+  /** Topics with a stream: those with subscribers and those left less than the age bound ago. */
+  streams: number;
+  /** Updates held for replay, over every stream. */
+  entries: number;
+  /** Bytes of frames held, over every stream. */
+  bytes: number;
+}
+
+/** A prefix unique to this process, so an epoch never repeats across restarts. */
+const PROCESS_EPOCH = randomBytes(6).toString("base64url");
+let streamsStarted = 0;
+
+/** A new epoch: this process's prefix and a counter, cheap and never the same twice. */
+function nextEpoch(): string {
+  streamsStarted += 1;
+  return `${PROCESS_EPOCH}.${streamsStarted.toString(36)}`;
+}
+
+export class MemoryTopicHistory implements TopicHistory {
+  readonly #limits: HistoryLimits;
+  readonly #streams = new Map<string, TopicStream>();
+  /** Streams without subscribers, by when they lost the last one (insertion order is that order). */
+  readonly #idle = new Map<string, number>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(limits: HistoryLimits) {
+    this.#limits = limits;
+  }
+
+  open(topic: string): StreamPosition {
+    this.#idle.delete(topic);
+    return this.#stream(topic).position;
+  }
+
+  release(topic: string): void {
+    if (!this.#streams.has(topic)) return;
+    this.#idle.delete(topic);
+    this.#idle.set(topic, performance.now());
+    this.#schedule();
+  }
+
+  position(topic: string): StreamPosition | undefined {
+    return this.#streams.get(topic)?.position;
+  }
+
+  append(topic: string, encode: (position: StreamPosition) => EncodedFrames): EncodedFrames {
+    return this.#stream(topic).append(encode, performance.now());
+  }
+
+  skip(topic: string): void {
+    this.#streams.get(topic)?.skip();
+  }
+
+  replayAfter(topic: string, since: StreamPosition): Replay {
+    const stream = this.#streams.get(topic);
+    if (stream === undefined || stream.epoch !== since.epoch) return { ok: false, reason: "epoch" };
+    return stream.replayAfter(since.seq, performance.now());
+  }
+
+  latest(topic: string): StreamEntry | undefined {
+    return this.#streams.get(topic)?.latest();
+  }
+
+  close(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#streams.clear();
+    this.#idle.clear();
+  }
+
+  stats(): HistoryStats {
+    let entries = 0;
+    let bytes = 0;
+    for (const stream of this.#streams.values()) {
+      entries += stream.size;
+      bytes += stream.bytes;
+    }
+    return { streams: this.#streams.size, entries, bytes };
+  }
+
+  #stream(topic: string): TopicStream {
+    let stream = this.#streams.get(topic);
+    if (stream === undefined) {
+      stream = new TopicStream(nextEpoch(), this.#limits);
+      this.#streams.set(topic, stream);
+    }
+    return stream;
+  }
+
+  /** One timer for all idle streams, set for the oldest one's end. */
+  #schedule(): void {
+    if (this.#timer !== undefined) return;
+    const oldest = this.#idle.values().next();
+    if (oldest.done === true) return;
+    const wait = Math.max(0, oldest.value + this.#limits.ttlMs - performance.now());
+    this.#timer = setTimeout(() => this.#forgetIdle(), wait);
+    this.#timer.unref();
+  }
+
+  #forgetIdle(): void {
+    this.#timer = undefined;
+    const now = performance.now();
+    for (const [topic, since] of this.#idle) {
+      if (since + this.#limits.ttlMs > now) break;
+      this.#idle.delete(topic);
+      this.#streams.delete(topic);
+    }
+    this.#schedule();
+  }
+}

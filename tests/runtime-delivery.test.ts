@@ -1,0 +1,259 @@
+/**
+ * The delivery contract (docs/protocol.md, "Delivery") over real sockets:
+ * stream positions on every update, replay after `since` on a resubscribe
+ * (also while updates are being published, and twice in a row), no partial
+ * replay when the history cannot cover it, the latest value on subscribe,
+ * and a clear answer to a bad `since`.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import type { RouteOptions, TopicUpdater, WsRouteService } from "wsgen";
+import { BarWsRouter, RecordingService, bar, type Bar, type BarSubscriptionRequest } from "./support/fixtures.js";
+import { TestClient, type Frame } from "./support/client.js";
+import { eventually, startApp, type RunningApp } from "./support/server.js";
+
+const AAPL = 'bars:{"resolution":"1D","symbol":"AAPL"}';
+const MSFT = 'bars:{"resolution":"1D","symbol":"MSFT"}';
+const running: RunningApp[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((app) => app.stop()));
+});
+
+type BarOptions = Partial<RouteOptions<BarSubscriptionRequest, Bar>>;
+
+/** An app with one bars route on `service` (a RecordingService unless given). */
+async function startWith<Service extends WsRouteService<BarSubscriptionRequest, Bar>>(options: BarOptions, service: Service) {
+  const app = await startApp({ modules: [{ name: "datafeed", routes: [new BarWsRouter({ route: "bars", service, ...options })] }] });
+  running.push(app);
+  const connect = (): Promise<TestClient> => TestClient.connect(app.wsUrl("datafeed"));
+  return { app, connect, service };
+}
+const start = (options: BarOptions = {}) => startWith(options, new RecordingService<BarSubscriptionRequest, Bar>());
+
+/** Every frame `client` receives from now on, in arrival order (TestClient.next takes frames out of its own list). */
+function log(client: TestClient): Frame[] {
+  const frames: Frame[] = [];
+  client.socket.on("message", (data: Buffer) => frames.push(JSON.parse(data.toString()) as Frame));
+  return frames;
+}
+
+const updates = (frames: Frame[]): Frame[] => frames.filter((frame) => frame.type === "bars.update");
+const seqs = (frames: Frame[]): number[] => updates(frames).map((frame) => frame.payload.seq as number);
+const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, index) => from + index);
+
+/** A ping round trip: every frame the server wrote before its pong has arrived. */
+const settle = async (client: TestClient): Promise<void> => void (await client.request("ping"));
+
+describe("stream positions", () => {
+  it("number each topic's updates from 1 in one epoch, which the subscribe response states", async () => {
+    const { connect, service } = await start();
+    const client = await connect();
+    const frames = log(client);
+    const aapl = await client.subscribe("bars", { symbol: "AAPL" });
+    const msft = await client.subscribe("bars", { symbol: "MSFT" });
+    expect(aapl.payload).toMatchObject({ status: "ok", seq: 0, epoch: expect.any(String) });
+    for (let close = 1; close <= 3; close++) service.publish(AAPL, bar(close));
+    service.publish(MSFT, bar(9));
+    await settle(client);
+    const aaplUpdates = updates(frames).filter((frame) => frame.payload.topic === AAPL);
+    expect(aaplUpdates.map((frame) => frame.payload.seq as number)).toEqual([1, 2, 3]);
+    expect(new Set(aaplUpdates.map((frame) => frame.payload.epoch as string))).toEqual(new Set([aapl.payload.epoch]));
+    expect(updates(frames).find((frame) => frame.payload.topic === MSFT)?.payload).toMatchObject({ seq: 1, epoch: msft.payload.epoch });
+    // A later subscriber is told where the stream is.
+    const other = await connect();
+    expect((await other.subscribe("bars", { symbol: "AAPL" })).payload).toMatchObject({ seq: 3, epoch: aapl.payload.epoch });
+  });
+
+  it("start a new epoch in a new process (a server restart)", async () => {
+    const epochs: string[] = [];
+    for (let run = 0; run < 2; run++) {
+      const { app, connect } = await start();
+      const client = await connect();
+      epochs.push((await client.subscribe("bars", { symbol: "AAPL" })).payload.epoch as string);
+      await app.stop();
+    }
+    expect(epochs[0]).not.toBe(epochs[1]);
+  });
+});
+
+describe("replay on resubscribe", () => {
+  /** A holder that keeps the topic live, a client that drops, and updates published while it is away. */
+  async function dropAndMiss(missed: number, options: BarOptions = {}) {
+    const setup = await start(options);
+    const holder = await setup.connect();
+    await holder.subscribe("bars", { symbol: "AAPL" });
+    const leaver = await setup.connect();
+    const frames = log(leaver);
+    await leaver.subscribe("bars", { symbol: "AAPL" });
+    setup.service.publish(AAPL, bar(1));
+    await settle(leaver);
+    const held = updates(frames).at(-1)!.payload as { seq: number; epoch: string };
+    await leaver.close();
+    for (let close = 2; close < 2 + missed; close++) setup.service.publish(AAPL, bar(close));
+    await settle(holder);
+    return { ...setup, since: { epoch: held.epoch, seq: held.seq } };
+  }
+
+  it("replays exactly the missed updates, in order, before a newer one", async () => {
+    const { connect, service, since } = await dropAndMiss(5);
+    const back = await connect();
+    const frames = log(back);
+    const response = await back.subscribeSince("bars", { symbol: "AAPL" }, since);
+    expect(response.payload).toMatchObject({ status: "ok", recovered: true, seq: 6, epoch: since.epoch });
+    service.publish(AAPL, bar(100));
+    await settle(back);
+    expect(frames[0]).toMatchObject({ type: "bars.subscribe.response" });
+    expect(seqs(frames)).toEqual([2, 3, 4, 5, 6, 7]);
+    expect(updates(frames).map((frame) => frame.payload.payload.close as number)).toEqual([2, 3, 4, 5, 6, 100]);
+  });
+
+  it("recovers with nothing to replay when nothing was published, also after the topic was removed meanwhile", async () => {
+    const setup = await start();
+    const { service } = setup;
+    const first = await setup.connect();
+    await first.subscribe("bars", { symbol: "AAPL" });
+    service.publish(AAPL, bar(1));
+    const update = await first.next((frame) => frame.type === "bars.update");
+    await first.close();
+    // The only subscriber left: removeTopic ran; its stream is kept for the history's age bound.
+    await eventually(() => service.count("remove", AAPL) === 1);
+    const back = await setup.connect();
+    const frames = log(back);
+    const response = await back.subscribeSince("bars", { symbol: "AAPL" }, { epoch: update.payload.epoch, seq: 1 });
+    expect(response.payload).toMatchObject({ status: "ok", recovered: true, seq: 1, epoch: update.payload.epoch });
+    await settle(back);
+    expect(updates(frames)).toEqual([]);
+    service.publish(AAPL, bar(2));
+    expect((await back.next((frame) => frame.type === "bars.update")).payload).toMatchObject({ seq: 2, epoch: update.payload.epoch });
+  });
+
+  it("neither duplicates nor loses an update when publishing races the resubscribe, twice in a row", async () => {
+    const { connect, service, since } = await dropAndMiss(3, { historySize: 10_000, historyMaxBytes: 10_000_000 });
+    let publishing = true;
+    let close = 1_000;
+    const publish = (): void => {
+      if (!publishing) return;
+      for (let i = 0; i < 5; i++) service.publish(AAPL, bar(close++));
+      setImmediate(publish);
+    };
+    publish();
+    let held = since;
+    for (let reconnect = 0; reconnect < 2; reconnect++) {
+      const client = await connect();
+      const frames = log(client);
+      const response = await client.subscribeSince("bars", { symbol: "AAPL" }, held);
+      expect(response.payload).toMatchObject({ recovered: true, epoch: held.epoch });
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      await client.close();
+      const got = seqs(frames);
+      expect(got.length).toBeGreaterThan(0);
+      expect(got).toEqual(range(held.seq + 1, held.seq + got.length));
+      held = { epoch: held.epoch, seq: got.at(-1)! };
+    }
+    publishing = false;
+  });
+
+  it("replays nothing and says why when the history overflowed, expired, or is of another epoch", async () => {
+    const trimmed = await dropAndMiss(6, { historySize: 4 });
+    const afterOverflow = await trimmed.connect();
+    const overflowFrames = log(afterOverflow);
+    const overflow = await afterOverflow.subscribeSince("bars", { symbol: "AAPL" }, trimmed.since);
+    expect(overflow.payload).toMatchObject({ status: "ok", recovered: false, reason: "trimmed", seq: 7 });
+    trimmed.service.publish(AAPL, bar(50));
+    await settle(afterOverflow);
+    expect(seqs(overflowFrames)).toEqual([8]);
+
+    const aged = await dropAndMiss(2, { historyTtlMs: 40 });
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    const afterExpiry = await aged.connect();
+    const expiryFrames = log(afterExpiry);
+    const expired = await afterExpiry.subscribeSince("bars", { symbol: "AAPL" }, aged.since);
+    expect(expired.payload).toMatchObject({ recovered: false, reason: "expired", seq: 3 });
+
+    const otherEpoch = await afterExpiry.subscribeSince("bars", { symbol: "MSFT" }, { epoch: "gone.1", seq: 12 });
+    expect(otherEpoch.payload).toMatchObject({ status: "ok", recovered: false, reason: "epoch", seq: 0 });
+    const ahead = await (await aged.connect()).subscribeSince("bars", { symbol: "AAPL" }, { epoch: aged.since.epoch, seq: 99 });
+    expect(ahead.payload).toMatchObject({ recovered: false, reason: "ahead" });
+    await settle(afterExpiry);
+    expect(updates(expiryFrames)).toEqual([]);
+  });
+
+  it("answers a bad since with invalid_since, takes no topic, and stays open", async () => {
+    const { connect, service } = await start();
+    const client = await connect();
+    for (const since of [null, "3", { epoch: "e" }, { epoch: "e", seq: -1 }, { epoch: 5, seq: 1 }]) {
+      const response = await client.subscribeSince("bars", { symbol: "AAPL" }, since);
+      expect(response.payload, JSON.stringify(since)).toMatchObject({ status: "error", code: "invalid_since", topic: AAPL });
+      expect(response.payload.message).toMatch(/invalid "since"/);
+    }
+    expect(service.count("create")).toBe(0);
+    expect(await client.request("ping")).toMatchObject({ type: "pong" });
+  });
+});
+
+describe("latest value on subscribe", () => {
+  it("sends a quiet topic's latest update right after the response, at the response's seq", async () => {
+    const { connect, service } = await start({ latestValue: true });
+    const publisher = await connect();
+    await publisher.subscribe("bars", { symbol: "AAPL" });
+    for (let close = 1; close <= 3; close++) service.publish(AAPL, bar(close));
+    await settle(publisher);
+    const late = await connect();
+    const frames = log(late);
+    const response = await late.subscribe("bars", { symbol: "AAPL" });
+    await settle(late);
+    expect(frames.map((frame) => frame.type)).toEqual(["bars.subscribe.response", "bars.update", "pong"]);
+    expect(response.payload).toMatchObject({ seq: 3 });
+    expect(frames[1]!.payload).toMatchObject({ seq: 3, epoch: response.payload.epoch, payload: bar(3) });
+  });
+
+  it("keeps it after the last subscriber left, within the age bound, and sends nothing on a route without it", async () => {
+    const quiet = await start({ latestValue: true });
+    const plain = await start();
+    for (const { connect, service } of [quiet, plain]) {
+      const first = await connect();
+      await first.subscribe("bars", { symbol: "AAPL" });
+      service.publish(AAPL, bar(7));
+      await first.next((frame) => frame.type === "bars.update");
+      await first.close();
+    }
+    await eventually(() => [quiet, plain].every(({ service }) => service.count("remove") === 1));
+    const [again, other] = await Promise.all([quiet.connect(), plain.connect()]);
+    const [againFrames, otherFrames] = [log(again), log(other)];
+    await again.subscribe("bars", { symbol: "AAPL" });
+    await other.subscribe("bars", { symbol: "AAPL" });
+    await Promise.all([settle(again), settle(other)]);
+    expect(updates(againFrames).map((frame) => frame.payload as unknown)).toMatchObject([{ seq: 1, payload: bar(7) }]);
+    expect(updates(otherFrames)).toEqual([]);
+  });
+});
+
+describe("subscribing while createTopic runs", () => {
+  it("gets what was published during createTopic after its response, in order, never before it", async () => {
+    /** Publishes twice, waits long enough for a fan-out to run, publishes again, then admits. */
+    const service: WsRouteService<BarSubscriptionRequest, Bar> = {
+      async createTopic(_topic: string, update: TopicUpdater<Bar>) {
+        update(bar(1));
+        update(bar(2));
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        update(bar(3));
+      },
+      removeTopic: () => undefined,
+    };
+    const { connect } = await startWith({ historySize: 0 }, service);
+    const watcher = await connect();
+    const watcherFrames = log(watcher);
+    await watcher.subscribe("bars", { symbol: "AAPL" });
+    await settle(watcher);
+    // Without history the two fanned out while it waited are gone: the start moves past them, without a gap.
+    expect(watcherFrames[0]).toMatchObject({ type: "bars.subscribe.response", payload: { seq: 2 } });
+    expect(seqs(watcherFrames)).toEqual([3]);
+
+    const kept = await startWith({}, service);
+    const client = await kept.connect();
+    const frames = log(client);
+    await client.subscribe("bars", { symbol: "MSFT" });
+    await settle(client);
+    expect(frames[0]).toMatchObject({ type: "bars.subscribe.response", payload: { seq: 0 } });
+    expect(seqs(frames)).toEqual([1, 2, 3]);
+  });
+});
