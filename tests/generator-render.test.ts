@@ -109,7 +109,12 @@ describe("generated code on the runtime", () => {
       expect(reply.payload).toMatchObject({ status: "ok", topic: 'bars:{"resolution":"1D","symbol":"AAPL"}' });
       const bar = { time: 1, open: 2, high: 3, low: 1, close: 2, volume: 10 };
       updaters.get(reply.payload.topic)!(bar);
-      expect((await client.next((frame) => frame.type === "bars.update")).payload).toEqual({ topic: reply.payload.topic, payload: bar });
+      expect((await client.next((frame) => frame.type === "bars.update")).payload).toEqual({
+        topic: reply.payload.topic,
+        payload: bar,
+        seq: 1,
+        epoch: reply.payload.epoch,
+      });
       // The generated router validates with the model's schema.
       expect((await client.subscribe("bars", { symbol: 1 })).payload.status).toBe("error");
     } finally {

@@ -99,6 +99,7 @@ const INTERNAL: Record<string, Surface> = {
       "buildMergedAsyncApi",
       "buildModuleAsyncApi",
       "compareStrings",
+      "deliveryPolicyOf",
       "isModuleName",
       "isRouteName",
       "RESERVED_MODULE_NAMES",

@@ -12,7 +12,14 @@
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { z } from "zod";
-import { buildMergedAsyncApi, buildModuleAsyncApi, type AsyncApiVersion, type ModuleSpec, type RouteSpec } from "wsgen/internal";
+import {
+  buildMergedAsyncApi,
+  buildModuleAsyncApi,
+  deliveryPolicyOf,
+  type AsyncApiVersion,
+  type ModuleSpec,
+  type RouteSpec,
+} from "wsgen/internal";
 import { loadConfig } from "./config.js";
 import { ExitCode, failureOf, firstLine, InputError, type RunError } from "./errors.js";
 import type { Prettier } from "./format-gate.js";
@@ -121,6 +128,8 @@ async function moduleSpec(module: ModuleDeclarations): Promise<ModuleSpec> {
       requestSchema: await schemaOf(router.request),
       dataName: router.data.modelName,
       dataSchema: await schemaOf(router.data),
+      // ws.ts declares no route options: the written document states the default policy, as an app on defaults serves it.
+      deliveryPolicy: deliveryPolicyOf({}),
     });
   }
   return { name: module.name, routes };

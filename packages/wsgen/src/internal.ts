@@ -16,4 +16,5 @@ export {
   type RouteSpec,
 } from "./runtime/asyncapi.js";
 export { compareStrings } from "./util/compare.js";
+export { deliveryPolicyOf } from "./runtime/route-options.js";
 export { RESERVED_MODULE_NAMES } from "./client/typed-client.js";

@@ -2,6 +2,7 @@
  * The options of a route (`new OrderWsRouter({...})`), with their defaults
  * in one literal. The README's route option table is checked against it.
  */
+import type { DeliveryPolicy } from "./asyncapi-wire.js";
 import type { AuthorizeHook } from "./authorization.js";
 import { check, checkInRange, checkPositiveInteger, isBoolean, MAX_TIMER_MS, type Defaults } from "./option-checks.js";
 import type { WsRouteService } from "./service.js";
@@ -91,4 +92,10 @@ export function historyLimits(options: HistoryOptions): HistoryLimits {
     ttlMs: checkInRange("historyTtlMs", options.historyTtlMs ?? ROUTE_DEFAULTS.historyTtlMs, 1, MAX_TIMER_MS),
     keepLatest: check("latestValue", options.latestValue ?? ROUTE_DEFAULTS.latestValue, isBoolean, "true or false"),
   };
+}
+
+/** The history and latest-value policy that `options` give a route, as its AsyncAPI document states it. */
+export function deliveryPolicyOf(options: HistoryOptions): DeliveryPolicy {
+  const limits = historyLimits(options);
+  return { historySize: limits.size, historyMaxBytes: limits.maxBytes, historyTtlMs: limits.ttlMs, latestValue: limits.keepLatest };
 }

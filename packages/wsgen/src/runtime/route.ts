@@ -18,7 +18,7 @@ import { fanOut, type EncodedUpdate, type Subscriber } from "./fan-out.js";
 import { encodeTextFrame, type EncodedFrames } from "./frame.js";
 import { describeError, reportToConsole, WsgenError } from "./errors.js";
 import { check, isBoolean, isFunction, isService } from "./option-checks.js";
-import { historyLimits, ROUTE_DEFAULTS, type RouteOptions } from "./route-options.js";
+import { deliveryPolicyOf, historyLimits, ROUTE_DEFAULTS, type RouteOptions } from "./route-options.js";
 import {
   isRouteName,
   operationType,
@@ -81,7 +81,7 @@ export class WsRoute<Req, Data, User = unknown> {
   readonly requestName: string;
   readonly dataName: string;
   readonly service: WsRouteService<Req, Data, User>;
-  /** Its history and latest-value options, resolved; stated in the AsyncAPI document. */
+  /** @internal Its history and latest-value options, resolved; stated in the AsyncAPI document. */
   readonly deliveryPolicy: DeliveryPolicy;
 
   readonly #authorize: AuthorizeHook<User, Req> | undefined;
@@ -123,12 +123,7 @@ export class WsRoute<Req, Data, User = unknown> {
     this.#validateUpdates = options.validateUpdates ?? ROUTE_DEFAULTS.validateUpdates;
     this.#encodeUpdate = updateEncoder(this.name);
     const limits = historyLimits(options);
-    this.deliveryPolicy = {
-      historySize: limits.size,
-      historyMaxBytes: limits.maxBytes,
-      historyTtlMs: limits.ttlMs,
-      latestValue: limits.keepLatest,
-    };
+    this.deliveryPolicy = deliveryPolicyOf(options);
     this.#delivery = new TopicDelivery(new MemoryTopicHistory(limits), limits.keepLatest);
     this.#queue = new UpdateQueue<QueuedUpdate>({
       capacity: options.queueCapacity ?? ROUTE_DEFAULTS.queueCapacity,
