@@ -27,7 +27,7 @@ import {
 } from "../protocol/messages.js";
 import { REQUEST_SHAPE_DEFAULTS, requestShapeProblem, type RequestShapeLimits } from "./request-shape.js";
 import type { TopicUpdater, WsRouteService } from "./service.js";
-import { buildTopic } from "../protocol/topic.js";
+import { encodeTopic } from "../protocol/topic.js";
 import { TopicLifecycle, type TopicGeneration } from "./topic-lifecycle.js";
 import { UpdateQueue } from "./update-queue.js";
 import { checkZodSchema } from "./zod-check.js";
@@ -54,6 +54,8 @@ export interface RouteHost<User = unknown> {
   readonly module: string;
   /** The module's `authorize`, asked before the route's own. */
   readonly authorize?: AuthorizeHook<User> | undefined;
+  /** Milliseconds the hooks have to decide a subscribe (0: no limit). */
+  readonly authorizeTimeout?: number;
   readonly requestShape?: RequestShapeLimits;
   /** Reports an error; `client` names the connection it came from, so one client cannot flood the log. */
   reportError(error: unknown, context: ErrorContext, client?: Subscriber): void;
@@ -85,6 +87,9 @@ export interface RouteStats {
  * a route typed for any user fits a module typed for a narrower one.
  */
 type TopicCreation = (generation: TopicGeneration) => Promise<void>;
+
+/** Why a request names no topic (see `WsRoute.parseRequest`). */
+type RequestFailure = { error: z.ZodError } | { shape: string } | { notJson: string };
 
 type QueuedUpdate = { generation: TopicGeneration; data: unknown };
 
@@ -162,11 +167,11 @@ export class WsRoute<Req, Data, User = unknown> {
 
   /**
    * The topic a (raw) request names, or why it names none: a shape over the
-   * module's limits (checked first, so the schema never walks it) or the zod error.
+   * module's limits (checked first, so the schema never walks it), the zod
+   * error, or a parsed request holding what a topic cannot name (`notJson`:
+   * a Set, a Map, a Date… from a transform; see protocol/topic.ts).
    */
-  parseRequest(
-    payload: unknown,
-  ): { ok: true; topic: string; request: Req } | { ok: false; error: z.ZodError } | { ok: false; shape: string } {
+  parseRequest(payload: unknown): { ok: true; topic: string; request: Req } | ({ ok: false } & RequestFailure) {
     const shape = requestShapeProblem(payload, this.#host?.requestShape ?? REQUEST_SHAPE_DEFAULTS);
     if (shape !== undefined) {
       this.#requestsOverShapeLimits += 1;
@@ -174,7 +179,9 @@ export class WsRoute<Req, Data, User = unknown> {
     }
     const parsed = this.requestSchema.safeParse(payload);
     if (!parsed.success) return { ok: false, error: parsed.error };
-    return { ok: true, topic: buildTopic(this.name, parsed.data), request: parsed.data };
+    const topic = encodeTopic(this.name, parsed.data);
+    if (!topic.ok) return { ok: false, notJson: topic.problem };
+    return { ok: true, topic: topic.topic, request: parsed.data };
   }
 
   /**
@@ -223,7 +230,7 @@ export class WsRoute<Req, Data, User = unknown> {
   ): Promise<SubscriptionResponse | undefined> {
     try {
       const attempt = { user: client.user, module: this.#host?.module ?? "", route: this.name, topic, request };
-      const verdict = await authorizeSubscribe(hooks, attempt);
+      const verdict = await authorizeSubscribe(hooks, attempt, this.#host?.authorizeTimeout ?? 0);
       if (verdict.admitted) return undefined;
       this.#subscriptionsForbidden += 1;
       return refused("forbidden", verdict.message, topic);
@@ -343,11 +350,17 @@ export class WsRoute<Req, Data, User = unknown> {
     return frame;
   }
 
-  /** Answers a request that names no topic; a shape over the limits is also reported (once per connection). */
-  #invalidRequest(failure: { error: z.ZodError } | { shape: string }, operation: RouteOperation, client: Subscriber): SubscriptionResponse {
+  /**
+   * Answers a request that names no topic. A shape over the limits (the
+   * client's doing) and a request schema whose output a topic cannot name
+   * (the route's) are also reported.
+   */
+  #invalidRequest(failure: RequestFailure, operation: RouteOperation, client: Subscriber): SubscriptionResponse {
+    const where = operationType(this.name, operation);
     if ("shape" in failure) {
-      const where = operationType(this.name, operation);
       this.#report(new WsgenError("ERR_REQUEST_SHAPE", `a client sent a request over the shape limits: ${failure.shape}`), where, client);
+    } else if ("notJson" in failure) {
+      this.#report(new WsgenError("ERR_TOPIC_NOT_JSON", `route "${this.name}": ${failure.notJson}`), where, client);
     }
     return invalidRequest(failure);
   }
@@ -368,8 +381,9 @@ function refused(code: SubscriptionErrorCode, message: string, topic: string): S
   return { status: "error", code, message, topic };
 }
 
-function invalidRequest(failure: { error: z.ZodError } | { shape: string }): SubscriptionResponse {
+function invalidRequest(failure: RequestFailure): SubscriptionResponse {
   if ("shape" in failure) return refused("invalid_request", `invalid request: ${failure.shape}`, "");
+  if ("notJson" in failure) return refused("invalid_request", `invalid request: ${failure.notJson}`, "");
   const { issues } = failure.error;
   return { status: "error", code: "invalid_request", message: `invalid request: ${issues.length} issue(s)`, topic: "", errors: issues };
 }
