@@ -9,8 +9,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { get as httpGet } from "node:http";
-import type { AddressInfo } from "node:net";
-import { connect } from "node:net";
+import { connect, type AddressInfo } from "node:net";
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTradingApp, type TradingApp } from "../examples/trading/src/app.js";
@@ -108,7 +107,7 @@ describe("the example process with JWT_SECRET only (NODE_ENV, DEV_TOKENS and ALL
     expect((await fetch(`${base}/metrics`)).status).toBe(401);
   });
 
-  // DESIGN.md: "Missing, expired or badly signed tokens get 401". A token without `exp` could never expire.
+  // Missing, expired or badly signed tokens get 401; a token without `exp` could never expire, so it is refused too.
   it("refuses a token without exp", async () => {
     const forever = await sign({ sub: "alice", accounts: ["A-1"] }, null);
     const response = await fetch(`${base}/api/v1/broker/orders?accountId=A-1`, { headers: { authorization: `Bearer ${forever}` } });
