@@ -1,9 +1,11 @@
 /**
  * Subscriptions of the client: one server subscription shared by local
  * handlers, updates that beat the subscribe response, and a refused
- * subscription thrown out of a stream's loop.
+ * subscription thrown out of a stream's loop; a request that is not
+ * JSON data refused before it is sent.
  */
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import { createClient, WsClient, WsRequestError } from "wsgen/client";
 import { LiveTopics } from "wsgen";
 import { eventually, startApp } from "./support/server.js";
@@ -70,5 +72,25 @@ describe("ending and refusals", () => {
     })().catch((error: unknown) => error);
     expect(thrown).toBeInstanceOf(WsRequestError);
     expect((thrown as Error).message).toMatch(/ticks are closed today/);
+  });
+});
+
+describe("a request that is not JSON data", () => {
+  // The client builds topics with the server's one builder: a schema whose output a topic cannot name is refused
+  // locally, the same way the server would refuse it, and nothing is sent.
+  it("rejects with WsRequestError before sending anything", async () => {
+    const running = await startApp({
+      modules: [{ name: "ticks", routes: [new TickWsRouter({ route: "ticks", service: new LiveTopics<TickRequest, Tick>({}) })] }],
+    });
+    cleanups.push(() => running.stop());
+    const client = new WsClient(running.wsUrl("ticks"), { WebSocket: NodeWebSocket });
+    cleanups.push(() => client.close());
+    const SetRequest = z.object({ names: z.array(z.string()).transform((names) => new Set(names)) });
+    const thrown = await client
+      .subscribe("ticks", { names: ["x"] }, () => undefined, { requestSchema: SetRequest })
+      .catch((error: unknown) => error);
+    expect(thrown).toBeInstanceOf(WsRequestError);
+    expect((thrown as Error).message).toMatch(/ticks\.subscribe: invalid request: the request holds a Set at names/);
+    expect(running.app.stats().modules.ticks!.routes.ticks!.subscriptions).toBe(0);
   });
 });

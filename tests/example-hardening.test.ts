@@ -7,7 +7,8 @@
  * doubled slashes, backslashes, mixed case) never served without auth, as a
  * property over generated variants; the token never in a response body;
  * /metrics and the documents protected; a connection closed with 4001 when
- * its token expires; 403 for other origins; the per-connection limits.
+ * its token expires; 403 for other origins; the per-connection limits; a
+ * bounded log however often one client reconnects with a bad request.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { connect } from "node:net";
@@ -39,7 +40,15 @@ const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 beforeAll(async () => {
   server = spawn(process.execPath, ["--import", "tsx", "--conditions=wsgen-source", "examples/trading/src/main.ts"], {
     cwd: REPO_ROOT,
-    env: { ...process.env, PORT: "0", TICK_MS: "50", JWT_SECRET: SECRET, ALLOWED_ORIGINS: "http://app.example", NODE_ENV: "development" },
+    env: {
+      ...process.env,
+      PORT: "0",
+      TICK_MS: "50",
+      JWT_SECRET: SECRET,
+      ALLOWED_ORIGINS: "http://app.example",
+      NODE_ENV: "development",
+      DEV_TOKENS: "1",
+    },
   });
   server.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   server.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -244,6 +253,28 @@ describe("exposure", () => {
     }
     expect(output).not.toContain(alice.slice(0, 40));
   });
+
+  it("names nothing of the URL in a 404 body (an order id from the path is the caller's text)", async () => {
+    const response = await fetch(`${base}/api/v1/broker/orders/NO-SUCH-ORDER-4242`, { method: "DELETE", headers: bearer(alice) });
+    expect(response.status).toBe(404);
+    expect(await response.text()).not.toContain("4242");
+  });
+
+  // One line per connection per kind is still a flood when one client reconnects in a loop (about 4,000 lines/s
+  // from one token on a 2-core machine): client-caused errors share one budget across the app.
+  it("writes a bounded handful of log lines for one client reconnecting in a loop with a bad request", async () => {
+    const logged = () => output.split("\n").filter((line) => line.startsWith("[wsgen]")).length;
+    const before = logged();
+    let deep: Record<string, unknown> = {};
+    for (let i = 0; i < 40; i++) deep = { a: deep };
+    for (let i = 0; i < 100; i++) {
+      const client = await TestClient.connect(ws("broker"), { headers: bearer(alice) });
+      expect((await client.subscribe("orders", { accountId: "A-1", nested: deep })).payload.code).toBe("invalid_request");
+      await client.close();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(logged() - before, "log lines from 100 reconnects of one client").toBeLessThanOrEqual(10);
+  }, 30_000);
 
   it("gives the demo page a development token as an HttpOnly, SameSite=Strict cookie that the sockets accept", async () => {
     const page = await fetch(`${base}/`);

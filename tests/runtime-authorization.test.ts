@@ -8,7 +8,8 @@
  */
 import type { IncomingMessage } from "node:http";
 import { afterEach, describe, expect, expectTypeOf, it } from "vitest";
-import { authenticated, defineModule, WsRoute, type RouteOptions, type TopicContext } from "wsgen";
+import { z } from "zod";
+import { authenticated, defineModule, WsRoute, type AuthorizeHook, type RouteOptions, type TopicContext } from "wsgen";
 import { TestClient } from "./support/client.js";
 import { OrderSubscriptionRequest, PlacedOrder, RecordingService } from "./support/fixtures.js";
 import { eventually, startApp, type RunningApp } from "./support/server.js";
@@ -35,6 +36,25 @@ afterEach(async () => {
   await running?.stop();
   running = undefined;
 });
+
+/** An `authorize` hook whose directory is down. */
+const directoryDown = (): boolean => {
+  throw new Error("directory down");
+};
+
+/** The orders route behind `authorize` alone, with every report kept; `connect(token)` opens a socket. */
+async function startWithHook(authorize: AuthorizeHook<Trader, OrderSubscriptionRequest>, options: { authorizeTimeout?: number } = {}) {
+  const reported: unknown[] = [];
+  const route = new AccountWsRouter<Trader>({ service: new RecordingService(), authorize });
+  running = await startApp({
+    modules: [defineModule<Trader>({ name: "broker", routes: [route] })],
+    authenticate: (request) => TRADERS[tokenOf(request)],
+    onError: (error) => reported.push(error),
+    ...options,
+  });
+  const connect = (token: string) => TestClient.connect(`${running!.wsUrl("broker")}?token=${token}`);
+  return { reported, connect };
+}
 
 describe("authenticate", () => {
   it.each([
@@ -157,22 +177,11 @@ describe("authorize", () => {
   });
 
   it("refuses with internal_error when a hook throws, and reports it once per connection", async () => {
-    const reported: unknown[] = [];
-    const route = new AccountWsRouter<Trader>({
-      service: new RecordingService(),
-      authorize: () => {
-        throw new Error("directory down");
-      },
-    });
-    running = await startApp({
-      modules: [defineModule<Trader>({ name: "broker", routes: [route] })],
-      authenticate: (request) => TRADERS[tokenOf(request)],
-      onError: (error) => reported.push(error),
-    });
-    const alice = await TestClient.connect(`${running.wsUrl("broker")}?token=alice`);
+    const { reported, connect } = await startWithHook(directoryDown);
+    const alice = await connect("alice");
     for (let i = 0; i < 5; i++) expect((await alice.subscribe("orders", { accountId: "A-1" })).payload.code).toBe("internal_error");
     expect(reported).toHaveLength(1);
-    expect(running.app.stats().modules.broker).toMatchObject({ connectionErrors: 5, errorsNotLogged: 4 });
+    expect(running!.app.stats().modules.broker).toMatchObject({ connectionErrors: 5, errorsNotLogged: 4 });
     await alice.close();
   });
 
@@ -207,6 +216,80 @@ describe("the wait for an expiry", () => {
     const client = await TestClient.connect(running.wsUrl("broker"));
     await new Promise((resolve) => setTimeout(resolve, 50));
     await eventually(() => client.socket.readyState === client.socket.OPEN);
+    await client.close();
+  });
+});
+
+describe("authorize and the topic it guards", () => {
+  /** A route whose request schema parses account ids into a Set (a transform), so the parsed request is not JSON data. */
+  const SetRequest = z.object({ accountIds: z.array(z.string()).transform((ids) => new Set(ids)) });
+  class AccountSetWsRouter extends WsRoute<z.infer<typeof SetRequest>, PlacedOrder, Trader> {
+    constructor(options: RouteOptions<z.infer<typeof SetRequest>, PlacedOrder, "orders", Trader>) {
+      super({ ...options, route: "orders", request: SetRequest, data: PlacedOrder, requestName: "AccountSetRequest", dataName: "Y" });
+    }
+  }
+
+  // A topic is shared by whoever's request names it, each authorized on their own request: a Set written as `{}`
+  // would put Bob (authorized on B-1) on the topic Alice's A-1 request created. Such a request names no topic.
+  it("refuses a parsed request holding a Set with invalid_request, so two users' requests never share a topic", async () => {
+    const reported: unknown[] = [];
+    const service = new RecordingService<z.infer<typeof SetRequest>, PlacedOrder>();
+    const route = new AccountSetWsRouter({
+      service,
+      authorize: ({ user, request }) => [...request.accountIds].every((id) => user.accounts.includes(id)),
+    });
+    running = await startApp({
+      modules: [defineModule<Trader>({ name: "broker", routes: [route] })],
+      authenticate: (request) => TRADERS[tokenOf(request)],
+      onError: (error) => reported.push(error),
+    });
+    const alice = await TestClient.connect(`${running.wsUrl("broker")}?token=alice`);
+    const bob = await TestClient.connect(`${running.wsUrl("broker")}?token=bob`);
+    for (const [client, ids] of [
+      [alice, ["A-1"]],
+      [bob, ["B-1"]],
+    ] as const) {
+      const answer = (await client.subscribe("orders", { accountIds: ids })).payload;
+      expect(answer).toMatchObject({ status: "error", code: "invalid_request", topic: "" });
+      expect(answer.message).toMatch(/holds a Set at accountIds, which a topic cannot name/);
+    }
+    expect(service.calls).toEqual([]);
+    // The route's schema is the server's mistake, not the client's: reported.
+    expect(reported).toHaveLength(2);
+    expect(reported[0]).toMatchObject({ code: "ERR_TOPIC_NOT_JSON" });
+    await Promise.all([alice.close(), bob.close()]);
+  });
+});
+
+describe("a slow authorize", () => {
+  it("answers internal_error after authorizeTimeout, reports it, and runs the connection's next operation", async () => {
+    let calls = 0;
+    // The first answer never comes; the second is at once.
+    const hang = () => (++calls === 1 ? new Promise<boolean>(() => undefined) : true);
+    const { reported, connect } = await startWithHook(hang, { authorizeTimeout: 100 });
+    const client = await connect("alice");
+    const [first, second] = await Promise.all([
+      client.subscribe("orders", { accountId: "A-1" }),
+      client.subscribe("orders", { accountId: "A-2" }),
+    ]);
+    expect([first.payload.code, second.payload.status]).toEqual(["internal_error", "ok"]);
+    expect(reported).toHaveLength(1);
+    expect(String(reported[0])).toMatch(/no answer within 100 ms \(authorizeTimeout\)/);
+    await client.close();
+  });
+});
+
+describe("reports of one connection", () => {
+  // The per-connection de-duplication is keyed on the error's code and where it happened: a client's own over-deep
+  // request must not silence an authorize failure (a directory that is down) an operator needs to see.
+  it("still reports an authorize failure after a request-shape error on the same connection", async () => {
+    const { reported, connect } = await startWithHook(directoryDown);
+    let deep: Record<string, unknown> = {};
+    for (let i = 0; i < 40; i++) deep = { a: deep };
+    const client = await connect("alice");
+    expect((await client.subscribe("orders", { accountId: "A-1", nested: deep })).payload.code).toBe("invalid_request");
+    expect((await client.subscribe("orders", { accountId: "A-1" })).payload.code).toBe("internal_error");
+    expect(reported.map((error) => (error as { code?: string }).code)).toEqual(["ERR_REQUEST_SHAPE", "ERR_AUTHORIZE_FAILED"]);
     await client.close();
   });
 });

@@ -78,3 +78,26 @@ describe("frame-rate limit", () => {
     expect([bucket.take(), bucket.take(), bucket.take()]).toEqual([true, true, false]);
   });
 });
+
+describe("operations waiting for an answer", () => {
+  // Subscribes run one at a time per connection; behind an authorize that hangs, every later frame would be held
+  // with its payload: 1,500 frames of 16 KiB are 24 MB for one connection. maxQueuedOperations bounds it.
+  it("closes a connection with 1008 once more than maxQueuedOperations wait behind a hanging authorize", async () => {
+    let asked = 0;
+    const route = new BarWsRouter({
+      route: "bars",
+      service: new RecordingService(),
+      authorize: () => {
+        asked += 1;
+        return new Promise<boolean>(() => undefined);
+      },
+    });
+    running = await startApp({ modules: [{ name: "datafeed", routes: [route] }] });
+    const client = await TestClient.connect(running.wsUrl("datafeed"));
+    const pad = "x".repeat(16 * 1024);
+    for (let i = 0; i < 1_500; i++) client.send({ type: "bars.subscribe", id: `s${i}`, payload: { symbol: "A", pad } });
+    expect(await client.closed).toEqual({ code: 1008, reason: "too many operations waiting for an answer" });
+    expect(asked).toBe(1);
+    expect(running.app.stats().modules.datafeed?.queueLimitCloses).toBe(1);
+  }, 20_000);
+});

@@ -1,7 +1,8 @@
 /**
  * Requests bounded before validation, on a route whose schema accepts any
  * shape (`z.unknown()`): too deep or too many keys is `invalid_request`,
- * reported once per connection however often it is sent; the topic builder
+ * reported once per connection however often it is sent, and within an
+ * app-wide budget however often a client reconnects; the topic builder
  * takes any depth the limits allow. And a rate-limit trip answers the frames
  * admitted before it, then closes with 1008.
  */
@@ -46,6 +47,32 @@ describe("request shape", () => {
     const stats = running.app.stats().modules.open!;
     expect([stats.routes.open!.requestsOverShapeLimits, stats.connectionErrors, stats.errorsNotLogged]).toEqual([20, 20, 19]);
     client.socket.destroy();
+  });
+
+  // One line per connection is still a flood when one client reconnects in a loop: client-caused errors share an
+  // app-wide budget, and what it held back is said in one summary.
+  it("reports client-caused errors of many connections within clientErrorReportsPerMinute, then one summary", async () => {
+    const reported: { code?: string; message: string }[] = [];
+    running = await startApp({
+      modules: [{ name: "open", routes: [new OpenWsRouter({ route: "open", service: new RecordingService() })] }],
+      clientErrorReportsPerMinute: 3,
+      onError: (error) => reported.push(error as { code?: string; message: string }),
+    });
+    const deep = `{"type":"open.subscribe","payload":{"filter":${"[".repeat(100)}1${"]".repeat(100)}}}`;
+    for (let i = 0; i < 30; i++) {
+      const client = await rawConnect(running.port, "/api/v1/open/ws");
+      client.sendText(deep);
+      await eventually(() => client.received().includes("invalid_request"));
+      client.socket.destroy();
+    }
+    expect(reported.map((error) => error.code)).toEqual(["ERR_REQUEST_SHAPE", "ERR_REQUEST_SHAPE", "ERR_REQUEST_SHAPE"]);
+    expect(running.app.stats().modules.open).toMatchObject({ connectionErrors: 30, errorsNotLogged: 27 });
+    // The summary comes a minute later, or when the app closes.
+    await running.stop();
+    running = undefined;
+    expect(reported.slice(3)).toMatchObject([
+      { code: "ERR_CLIENT_ERRORS_SUPPRESSED", message: expect.stringMatching(/^27 error\(s\) caused by clients/) },
+    ]);
   });
 
   it("refuses more keys than maxRequestKeys and passes what is within both limits", async () => {

@@ -1,4 +1,7 @@
-/** Topic strings: buildTopic over the parsed request, and the canonical JSON it is made of. */
+/**
+ * Topic strings: buildTopic over the parsed request, and the canonical JSON
+ * it is made of; a parsed request that is not JSON data names no topic.
+ */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { buildTopic } from "wsgen";
@@ -34,6 +37,37 @@ describe("buildTopic", () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("what a topic cannot name", () => {
+  class Account {
+    constructor(readonly id: string) {}
+  }
+  it.each([
+    ["a Set", { ids: new Set(["A-1"]) }, /holds a Set at ids/],
+    ["a Map", { byId: new Map([["A-1", 1]]) }, /holds a Map at byId/],
+    ["a Date", { since: new Date(0) }, /holds a Date at since/],
+    ["a class instance", { filters: [{ account: new Account("A-1") }] }, /holds a Account at filters\[0\]\.account/],
+    ["a bigint", { n: 1n }, /holds a bigint at n/],
+    ["NaN", { price: Number.NaN }, /holds the number NaN at price/],
+    ["Infinity", { price: Number.POSITIVE_INFINITY }, /holds the number Infinity at price/],
+    ["undefined in an array", { ids: ["A-1", undefined] }, /holds undefined at ids\[1\]/],
+    ["a function", { f: () => 1 }, /holds a function at f/],
+    ["a Set at the top level", new Set(), /the request is a Set/],
+  ])("refuses %s, naming where it is, instead of writing it lossily", (_name, request, message) => {
+    expect(() => buildTopic("orders", request)).toThrow(TypeError);
+    expect(() => buildTopic("orders", request)).toThrow(message);
+  });
+
+  it("tells two Sets apart by refusing both (JSON.stringify would write each as {})", () => {
+    expect(JSON.stringify({ ids: new Set(["A-1"]) })).toBe(JSON.stringify({ ids: new Set(["B-1"]) }));
+    expect(() => buildTopic("orders", { ids: new Set(["A-1"]) })).toThrow(/a topic cannot name/);
+  });
+
+  it("still takes JSON data: plain and null-prototype objects, undefined members left out as if absent", () => {
+    expect(buildTopic("r", Object.assign(Object.create(null) as object, { b: 1, a: undefined }))).toBe('r:{"b":1}');
+    expect(buildTopic("r", undefined)).toBe("r:null");
   });
 });
 

@@ -33,11 +33,18 @@ export interface TradingAppOptions {
   jwtSecret?: string;
   /**
    * With `jwtSecret`: the demo page at `/` sets an HttpOnly `token` cookie
-   * for DEMO_TRADER, so a browser works without minting a token. Never in
-   * production (main.ts turns it off when NODE_ENV=production). Default false.
+   * for DEMO_TRADER, so a browser works without minting a token — only when
+   * the page is asked for by a loopback name (`localhost`, `127.0.0.1`,
+   * `[::1]`), so a server reachable from elsewhere (or a rebound DNS name)
+   * hands none out. Opt-in: main.ts sets it for DEV_TOKENS=1, never with
+   * NODE_ENV=production. Default false.
    */
   devTokens?: boolean;
-  /** Browser origins allowed to open sockets; others get 403. Default: any. */
+  /**
+   * Browser origins allowed to open sockets; others get 403. Default: any.
+   * The `token` cookie counts only from the server's own origin and these
+   * (auth.ts), whatever this is.
+   */
   allowedOrigins?: string[];
   /** Passed to the wsgen runtime (heartbeat, limits, onError, …). */
   ws?: Omit<WsAppOptions<BrokerUser>, "modules">;
@@ -56,7 +63,10 @@ export interface TradingApp {
 export function createTradingApp(options: TradingAppOptions = {}): TradingApp {
   const tickMs = options.tickMs ?? 1000;
   const market = options.market ?? new Market();
-  const auth = options.jwtSecret !== undefined && options.jwtSecret !== "" ? jwtAuth(options.jwtSecret) : undefined;
+  const auth =
+    options.jwtSecret !== undefined && options.jwtSecret !== ""
+      ? jwtAuth(options.jwtSecret, { allowedOrigins: options.allowedOrigins ?? [] })
+      : undefined;
   const traderOfRequest = auth === undefined ? undefined : async (request: Request) => traderOf(await auth.authenticate(request)) ?? null;
   const datafeed = createDatafeedModule({ market, tickMs });
   const broker = createBrokerModule({ market, tickMs, auth: traderOfRequest && { traderOf: traderOfRequest } });
@@ -64,13 +74,13 @@ export function createTradingApp(options: TradingAppOptions = {}): TradingApp {
   const http = express();
   http.disable("x-powered-by");
   http.set("case sensitive routing", true);
-  http.get("/", (_request, response, next) => {
-    const page = renderDemoPage(_request.headers.host ?? "localhost");
-    if (auth === undefined || options.devTokens !== true) {
+  http.get("/", (request, response, next) => {
+    const page = renderDemoPage(request.headers.host ?? "localhost");
+    if (auth === undefined || options.devTokens !== true || !isLoopbackHost(request.headers.host)) {
       response.type("html").send(page);
       return;
     }
-    devCookie(auth).then((cookie) => response.set("set-cookie", cookie).type("html").send(page), next);
+    devCookie(auth, overTls(request)).then((cookie) => response.set("set-cookie", cookie).type("html").send(page), next);
   });
   http.get("/demo.js", (_request, response, next) => {
     demoBundle().then((script) => response.type("text/javascript").set("cache-control", "no-cache").send(script), next);
@@ -135,10 +145,27 @@ const SECURITY_SCHEMES = {
   query: { type: "httpApiKey", name: "token", in: "query", description: "for clients that can send neither" },
 } as const;
 
-/** The development token as a cookie no script can read and no other site's page sends. */
-async function devCookie(auth: JwtAuth): Promise<string> {
+/** The development token as a cookie no script can read and no other site's page sends; `Secure` when the page came over TLS. */
+async function devCookie(auth: JwtAuth, secure: boolean): Promise<string> {
   const token = await auth.sign(DEMO_TRADER, DEV_TOKEN_SECONDS);
-  return `${TOKEN_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${DEV_TOKEN_SECONDS}`;
+  return `${TOKEN_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${DEV_TOKEN_SECONDS}${secure ? "; Secure" : ""}`;
+}
+
+/** Host names that only this machine can send a request to (DNS rebinding cannot make another name one). */
+const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+function isLoopbackHost(host: string | undefined): boolean {
+  if (host === undefined) return false;
+  try {
+    return LOOPBACK_HOSTS.has(new URL(`http://${host}`).hostname);
+  } catch {
+    return false;
+  }
+}
+
+/** Whether the request came over TLS: to this server, or (as a proxy in front says) to the proxy. */
+function overTls(request: Request): boolean {
+  return (request.socket as { encrypted?: boolean }).encrypted === true || request.headers["x-forwarded-proto"] === "https";
 }
 
 /** The HTTP status an error from Express or body-parser carries (400 for a body that is not JSON), else 500. */

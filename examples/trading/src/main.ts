@@ -2,10 +2,10 @@
  * `npm start`: the trading example on HOST (default 127.0.0.1) and PORT
  * (default 8000), ticking every TICK_MS (default 1000). JWT_SECRET, when set,
  * makes every endpoint need an HS256 JWT signed with it (claims `sub` and
- * `accounts`), and the broker authorize each account; outside production
- * (NODE_ENV other than "production") the demo page then hands the browser a
- * development token cookie. ALLOWED_ORIGINS (comma-separated) limits browser
- * origins. SIGINT/SIGTERM close it cleanly: clients get 1001, every topic is
+ * `accounts`), and the broker authorize each account; DEV_TOKENS=1 then
+ * has the demo page hand a browser on a loopback address a development
+ * token cookie (ignored with NODE_ENV=production). ALLOWED_ORIGINS
+ * (comma-separated) limits browser origins. SIGINT/SIGTERM close it cleanly: clients get 1001, every topic is
  * removed, the process exits 0.
  */
 import type { AddressInfo } from "node:net";
@@ -19,6 +19,7 @@ const Env = z.object({
   TICK_MS: z.coerce.number().int().min(1).default(1000),
   JWT_SECRET: z.string().optional(),
   NODE_ENV: z.string().optional(),
+  DEV_TOKENS: z.string().optional(),
   ALLOWED_ORIGINS: z.string().optional(),
 });
 
@@ -28,15 +29,18 @@ if (!env.success) {
   console.error("HOST is an interface address, PORT a port number (0 picks a free one), TICK_MS a whole number of milliseconds ≥ 1.");
   process.exit(2);
 }
-const { HOST, PORT, TICK_MS, JWT_SECRET, NODE_ENV, ALLOWED_ORIGINS } = env.data;
+const { HOST, PORT, TICK_MS, JWT_SECRET, NODE_ENV, DEV_TOKENS, ALLOWED_ORIGINS } = env.data;
 const production = NODE_ENV === "production";
+// Handing out tokens signed with the real secret must be asked for, never the result of a variable left unset.
+const devTokens = DEV_TOKENS === "1" && !production;
+if (DEV_TOKENS === "1" && production) console.warn("DEV_TOKENS=1 is ignored with NODE_ENV=production");
 if (production && (JWT_SECRET === undefined || JWT_SECRET === "")) {
   console.warn("NODE_ENV=production without JWT_SECRET: every endpoint and account is open to anyone who can reach this port");
 }
 
 const app = createTradingApp({
   tickMs: TICK_MS,
-  ...(JWT_SECRET !== undefined && JWT_SECRET !== "" ? { jwtSecret: JWT_SECRET, devTokens: !production } : {}),
+  ...(JWT_SECRET !== undefined && JWT_SECRET !== "" ? { jwtSecret: JWT_SECRET, devTokens } : {}),
   ...(ALLOWED_ORIGINS !== undefined ? { allowedOrigins: ALLOWED_ORIGINS.split(",").map((origin) => origin.trim()) } : {}),
 });
 app.server.on("error", (error) => {
@@ -49,8 +53,8 @@ app.server.listen(PORT, HOST, () => {
   console.log(`listening on ${base}`);
   if (JWT_SECRET) {
     console.log("  authentication on: an HS256 JWT (claims sub, accounts) as Authorization: Bearer, a token cookie or ?token=");
-    if (!production)
-      console.log(`  development tokens on: ${base}/ sets a token cookie for the demo trader (off with NODE_ENV=production)`);
+    if (devTokens) console.log(`  development tokens on: ${base}/ sets a token cookie for the demo trader (loopback addresses only)`);
+    else console.log("  development tokens off: DEV_TOKENS=1 has the demo page set a token cookie on loopback addresses");
   } else console.log("  authentication off: set JWT_SECRET to require tokens");
   for (const { label, url } of endpointUrls(base)) console.log(`  ${label.padEnd(28)} ${url}`);
 });

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { CloseCode, CloseReason } from "../protocol/messages.js";
+import { CloseCode, FLOODING_CLOSE_REASONS } from "../protocol/messages.js";
 import { shownUrl } from "./endpoint.js";
 import { WsHandshakeError } from "./errors.js";
 
@@ -49,7 +49,7 @@ export interface AttemptEnd {
 export function refusalOf(url: string, end: AttemptEnd): WsHandshakeError | undefined {
   const endpoint = shownUrl(url);
   if (end.status !== undefined && REFUSED_STATUSES.includes(end.status)) return new WsHandshakeError(endpoint, { status: end.status });
-  if (end.closeCode === CloseCode.policyViolation && end.framesReceived === 0 && end.reason !== CloseReason.rateLimit)
+  if (end.closeCode === CloseCode.policyViolation && end.framesReceived === 0 && !FLOODING_CLOSE_REASONS.includes(end.reason))
     return new WsHandshakeError(endpoint, { closeCode: end.closeCode, reason: end.reason });
   return undefined;
 }

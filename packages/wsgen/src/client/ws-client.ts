@@ -26,7 +26,7 @@ import {
   parseEnvelope,
   type RouteOperation,
 } from "../protocol/messages.js";
-import { buildTopic } from "../protocol/topic.js";
+import { encodeTopic } from "../protocol/topic.js";
 import { TopicIndex } from "../runtime/topic-index.js";
 import { openAttempt } from "./attempt.js";
 import { backoffDelay } from "./backoff.js";
@@ -120,7 +120,10 @@ export class WsClient {
       if (!result.success) throw new WsRequestError(operationType(route, "subscribe"), "invalid request", "", result.error.issues);
       parsed = result.data;
     }
-    const topic = buildTopic(route, parsed);
+    // The server would refuse it the same way (invalid_request): answer before sending anything.
+    const built = encodeTopic(route, parsed);
+    if (!built.ok) throw new WsRequestError(operationType(route, "subscribe"), `invalid request: ${built.problem}`, "");
+    const { topic } = built;
     const listener: Listener = { handler: handler as Listener["handler"], dataSchema: options.dataSchema, onEnd: options.onEnd };
     this.#listeners.add(topic, listener);
     let live = this.#live.get(topic);

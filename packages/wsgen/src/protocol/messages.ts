@@ -125,17 +125,21 @@ export const CloseCode = {
 
 /**
  * The reason texts the runtime closes with, beside their codes. The client
- * reads `rateLimit` to tell a 1008 for flooding from a 1008 that refuses the
- * connection's credentials.
+ * reads `rateLimit` and `tooManyQueued` to tell a 1008 for flooding from a
+ * 1008 that refuses the connection's credentials.
  */
 export const CloseReason = {
   serverShutdown: "server shutdown",
   binaryFrame: "binary frames are not supported; send JSON text frames",
   rateLimit: "rate limit exceeded",
+  tooManyQueued: "too many operations waiting for an answer",
   slowConsumer: "slow consumer",
   maxLifespan: "max connection lifespan",
   credentialsExpired: "credentials expired",
 } as const;
+
+/** The 1008 reasons that say the connection sent too much, not that its credentials were refused. */
+export const FLOODING_CLOSE_REASONS: readonly string[] = [CloseReason.rateLimit, CloseReason.tooManyQueued];
 
 export type ParsedEnvelope = { ok: true; envelope: Envelope } | { ok: false; error: ErrorPayload; id?: string };
 

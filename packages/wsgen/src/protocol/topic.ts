@@ -5,19 +5,85 @@
  * This is the only implementation of the rule. The server, the generated
  * client and the tests all call it, so a topic string computed anywhere names
  * the same subscription everywhere. Browser-safe: no Node imports.
+ *
+ * A topic is shared by every subscriber whose request names it, and each one
+ * was authorized for its own request: two requests that differ must never
+ * name one topic. So only JSON data is encoded (plain objects, arrays,
+ * strings, finite numbers, booleans, null); anything else — a Set or a Map
+ * (which `JSON.stringify` writes as `{}`), a Date, a class instance, a
+ * bigint, NaN — is refused with the place it was found, never written lossily.
  */
+
+/** The canonical JSON of `value`, or why `value` is not JSON data a topic can name. */
+export type CanonicalJson = { ok: true; text: string } | { ok: false; problem: string };
 
 /**
  * JSON with object keys sorted recursively, no spaces, arrays in order and
- * `null` kept. Values JSON cannot represent behave as in `JSON.stringify`:
- * `undefined` object members are dropped and become `null` inside arrays.
+ * `null` kept. Object members whose value is `undefined` are left out (as
+ * when absent); a top-level `undefined` (no request) is written as `null`.
  *
  * Iterative, with an explicit stack: a request nested 10,000 deep is a
  * long string, never a stack overflow.
  */
+export function encodeCanonicalJson(value: unknown): CanonicalJson {
+  if (value === undefined) return { ok: true, text: "null" };
+  const root = encodeValue(value);
+  if ("problem" in root) return { ok: false, problem: `the request is ${root.problem}` };
+  if ("text" in root) return { ok: true, text: root.text };
+  const out: string[] = [root.open];
+  const stack: OpenContainer[] = [root.container];
+  while (stack.length > 0) {
+    const top = stack.at(-1)!;
+    if (top.next === top.members.length) {
+      out.push(top.close);
+      stack.pop();
+      continue;
+    }
+    const index = top.next++;
+    const member = top.members[index];
+    const isArray = top.keys === undefined;
+    // An undefined object member is the same request as an absent one; inside an array it has no JSON form.
+    if (member === undefined && !isArray) continue;
+    const encoded = encodeValue(member);
+    if ("problem" in encoded) return { ok: false, problem: `the request holds ${encoded.problem} at ${pathOf(stack)}` };
+    if (top.written) out.push(",");
+    top.written = true;
+    if (!isArray) out.push(`${JSON.stringify(top.keys![index])}:`);
+    if ("text" in encoded) out.push(encoded.text);
+    else {
+      out.push(encoded.open);
+      stack.push(encoded.container);
+    }
+  }
+  return { ok: true, text: out.join("") };
+}
+
+/** `canonicalJson` as a string; throws a TypeError naming the value for anything that is not JSON data. */
 export function canonicalJson(value: unknown): string {
-  // Top-level undefined has no JSON form; name it as null so a topic is always valid JSON.
-  return encodeIteratively(value) ?? "null";
+  const encoded = encodeCanonicalJson(value);
+  if (!encoded.ok) throw new TypeError(notJsonMessage(encoded.problem));
+  return encoded.text;
+}
+
+/** The topic a parsed request names, or why it names none (it holds something that is not JSON data). */
+export function encodeTopic(route: string, parsedRequest: unknown): { ok: true; topic: string } | { ok: false; problem: string } {
+  const encoded = encodeCanonicalJson(parsedRequest);
+  return encoded.ok ? { ok: true, topic: `${route}:${encoded.text}` } : { ok: false, problem: notJsonMessage(encoded.problem) };
+}
+
+/**
+ * `bars:{"resolution":"1D","symbol":"AAPL"}` for route `bars` and that
+ * (parsed) request. Throws a TypeError when the request holds something that
+ * is not JSON data (a Set, a Map, a Date, a class instance, a bigint, NaN).
+ */
+export function buildTopic(route: string, parsedRequest: unknown): string {
+  const built = encodeTopic(route, parsedRequest);
+  if (!built.ok) throw new TypeError(built.problem);
+  return built.topic;
+}
+
+function notJsonMessage(problem: string): string {
+  return `${problem}, which a topic cannot name: a route's request schema must parse to JSON data (plain objects, arrays, strings, finite numbers, booleans, null)`;
 }
 
 /** A container being written: its opening has been emitted, its members are emitted one by one. */
@@ -32,68 +98,47 @@ interface OpenContainer {
   written: boolean;
 }
 
-/** The JSON of a scalar, undefined for what JSON drops, or a container to open. */
-function encodeScalar(value: unknown): { text: string | undefined } | { container: OpenContainer; open: string } {
-  let current = value;
-  // toJSON may return another value with toJSON; each call is a step, not a recursion.
-  for (let steps = 0; steps < 100; steps++) {
-    if (current === null) return { text: "null" };
-    switch (typeof current) {
-      case "string":
-      case "boolean":
-        return { text: JSON.stringify(current) };
-      case "number":
-        return { text: Number.isFinite(current) ? JSON.stringify(current) : "null" };
-      case "bigint":
-        return { text: current.toString() };
-      case "undefined":
-      case "function":
-      case "symbol":
-        return { text: undefined };
-    }
-    const withToJson = current as { toJSON?: () => unknown };
-    if (typeof withToJson.toJSON === "function") {
-      current = withToJson.toJSON();
-      continue;
-    }
-    if (Array.isArray(current)) return { open: "[", container: { close: "]", members: current, keys: undefined, next: 0, written: false } };
-    const record = current as Record<string, unknown>;
-    const keys = Object.keys(record).sort();
-    return { open: "{", container: { close: "}", members: keys.map((key) => record[key]), keys, next: 0, written: false } };
+type Encoded = { text: string } | { container: OpenContainer; open: string } | { problem: string };
+
+/** The JSON of a scalar, a container to open, or what the value is when it is not JSON data. */
+function encodeValue(value: unknown): Encoded {
+  if (value === null) return { text: "null" };
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return { text: JSON.stringify(value) };
+    case "number":
+      // NaN and ±Infinity would be written as null: the same topic as a null request.
+      return Number.isFinite(value) ? { text: JSON.stringify(value) } : { problem: `the number ${String(value)}` };
+    case "object":
+      break;
+    case "undefined":
+      return { problem: "undefined" };
+    default:
+      return { problem: `a ${typeof value}` };
   }
-  throw new RangeError("toJSON returned values with toJSON more than 100 times");
+  if (Array.isArray(value)) return { open: "[", container: { close: "]", members: value, keys: undefined, next: 0, written: false } };
+  const prototype = Object.getPrototypeOf(value) as object | null;
+  if (prototype !== Object.prototype && prototype !== null) {
+    const name = (prototype as { constructor?: { name?: unknown } }).constructor?.name;
+    return { problem: typeof name === "string" && name !== "" ? `a ${name}` : "an object that is not a plain object" };
+  }
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).sort();
+  return { open: "{", container: { close: "}", members: keys.map((key) => record[key]), keys, next: 0, written: false } };
 }
 
-function encodeIteratively(value: unknown): string | undefined {
-  const root = encodeScalar(value);
-  if ("text" in root) return root.text;
-  const out: string[] = [root.open];
-  const stack: OpenContainer[] = [root.container];
-  while (stack.length > 0) {
-    const top = stack.at(-1)!;
-    if (top.next === top.members.length) {
-      out.push(top.close);
-      stack.pop();
-      continue;
-    }
-    const index = top.next++;
-    const encoded = encodeScalar(top.members[index]);
-    const isArray = top.keys === undefined;
-    // Object members JSON cannot represent are dropped; inside arrays they are null.
-    if ("text" in encoded && encoded.text === undefined && !isArray) continue;
-    if (top.written) out.push(",");
-    top.written = true;
-    if (!isArray) out.push(`${JSON.stringify(top.keys![index])}:`);
-    if ("text" in encoded) out.push(encoded.text ?? "null");
+/** Where the member being written sits: `accountIds`, `filters[2].ids`. */
+function pathOf(stack: readonly OpenContainer[]): string {
+  let path = "";
+  for (const container of stack) {
+    const index = container.next - 1;
+    if (container.keys === undefined) path += `[${index}]`;
     else {
-      out.push(encoded.open);
-      stack.push(encoded.container);
+      const key = container.keys[index]!;
+      if (!/^[A-Za-z_$][\w$]*$/.test(key)) path += `[${JSON.stringify(key)}]`;
+      else path += path === "" ? key : `.${key}`;
     }
   }
-  return out.join("");
-}
-
-/** `bars:{"resolution":"1D","symbol":"AAPL"}` for route `bars` and that (parsed) request. */
-export function buildTopic(route: string, parsedRequest: unknown): string {
-  return `${route}:${canonicalJson(parsedRequest)}`;
+  return path === "" ? "the top level" : path;
 }

@@ -47,6 +47,22 @@ export interface WsAppOptions<User = unknown> {
   /** Subscriptions one connection may hold in a module; a new one past it is refused (status "error"). @default 100 */
   maxSubscriptionsPerConnection?: number;
   /**
+   * Subscribes and unsubscribes one connection may have waiting for an
+   * answer (they run one at a time, so a slow `authorize` or `createTopic`
+   * holds the rest, payloads and all); one more closes the connection with
+   * 1008 "too many operations waiting for an answer", after the answers to
+   * those already waiting. Above `maxSubscriptionsPerConnection`, so a
+   * client resubscribing everything at once fits. @default 128
+   */
+  maxQueuedOperations?: number;
+  /**
+   * Milliseconds the `authorize` hooks have to decide one subscribe; past it
+   * the subscribe is answered `internal_error` and reported as
+   * `ERR_AUTHORIZE_FAILED`, and the connection's next operation runs. 0 for
+   * no limit. @default 10000
+   */
+  authorizeTimeout?: number;
+  /**
    * Inbound frames per connection, `{ perSecond, burst }`; over it the
    * connection is closed with 1008, after the answers to the frames admitted
    * before; frames after the trip are not read. @default undefined (no limit)
@@ -79,6 +95,15 @@ export interface WsAppOptions<User = unknown> {
   asyncapi?: Omit<AsyncApiOptions, "server">;
   /** Errors that are nobody's answer: failing services, invalid updates, socket errors. @default reportToConsole (console.error) */
   onError?: (error: unknown, context: ErrorContext) => void;
+  /**
+   * Reports of errors clients cause (`ERR_REQUEST_SHAPE`, `ERR_INVALID_FRAME`)
+   * passed to `onError` per minute, across the app, so reconnecting in a
+   * loop cannot flood the log; past it they are counted in `errorsNotLogged`
+   * and one `ERR_CLIENT_ERRORS_SUPPRESSED` report per module a minute later
+   * says how many. Failures of the server's own code are never held back.
+   * 0 passes only the summaries. @default 10
+   */
+  clientErrorReportsPerMinute?: number;
 }
 
 /** The defaults of every `WsAppOptions` key but `modules`. */
@@ -89,6 +114,8 @@ export const APP_DEFAULTS = {
   maxRequestDepth: REQUEST_SHAPE_DEFAULTS.maxRequestDepth,
   maxRequestKeys: REQUEST_SHAPE_DEFAULTS.maxRequestKeys,
   maxSubscriptionsPerConnection: 100,
+  maxQueuedOperations: 128,
+  authorizeTimeout: 10_000,
   rateLimit: undefined,
   highWaterMark: 1_048_576,
   slowConsumer: "close",
@@ -98,6 +125,7 @@ export const APP_DEFAULTS = {
   allowedOrigins: undefined,
   asyncapi: {},
   onError: reportToConsole,
+  clientErrorReportsPerMinute: 10,
 } as const satisfies Defaults<Omit<WsAppOptions, "modules">>;
 
 /** App options with every default applied and every value checked. */
@@ -110,7 +138,7 @@ export function resolveAppOptions<User>(options: WsAppOptions<User>): ResolvedAp
   for (const name of ["maxPayload", "maxSubscriptionsPerConnection", "highWaterMark"] as const) {
     check(name, resolved[name], isNonNegative, "a non-negative number");
   }
-  for (const name of ["heartbeatInterval", "maxConnectionLifespan", "closeTimeout"] as const) {
+  for (const name of ["heartbeatInterval", "maxConnectionLifespan", "closeTimeout", "authorizeTimeout"] as const) {
     checkInRange(name, resolved[name], 0, MAX_TIMER_MS);
   }
   check("slowConsumer", resolved.slowConsumer, (value) => value === "close" || value === "drop", '"close" or "drop"');
@@ -122,6 +150,8 @@ export function resolveAppOptions<User>(options: WsAppOptions<User>): ResolvedAp
   }
   checkPositiveInteger("maxRequestDepth", resolved.maxRequestDepth);
   checkPositiveInteger("maxRequestKeys", resolved.maxRequestKeys);
+  checkPositiveInteger("maxQueuedOperations", resolved.maxQueuedOperations);
+  check("clientErrorReportsPerMinute", resolved.clientErrorReportsPerMinute, isNonNegative, "a non-negative number");
   check("protectDocs", resolved.protectDocs, isBoolean, "true or false");
   check("onError", resolved.onError, isFunction, "a function");
   if (resolved.authenticate !== undefined) check("authenticate", resolved.authenticate, isFunction, "a function");

@@ -43,13 +43,17 @@ export class Connection<User = unknown> implements Subscriber {
   readonly openedAt = Date.now();
   /** Set on every inbound frame and pong; cleared by each heartbeat tick. */
   alive = true;
+  /** Set when the connection is closed for what it sent (rate limit, queue limit): later frames are not read. */
+  ignoringFrames = false;
   framesDropped = 0;
   readonly #limits: ConnectionLimits;
   readonly #events: ConnectionEvents;
-  /** Kinds of error already reported for this connection (endpoint.ts logs one of each). */
+  /** Kinds of error (code and where) already reported for this connection (error-reports.ts). */
   readonly #reportedKinds = new Set<string>();
   /** Subscribe/unsubscribe are processed one at a time per connection, so replies keep request order. */
   #operations: Promise<void> = Promise.resolve();
+  /** Operations enqueued and not yet finished (the running one included). */
+  #queued = 0;
 
   constructor(
     id: string,
@@ -139,9 +143,22 @@ export class Connection<User = unknown> implements Subscriber {
     return true;
   }
 
+  /** Operations enqueued that have not finished yet, the running one included. */
+  get queuedOperations(): number {
+    return this.#queued;
+  }
+
   /** Runs `operation` after every earlier one of this connection has finished. */
   enqueue(operation: () => Promise<void>): void {
-    this.#operations = this.#operations.then(operation, operation);
+    this.#queued += 1;
+    const run = async (): Promise<void> => {
+      try {
+        await operation();
+      } finally {
+        this.#queued -= 1;
+      }
+    };
+    this.#operations = this.#operations.then(run, run);
   }
 
   close(code: number, reason: string): void {

@@ -13,6 +13,7 @@ import type { Identity } from "./authentication.js";
 import { Connection } from "./connection.js";
 import { runAt, type DeadlineTimer } from "./deadline-timer.js";
 import { describeError, WsgenError, type ErrorContext } from "./errors.js";
+import { errorKind, type ClientErrorBudget } from "./error-reports.js";
 import type { AnyRoute, WsModuleDefinition } from "./module.js";
 import type { ResolvedAppOptions } from "./app-options.js";
 import {
@@ -35,6 +36,8 @@ export type EndpointOptions = Pick<
   | "highWaterMark"
   | "slowConsumer"
   | "maxSubscriptionsPerConnection"
+  | "maxQueuedOperations"
+  | "authorizeTimeout"
   | "rateLimit"
   | "heartbeatInterval"
   | "maxConnectionLifespan"
@@ -42,7 +45,11 @@ export type EndpointOptions = Pick<
   | "maxRequestDepth"
   | "maxRequestKeys"
   | "closeTimeout"
-> & { reportError(error: unknown, context: ErrorContext): void };
+> & {
+  reportError(error: unknown, context: ErrorContext): void;
+  /** The app's budget for reports of client-caused errors, shared by its endpoints. */
+  clientErrors: ClientErrorBudget;
+};
 
 export interface ModuleStats {
   connections: number;
@@ -54,12 +61,18 @@ export interface ModuleStats {
   framesDropped: number;
   heartbeatTerminations: number;
   rateLimitCloses: number;
+  /** Connections closed with 1008 for having more than `maxQueuedOperations` operations waiting. */
+  queueLimitCloses: number;
   subscriptionsRefused: number;
   /** Connections closed with 4001 because the expiry `authenticate` gave passed. */
   credentialsExpiredCloses: number;
   /** Errors caused by or met on a connection, each counted; see `errorsNotLogged`. */
   connectionErrors: number;
-  /** Connection errors not passed to `onError` because one of the same kind was, for the same connection. */
+  /**
+   * Connection errors not passed to `onError`: repeats of a kind (code and
+   * where) on one connection, and client-caused errors over the app's
+   * `clientErrorReportsPerMinute`.
+   */
   errorsNotLogged: number;
   routes: Record<string, RouteStats>;
 }
@@ -83,6 +96,7 @@ export class WsEndpoint<User = unknown> {
   #framesDropped = 0;
   #heartbeatTerminations = 0;
   #rateLimitCloses = 0;
+  #queueLimitCloses = 0;
   #framesSent = 0;
   #subscriptionsRefused = 0;
   #credentialsExpiredCloses = 0;
@@ -107,6 +121,7 @@ export class WsEndpoint<User = unknown> {
       route.mount({
         module: this.name,
         authorize: definition.authorize,
+        authorizeTimeout: options.authorizeTimeout,
         requestShape: { maxRequestDepth: options.maxRequestDepth, maxRequestKeys: options.maxRequestKeys },
         reportError: (error, context, client) => {
           if (client instanceof Connection) this.#reportFrom(client as Connection<User>, error, context);
@@ -177,6 +192,7 @@ export class WsEndpoint<User = unknown> {
       framesDropped: this.#framesDropped,
       heartbeatTerminations: this.#heartbeatTerminations,
       rateLimitCloses: this.#rateLimitCloses,
+      queueLimitCloses: this.#queueLimitCloses,
       subscriptionsRefused: this.#subscriptionsRefused,
       credentialsExpiredCloses: this.#credentialsExpiredCloses,
       connectionErrors: this.#connectionErrors,
@@ -240,13 +256,12 @@ export class WsEndpoint<User = unknown> {
     ws.on("pong", markAlive);
     ws.on("ping", markAlive);
     const bucket = this.#options.rateLimit !== undefined ? new TokenBucket(this.#options.rateLimit) : undefined;
-    let rateLimited = false;
     ws.on("message", (data, isBinary) => {
-      // Frames that arrive after the trip are not read: the connection is closing.
-      if (rateLimited) return;
+      // Frames that arrive after a limit tripped are not read: the connection is closing.
+      if (connection.ignoringFrames) return;
       connection.alive = true;
       if (bucket !== undefined && !bucket.take()) {
-        rateLimited = true;
+        connection.ignoringFrames = true;
         if (connection.isOpen) this.#rateLimitCloses += 1;
         this.#closeAfterQueued(connection, CloseCode.policyViolation, CloseReason.rateLimit);
         return;
@@ -261,7 +276,8 @@ export class WsEndpoint<User = unknown> {
     // ws closes the socket itself on protocol errors (1009 too big, 1007 bad UTF-8, …); count them.
     ws.on("error", (error) => {
       this.#invalidFrames += 1;
-      this.#reportFrom(connection, error, { module: this.name, where: `connection ${connection.id}` });
+      const invalid = new WsgenError("ERR_INVALID_FRAME", `a client broke the WebSocket protocol: ${error.message}`, { cause: error });
+      this.#reportFrom(connection, invalid, { module: this.name, where: `connection ${connection.id}` });
     });
     ws.on("close", () => {
       if (lifespan !== undefined) clearTimeout(lifespan);
@@ -316,13 +332,14 @@ export class WsEndpoint<User = unknown> {
   }
 
   /**
-   * Reports an error met on `connection`: the first of each kind (where it
-   * happened) per connection goes to `onError`, later ones are only counted,
-   * so one client sending the same bad frame in a loop writes one log line.
+   * Reports an error met on `connection`: the first of each kind (its code
+   * and where it happened) per connection goes to `onError` unless it is
+   * client-caused and the app's budget for those is spent (error-reports.ts);
+   * every other one is only counted.
    */
   #reportFrom(connection: Connection<User>, error: unknown, context: ErrorContext): void {
     this.#connectionErrors += 1;
-    if (!connection.firstOfKind(context.where)) {
+    if (!connection.firstOfKind(errorKind(error, context)) || !this.#options.clientErrors.admit(error, context)) {
       this.#errorsNotLogged += 1;
       return;
     }
@@ -335,8 +352,19 @@ export class WsEndpoint<User = unknown> {
     this.#sendError(connection, { code: "internal_error", message: `Operation "${type}" failed: ${describeError(error)}` }, id);
   }
 
-  /** Runs a subscribe/unsubscribe in the connection's order; a throw becomes an internal_error answer. */
+  /**
+   * Runs a subscribe/unsubscribe in the connection's order; a throw becomes
+   * an internal_error answer. One past `maxQueuedOperations` closes the
+   * connection at once (the waiting ones are behind something slow, so
+   * their answers may be far off) instead of holding its payload too.
+   */
   #runInOrder(connection: Connection<User>, type: string, id: string | undefined, operation: () => Promise<void>): void {
+    if (connection.queuedOperations >= this.#options.maxQueuedOperations) {
+      connection.ignoringFrames = true;
+      if (connection.isOpen) this.#queueLimitCloses += 1;
+      connection.close(CloseCode.policyViolation, CloseReason.tooManyQueued);
+      return;
+    }
     connection.enqueue(async () => {
       try {
         await operation();

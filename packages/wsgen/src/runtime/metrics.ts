@@ -42,6 +42,10 @@ const COUNTERS: Record<string, [help: string, reading: Reading]> = {
     (stats) => stats.invalidFrames + stats.unknownOperations,
   ],
   wsgen_rate_limit_closes_total: ["Connections closed with 1008 for sending too fast.", (stats) => stats.rateLimitCloses],
+  wsgen_queue_limit_closes_total: [
+    "Connections closed with 1008 for having more than maxQueuedOperations operations waiting.",
+    (stats) => stats.queueLimitCloses,
+  ],
   wsgen_heartbeat_terminations_total: ["Connections terminated for missing a heartbeat.", (stats) => stats.heartbeatTerminations],
   wsgen_subscriptions_forbidden_total: [
     'Subscribes refused by an authorize hook (answered code "forbidden").',
@@ -57,7 +61,7 @@ const COUNTERS: Record<string, [help: string, reading: Reading]> = {
   ],
   wsgen_connection_errors_total: ["Errors caused by or met on a connection, logged or not.", (stats) => stats.connectionErrors],
   wsgen_connection_errors_not_logged_total: [
-    "Connection errors not logged because one of the same kind was logged for that connection.",
+    "Connection errors not logged: repeats of a kind on one connection, and client-caused errors over clientErrorReportsPerMinute.",
     (stats) => stats.errorsNotLogged,
   ],
 };

@@ -31,11 +31,11 @@ import {
 import { positionProblem, type StreamPosition } from "../protocol/positions.js";
 import { REQUEST_SHAPE_DEFAULTS, requestShapeProblem } from "./request-shape.js";
 import type { TopicUpdater, WsRouteService } from "./service.js";
-import { buildTopic } from "../protocol/topic.js";
+import { encodeTopic } from "../protocol/topic.js";
 import { TopicDelivery } from "./topic-delivery.js";
 import type { RouteClient, RouteHost, SubscribeOptions } from "./route-host.js";
 import type { RouteStats } from "./route-stats.js";
-import { invalidRequest, refused } from "./subscription-refusals.js";
+import { invalidRequest, refused, type RequestFailure } from "./subscription-refusals.js";
 import { MemoryTopicHistory } from "./topic-history.js";
 import { TopicLifecycle, type TopicGeneration } from "./topic-lifecycle.js";
 import { UpdateQueue } from "./update-queue.js";
@@ -158,11 +158,11 @@ export class WsRoute<Req, Data, User = unknown> {
 
   /**
    * The topic a (raw) request names, or why it names none: a shape over the
-   * module's limits (checked first, so the schema never walks it) or the zod error.
+   * module's limits (checked first, so the schema never walks it), the zod
+   * error, or a parsed request holding what a topic cannot name (`notJson`:
+   * a Set, a Map, a Date… from a transform; see protocol/topic.ts).
    */
-  parseRequest(
-    payload: unknown,
-  ): { ok: true; topic: string; request: Req } | { ok: false; error: z.ZodError } | { ok: false; shape: string } {
+  parseRequest(payload: unknown): { ok: true; topic: string; request: Req } | ({ ok: false } & RequestFailure) {
     const shape = requestShapeProblem(payload, this.#host?.requestShape ?? REQUEST_SHAPE_DEFAULTS);
     if (shape !== undefined) {
       this.#requestsOverShapeLimits += 1;
@@ -170,7 +170,9 @@ export class WsRoute<Req, Data, User = unknown> {
     }
     const parsed = this.requestSchema.safeParse(payload);
     if (!parsed.success) return { ok: false, error: parsed.error };
-    return { ok: true, topic: buildTopic(this.name, parsed.data), request: parsed.data };
+    const topic = encodeTopic(this.name, parsed.data);
+    if (!topic.ok) return { ok: false, notJson: topic.problem };
+    return { ok: true, topic: topic.topic, request: parsed.data };
   }
 
   /**
@@ -249,7 +251,7 @@ export class WsRoute<Req, Data, User = unknown> {
   ): Promise<SubscriptionResponse | undefined> {
     try {
       const attempt = { user: client.user, module: this.#host?.module ?? "", route: this.name, topic, request };
-      const verdict = await authorizeSubscribe(hooks, attempt);
+      const verdict = await authorizeSubscribe(hooks, attempt, this.#host?.authorizeTimeout ?? 0);
       if (verdict.admitted) return undefined;
       this.#subscriptionsForbidden += 1;
       return refused("forbidden", verdict.message, topic);
@@ -376,11 +378,17 @@ export class WsRoute<Req, Data, User = unknown> {
     return frame;
   }
 
-  /** Answers a request that names no topic; a shape over the limits is also reported (once per connection). */
-  #invalidRequest(failure: { error: z.ZodError } | { shape: string }, operation: RouteOperation, client: Subscriber): SubscriptionResponse {
+  /**
+   * Answers a request that names no topic. A shape over the limits (the
+   * client's doing) and a request schema whose output a topic cannot name
+   * (the route's) are also reported.
+   */
+  #invalidRequest(failure: RequestFailure, operation: RouteOperation, client: Subscriber): SubscriptionResponse {
+    const where = operationType(this.name, operation);
     if ("shape" in failure) {
-      const where = operationType(this.name, operation);
       this.#report(new WsgenError("ERR_REQUEST_SHAPE", `a client sent a request over the shape limits: ${failure.shape}`), where, client);
+    } else if ("notJson" in failure) {
+      this.#report(new WsgenError("ERR_TOPIC_NOT_JSON", `route "${this.name}": ${failure.notJson}`), where, client);
     }
     return invalidRequest(failure);
   }

@@ -1,6 +1,7 @@
 /**
- * TokenBucket: the per-connection frame-rate limit. Holds up to `burst`
- * tokens, refilled continuously at `perSecond`; each inbound frame takes one.
+ * TokenBucket: the per-connection frame-rate limit (and the app's budget of
+ * client-caused error reports). Holds up to `burst` tokens, refilled
+ * continuously at `perSecond`; each inbound frame (or report) takes one.
  * Refill is computed lazily from the clock, so idle connections cost nothing.
  *
  * @module

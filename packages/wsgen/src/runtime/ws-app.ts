@@ -11,6 +11,7 @@ import { ASYNCAPI_DEFAULTS, buildMergedAsyncApi, buildModuleAsyncApi, type Async
 import { docsResponder, type DocsResponder } from "./docs-handler.js";
 import { WsEndpoint, type ModuleStats } from "./endpoint.js";
 import { reportToConsole, WsgenError, type ErrorContext } from "./errors.js";
+import { ClientErrorBudget } from "./error-reports.js";
 import { resolveAppOptions, type ResolvedAppOptions, type WsAppOptions } from "./app-options.js";
 import { isModuleName, matchPath, requestPath } from "../protocol/paths.js";
 import { authenticateRequest, checkUpgrade, rejectUpgrade } from "./upgrade.js";
@@ -25,6 +26,7 @@ export class WsApp<User = unknown> {
   /** @internal */
   readonly endpoints: ReadonlyMap<string, WsEndpoint<User>>;
   readonly #options: ResolvedAppOptions<User>;
+  readonly #clientErrors: ClientErrorBudget;
   readonly #attached: {
     server: Server;
     onUpgrade: (...args: [IncomingMessage, Duplex, Buffer]) => void;
@@ -36,6 +38,9 @@ export class WsApp<User = unknown> {
   constructor(options: WsAppOptions<User>) {
     this.#options = resolveAppOptions(options);
     const reportError = (error: unknown, context: ErrorContext): void => this.#reportError(error, context);
+    // One budget for the whole app: a client reconnecting to another module must not get a fresh one.
+    const clientErrors = new ClientErrorBudget(this.#options.clientErrorReportsPerMinute, reportError);
+    this.#clientErrors = clientErrors;
     const endpoints = new Map<string, WsEndpoint<User>>();
     for (const definition of options.modules) {
       if (!isModuleName(definition.name)) {
@@ -47,7 +52,7 @@ export class WsApp<User = unknown> {
       if (endpoints.has(definition.name)) {
         throw new WsgenError("ERR_DUPLICATE_MODULE", `Two modules are named "${definition.name}"; module names must be unique.`);
       }
-      endpoints.set(definition.name, new WsEndpoint(definition, { ...this.#options, reportError }));
+      endpoints.set(definition.name, new WsEndpoint(definition, { ...this.#options, reportError, clientErrors }));
     }
     this.endpoints = endpoints;
   }
@@ -172,6 +177,8 @@ export class WsApp<User = unknown> {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       await Promise.all([...this.endpoints.values()].map((endpoint) => endpoint.close()));
+      // What the budget held back is said now, not by a timer after the app is gone.
+      this.#clientErrors.flush();
       for (const { server, onUpgrade, onRequest, previous } of this.#attached.splice(0)) {
         server.off("upgrade", onUpgrade);
         server.off("request", onRequest);

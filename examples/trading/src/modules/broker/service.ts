@@ -68,8 +68,9 @@ export class BrokerService {
 
   cancelOrder(id: string): PlacedOrder {
     const order = this.#book.get(id);
-    if (order === undefined) throw new CancelError(404, `no order ${id}`);
-    if (order.status !== "working") throw new CancelError(409, `order ${id} is ${order.status}`);
+    // The messages name nothing of the request: they become HTTP bodies, and an id from the path is the caller's text.
+    if (order === undefined) throw new CancelError(404, "no such order");
+    if (order.status !== "working") throw new CancelError(409, `the order is ${order.status}`);
     const canceled: PlacedOrder = { ...order, status: "canceled", updatedAt: Date.now() };
     this.#book.set(id, canceled);
     this.#publishOrder(canceled);
