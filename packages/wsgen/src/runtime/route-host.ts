@@ -13,6 +13,8 @@ export interface RouteHost<User = unknown> {
   readonly module: string;
   /** The module's `authorize`, asked before the route's own. */
   readonly authorize?: AuthorizeHook<User> | undefined;
+  /** Milliseconds the hooks have to decide a subscribe (0: no limit). */
+  readonly authorizeTimeout?: number;
   readonly requestShape?: RequestShapeLimits;
   /** Reports an error; `client` names the connection it came from, so one client cannot flood the log. */
   reportError(error: unknown, context: ErrorContext, client?: Subscriber): void;

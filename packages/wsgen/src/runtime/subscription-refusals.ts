@@ -9,8 +9,12 @@ export function refused(code: SubscriptionErrorCode, message: string, topic: str
   return { status: "error", code, message, topic };
 }
 
-export function invalidRequest(failure: { error: z.ZodError } | { shape: string }): SubscriptionResponse {
+/** Why a request names no topic (see `WsRoute.parseRequest`). */
+export type RequestFailure = { error: z.ZodError } | { shape: string } | { notJson: string };
+
+export function invalidRequest(failure: RequestFailure): SubscriptionResponse {
   if ("shape" in failure) return refused("invalid_request", `invalid request: ${failure.shape}`, "");
+  if ("notJson" in failure) return refused("invalid_request", `invalid request: ${failure.notJson}`, "");
   const { issues } = failure.error;
   return { status: "error", code: "invalid_request", message: `invalid request: ${issues.length} issue(s)`, topic: "", errors: issues };
 }
