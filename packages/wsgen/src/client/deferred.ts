@@ -34,3 +34,16 @@ export function deferred(): Deferred {
   };
   return result;
 }
+
+/** Waits for `promise`, or rejects with `timedOut()` after `ms` milliseconds; the timer never outlives the wait. */
+export async function within(promise: Promise<void>, ms: number, timedOut: () => Error): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(timedOut()), ms);
+  });
+  try {
+    await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

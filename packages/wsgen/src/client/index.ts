@@ -10,9 +10,14 @@ export type {
   ModuleContract,
   RouteClient,
   RouteContract,
+  RouteSubscribeOptions,
+  StreamEvent,
+  StreamOptions,
   TypedClient,
-  UpdateStream,
 } from "./typed-client.js";
+export type { UpdateStream } from "./update-stream.js";
+export type { DeliveryHandlers, Resubscription, StreamReset, StreamResetReason } from "./delivery-events.js";
+export type { RecoveryFailureReason, StreamPosition } from "../protocol/positions.js";
 export { WsClient } from "./ws-client.js";
 export type { SchemaLike, SubscribeOptions, Subscription } from "./subscription.js";
 export type { ConnectionState, WsClientOptions } from "./client-options.js";

@@ -6,26 +6,49 @@
  *
  * @module
  */
-import type { Issue } from "./errors.js";
+import { operationType, type RouteOperation } from "../protocol/messages.js";
+import { WsRequestError, type Issue } from "./errors.js";
 
 /** The payload of a `*.response`, as far as the client reads it. */
-export type ReplyPayload = { status?: string; message?: string; topic?: string; errors?: Issue[] };
+export type ReplyPayload = {
+  status?: string;
+  message?: string;
+  topic?: string;
+  errors?: Issue[];
+  /** A subscribe's position and recovery (docs/protocol.md, "Delivery"); read by subscription-position.ts. */
+  seq?: unknown;
+  epoch?: unknown;
+  recovered?: unknown;
+  reason?: unknown;
+};
 
-type PendingReply = { resolve: (payload: ReplyPayload | undefined) => void; timer: ReturnType<typeof setTimeout> };
+/** Told of the reply at once, before the next frame is read: updates right behind a subscribe response depend on it. */
+export type OnReply = (payload: ReplyPayload | undefined) => void;
+
+/** The error a `*.response` of status "error" to `operation` on `route` stands for (its topic, else `topic`). */
+export function refusedBy(route: string, operation: RouteOperation, reply: ReplyPayload, topic: string): WsRequestError {
+  return new WsRequestError(operationType(route, operation), reply.message ?? "refused", reply.topic ?? topic, reply.errors ?? []);
+}
+
+type PendingReply = { resolve: OnReply; timer: ReturnType<typeof setTimeout> };
 
 export class PendingReplies {
   readonly #pending = new Map<string, PendingReply>();
   #nextId = 0;
 
   /** A fresh id for a request, and the promise of its reply. */
-  expect(timeoutMs: number): { id: string; reply: Promise<ReplyPayload | undefined> } {
+  expect(timeoutMs: number, onReply?: OnReply): { id: string; reply: Promise<ReplyPayload | undefined> } {
     const id = `c${++this.#nextId}`;
     const reply = new Promise<ReplyPayload | undefined>((resolve) => {
+      const settle: OnReply = (payload) => {
+        onReply?.(payload);
+        resolve(payload);
+      };
       const timer = setTimeout(() => {
         this.#pending.delete(id);
-        resolve(undefined);
+        settle(undefined);
       }, timeoutMs);
-      this.#pending.set(id, { resolve, timer });
+      this.#pending.set(id, { resolve: settle, timer });
     });
     return { id, reply };
   }

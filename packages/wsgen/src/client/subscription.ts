@@ -5,15 +5,18 @@
  *
  * @module
  */
+import type { StreamPosition } from "../protocol/positions.js";
 import type { Deferred } from "./deferred.js";
+import type { DeliveryHandlers, Resubscription, StreamReset } from "./delivery-events.js";
 import type { Issue } from "./errors.js";
+import type { SubscriptionPosition } from "./subscription-position.js";
 
 /** A zod-like schema: what the client needs of one (safeParse). */
 export interface SchemaLike<Output> {
   safeParse(value: unknown): { success: true; data: Output } | { success: false; error: { issues: Issue[] } };
 }
 
-export interface SubscribeOptions<Req, Data> {
+export interface SubscribeOptions<Req, Data> extends DeliveryHandlers {
   /** Applied to the request before the topic is built (defaults, stripping), as the server does. */
   requestSchema?: SchemaLike<Req>;
   dataSchema?: SchemaLike<Data>;
@@ -29,6 +32,13 @@ export interface SubscribeOptions<Req, Data> {
 
 export interface Subscription {
   readonly topic: string;
+  /**
+   * The last position of the topic's stream this subscription holds: the
+   * subscribe response's, then each delivered update's; a reconnect
+   * resubscribes with it as `since`. Undefined from a server that states no
+   * positions.
+   */
+  readonly position: StreamPosition | undefined;
   /** Stops this handler; the server subscription ends with the topic's last local handler. */
   unsubscribe(): Promise<void>;
 }
@@ -38,6 +48,8 @@ export type Listener = {
   handler: (data: unknown, topic: string) => void;
   dataSchema: SchemaLike<unknown> | undefined;
   onEnd: ((error?: Error) => void) | undefined;
+  onReset: ((reset: StreamReset) => void) | undefined;
+  onResubscribe: ((resubscription: Resubscription) => void) | undefined;
 };
 
 /** The one server subscription that a topic's local handlers share. */
@@ -47,4 +59,6 @@ export type ServerSubscription = {
   /** Connection generation the subscribe frame was last sent on. */
   sentOn: number;
   confirmed: Deferred;
+  /** Where the topic's stream is for the handlers sharing it. */
+  position: SubscriptionPosition;
 };

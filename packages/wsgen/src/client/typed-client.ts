@@ -4,14 +4,17 @@
  * `client.datafeed.bars.subscribe({ symbol, resolution }, (bar) => …)` and
  * `for await (const bar of client.datafeed.bars.stream({...}))`, with request
  * and data types inferred from the schemas. One connection per module, opened
- * on first use.
+ * on first use. A loop that wants to see lost updates iterates `events()`
+ * instead, whose items say their kind (delivery-events.ts).
  */
 import type { z } from "zod";
 import { endpointPath } from "../protocol/paths.js";
 import { check, invalidOption, isFunction } from "../runtime/option-checks.js";
 import { resolveClientOptions, type ConnectionState, type WsClientOptions } from "./client-options.js";
+import type { DeliveryHandlers, Resubscription, StreamReset } from "./delivery-events.js";
 import { baseUrlOf } from "./endpoint.js";
 import type { Subscription } from "./subscription.js";
+import { createStream, type UpdateStream } from "./update-stream.js";
 import { WsClient } from "./ws-client.js";
 
 /**
@@ -38,20 +41,39 @@ export interface RouteContract<Request extends z.ZodType = z.ZodType, Data exten
 export type ModuleContract = Record<string, RouteContract>;
 export type ClientContract = Record<string, ModuleContract>;
 
-/** An async iterable of updates that can also be ended from outside the loop. */
-export interface UpdateStream<Data> extends AsyncIterable<Data> {
-  readonly topic: Promise<string>;
-  close(): Promise<void>;
+/** Options of a typed `subscribe`: the delivery callbacks, and `onEnd` (SubscribeOptions). */
+export interface RouteSubscribeOptions extends DeliveryHandlers {
+  /** The subscription will receive nothing more (the client closed, or a resubscription was refused). @default undefined */
+  onEnd?: (error?: Error) => void;
 }
+
+/** Options of `stream()` and `events()`. */
+export interface StreamOptions extends DeliveryHandlers {
+  /** Unread items kept, the oldest dropped first (counted in `dropped`). @default 1000 */
+  buffer?: number;
+}
+
+/**
+ * An item of `events()`: an update's data, a reset (updates were lost; data
+ * continues from `reset.to`), or a resubscribe after a reconnect (whether
+ * the server recovered what was missed; a reset follows when it did not).
+ */
+export type StreamEvent<Data> =
+  | { readonly kind: "data"; readonly data: Data }
+  | { readonly kind: "reset"; readonly reset: StreamReset }
+  | { readonly kind: "resubscribe"; readonly resubscription: Resubscription };
 
 export interface RouteClient<Request, Data> {
   /** Resolves when the server confirmed; rejects with WsRequestError (and its zod issues) when refused. */
-  subscribe(request: Request, handler: (data: Data, topic: string) => void): Promise<Subscription>;
+  subscribe(request: Request, handler: (data: Data, topic: string) => void, options?: RouteSubscribeOptions): Promise<Subscription>;
   /**
-   * Updates as an async iterable; leaving the loop unsubscribes. Keeps at
-   * most `buffer` unread updates, dropping the oldest (@default 1000).
+   * Updates as an async iterable; leaving the loop unsubscribes. Lost
+   * updates reach `options.onReset` only: a loop that must see them in line
+   * iterates `events()`.
    */
-  stream(request: Request, options?: { buffer?: number }): UpdateStream<Data>;
+  stream(request: Request, options?: StreamOptions): UpdateStream<Data>;
+  /** Like `stream()`, with resets and resubscribes as items of their own kind beside the data. */
+  events(request: Request, options?: StreamOptions): UpdateStream<StreamEvent<Data>>;
 }
 
 export type TypedClient<Contract extends ClientContract> = {
@@ -120,14 +142,31 @@ export function createClient<Contract extends ClientContract>(
   for (const [module, routes] of Object.entries(contract)) {
     const routeClients: Record<string, RouteClient<unknown, unknown>> = {};
     for (const [name, contract] of Object.entries(routes)) {
-      const options = { requestSchema: contract.request, dataSchema: contract.data };
+      const schemas = { requestSchema: contract.request, dataSchema: contract.data };
       // Async, so that a connection that cannot be made (a `path` giving a URL the WebSocket refuses) rejects instead of throwing.
-      const subscribe = async (request: unknown, handler: (data: unknown, topic: string) => void, onEnd?: (error?: Error) => void) =>
-        connection(module).subscribe(contract.route, request, handler, { ...options, onEnd });
+      const subscribe = async (request: unknown, handler: (data: unknown, topic: string) => void, options: RouteSubscribeOptions = {}) =>
+        connection(module).subscribe(contract.route, request, handler, { ...schemas, ...pickHandlers(options), onEnd: options.onEnd });
+      const capacity = (options: StreamOptions | undefined): number => options?.buffer ?? STREAM_DEFAULTS.buffer;
       routeClients[name] = {
-        subscribe: (request, handler) => subscribe(request, handler),
-        stream: (request, streamOptions) =>
-          createStream((handler, onEnd) => subscribe(request, handler, onEnd), streamOptions?.buffer ?? STREAM_DEFAULTS.buffer),
+        subscribe,
+        stream: (request, options) =>
+          createStream((push, onEnd) => subscribe(request, push, { ...pickHandlers(options ?? {}), onEnd }), capacity(options)),
+        events: (request, options) =>
+          createStream<StreamEvent<unknown>>(
+            (push, onEnd) =>
+              subscribe(request, (data) => push({ kind: "data", data }), {
+                onReset: (reset) => {
+                  push({ kind: "reset", reset });
+                  options?.onReset?.(reset);
+                },
+                onResubscribe: (resubscription) => {
+                  push({ kind: "resubscribe", resubscription });
+                  options?.onResubscribe?.(resubscription);
+                },
+                onEnd,
+              }),
+            capacity(options),
+          ),
       };
     }
     typed[module] = routeClients;
@@ -135,57 +174,7 @@ export function createClient<Contract extends ClientContract>(
   return typed as TypedClient<Contract>;
 }
 
-function createStream<Data>(
-  subscribe: (handler: (data: Data) => void, onEnd: (error?: Error) => void) => Promise<Subscription>,
-  capacity: number,
-): UpdateStream<Data> {
-  const buffer: Data[] = [];
-  let wake: (() => void) | undefined;
-  let done = false;
-  let failure: Error | undefined;
-  let iterated = false;
-  const subscription = subscribe(
-    (data) => {
-      buffer.push(data);
-      if (buffer.length > capacity) buffer.shift();
-      wake?.();
-    },
-    (error) => {
-      // The client closed (the loop ends) or refused a resubscription (the loop throws).
-      done = true;
-      failure = error;
-      wake?.();
-    },
-  );
-  const topic = subscription.then((active) => active.topic);
-  // Whoever iterates sees a refusal thrown from the loop; the derived promise must not also go unhandled.
-  topic.catch(() => undefined);
-  const close = async (): Promise<void> => {
-    done = true;
-    wake?.();
-    await (await subscription).unsubscribe();
-  };
-  return {
-    topic,
-    close,
-    async *[Symbol.asyncIterator]() {
-      if (iterated) throw new TypeError("a stream can be iterated once; call stream() again for another loop");
-      iterated = true;
-      await subscription; // surfaces a refused subscription as a throw from the loop
-      try {
-        for (;;) {
-          if (buffer.length > 0) {
-            yield buffer.shift() as Data;
-            continue;
-          }
-          if (done) break;
-          await new Promise<void>((resolve) => (wake = resolve));
-          wake = undefined;
-        }
-        if (failure !== undefined) throw failure;
-      } finally {
-        if (!done) await close();
-      }
-    },
-  };
+/** The delivery callbacks of `options`, and nothing else of it (a stream's `buffer` is no subscribe option). */
+function pickHandlers({ onReset, onResubscribe }: DeliveryHandlers): DeliveryHandlers {
+  return { onReset, onResubscribe };
 }

@@ -6,11 +6,12 @@
  *
  * Subscriptions live in a registry keyed by topic, computed with the shared
  * topic builder from the parsed request. Many local handlers of one topic
- * share one server subscription (the shared TopicIndex refcount). Handlers
- * are registered before the subscribe frame is sent, so updates that arrive
- * before the subscribe response are delivered. After a disconnect the client
- * reconnects with capped, jittered exponential backoff and resubscribes
- * every live topic; the same handlers keep receiving. A refused handshake
+ * share one server subscription (the shared TopicIndex refcount), and its
+ * position in the topic's stream (subscription-position.ts). After a
+ * disconnect the client reconnects with capped, jittered exponential backoff
+ * and resubscribes every live topic with `since`, the position it holds; the
+ * same handlers keep receiving, duplicates are dropped, and lost updates are
+ * told as a reset (delivery-events.ts). A refused handshake
  * (refusal.ts) stops it instead: state "refused", and pending and later
  * subscribes reject with the WsHandshakeError, until `reconnect()`. Every
  * attempt presents the current credentials (credentials.ts); a token
@@ -26,17 +27,21 @@ import {
   parseEnvelope,
   type RouteOperation,
 } from "../protocol/messages.js";
-import { encodeTopic } from "../protocol/topic.js";
+import type { StreamPosition } from "../protocol/positions.js";
 import { TopicIndex } from "../runtime/topic-index.js";
 import { openAttempt } from "./attempt.js";
 import { backoffDelay } from "./backoff.js";
 import { resolveClientOptions, type ConnectionState, type ResolvedClientOptions, type WsClientOptions } from "./client-options.js";
 import { askToken, handshakeRequest } from "./credentials.js";
-import { deferred } from "./deferred.js";
+import { deferred, within } from "./deferred.js";
 import { endpointUrl } from "./endpoint.js";
-import { PendingReplies, type ReplyPayload } from "./replies.js";
+import { deliverTo, tellEach } from "./fan-out.js";
+import { PendingReplies, refusedBy, type OnReply, type ReplyPayload } from "./replies.js";
 import { asError, WsClientClosedError, WsRequestError, type WsHandshakeError } from "./errors.js";
 import { isAuthenticationRefusal } from "./refusal.js";
+import { requestTopic } from "./request-topic.js";
+import { StateWaiters } from "./state-waiters.js";
+import { positionOf, SubscriptionPosition, type Positioned } from "./subscription-position.js";
 import type { Listener, ServerSubscription, SubscribeOptions, Subscription } from "./subscription.js";
 import type { WebSocketLike } from "./web-socket.js";
 
@@ -59,7 +64,7 @@ export class WsClient {
   readonly #listeners = new TopicIndex<Listener>();
   readonly #live = new Map<string, ServerSubscription>();
   readonly #replies = new PendingReplies();
-  readonly #stateWaiters = new Set<(state: ConnectionState) => void>();
+  readonly #stateWaiters = new StateWaiters();
 
   /**
    * `url` is the endpoint (`ws://host/api/v1/{module}/ws`; a relative one is
@@ -89,22 +94,14 @@ export class WsClient {
     if (this.#state === state) return Promise.resolve();
     const stopped = this.#stopped();
     if (stopped !== undefined) return Promise.reject(stopped);
-    return new Promise((resolve, reject) => {
-      const check = (current: ConnectionState): void => {
-        const error = current === state ? undefined : this.#stopped();
-        if (current !== state && error === undefined) return;
-        this.#stateWaiters.delete(check);
-        if (error === undefined) resolve();
-        else reject(error);
-      };
-      this.#stateWaiters.add(check);
-    });
+    return this.#stateWaiters.wait(state, () => this.#stopped());
   }
 
   /**
    * Subscribes `handler` to the topic `request` names on `route`. Resolves
    * once the server confirmed the subscription; rejects with WsRequestError
-   * (carrying the zod issues) when it refused it.
+   * (carrying the zod issues) when it refused it. `options.onReset` and
+   * `onResubscribe` hear of the stream's continuity (delivery-events.ts).
    */
   async subscribe<Req, Data>(
     route: string,
@@ -114,34 +111,28 @@ export class WsClient {
   ): Promise<Subscription> {
     const stopped = this.#stopped();
     if (stopped !== undefined) throw stopped;
-    let parsed: unknown = request;
-    if (options.requestSchema !== undefined) {
-      const result = options.requestSchema.safeParse(request);
-      if (!result.success) throw new WsRequestError(operationType(route, "subscribe"), "invalid request", "", result.error.issues);
-      parsed = result.data;
-    }
-    // The server would refuse it the same way (invalid_request): answer before sending anything.
-    const built = encodeTopic(route, parsed);
-    if (!built.ok) throw new WsRequestError(operationType(route, "subscribe"), `invalid request: ${built.problem}`, "");
-    const { topic } = built;
-    const listener: Listener = { handler: handler as Listener["handler"], dataSchema: options.dataSchema, onEnd: options.onEnd };
+    const topic = requestTopic(route, request, options.requestSchema);
+    const { dataSchema, onEnd, onReset, onResubscribe } = options;
+    const listener: Listener = { handler: handler as Listener["handler"], dataSchema, onEnd, onReset, onResubscribe };
     this.#listeners.add(topic, listener);
     let live = this.#live.get(topic);
     if (live === undefined) {
-      live = { route, request, sentOn: -1, confirmed: deferred() };
+      live = { route, request, sentOn: -1, confirmed: deferred(), position: new SubscriptionPosition(topic) };
       this.#live.set(topic, live);
       if (this.#state === "open") this.#sendSubscribe(topic, live);
     }
-    const subscription: Subscription = { topic, unsubscribe: () => this.#unsubscribe(topic, listener) };
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(
-        () => reject(new WsRequestError(operationType(route, "subscribe"), `no answer within ${this.#options.requestTimeout} ms`, topic)),
-        this.#options.requestTimeout,
-      );
-    });
+    const { position } = live;
+    const subscription: Subscription = {
+      topic,
+      get position() {
+        return position.held;
+      },
+      unsubscribe: () => this.#unsubscribe(topic, listener),
+    };
+    const { requestTimeout } = this.#options;
+    const timedOut = (): Error => new WsRequestError(operationType(route, "subscribe"), `no answer within ${requestTimeout} ms`, topic);
     try {
-      await Promise.race([live.confirmed.promise, timeout]);
+      await within(live.confirmed.promise, requestTimeout, timedOut);
       return subscription;
     } catch (error) {
       this.#listeners.delete(topic, listener);
@@ -151,8 +142,6 @@ export class WsClient {
         if (live.sentOn === this.#generation && this.#state === "open") void this.#request(route, "unsubscribe", request);
       }
       throw error;
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -278,21 +267,22 @@ export class WsClient {
     this.#report(refusal);
   }
 
+  /**
+   * Subscribes `live` on this connection; with `since` when it holds a
+   * position (a resubscribe). The reply is handled as soon as it is read,
+   * before the updates right behind it (a replay, the latest value).
+   */
   #sendSubscribe(topic: string, live: ServerSubscription): void {
     if (live.sentOn === this.#generation) return;
     live.sentOn = this.#generation;
-    void this.#request(live.route, "subscribe", live.request).then((reply) => {
+    const since = live.position.held;
+    void this.#request(live.route, "subscribe", live.request, since, (reply) => {
       if (reply === undefined || this.#live.get(topic) !== live) return; // connection lost (resent on reconnect) or gone
       if (reply.status === "ok") {
-        live.confirmed.resolve();
+        this.#started(topic, live, reply, since);
         return;
       }
-      const error = new WsRequestError(
-        operationType(live.route, "subscribe"),
-        reply.message ?? "refused",
-        reply.topic ?? topic,
-        reply.errors ?? [],
-      );
+      const error = refusedBy(live.route, "subscribe", reply, topic);
       this.#live.delete(topic);
       // A first subscribe rejects its caller; a refused resubscription ends its handlers, with the error.
       if (live.confirmed.settled) {
@@ -311,16 +301,41 @@ export class WsClient {
     this.#live.delete(topic);
     if (live === undefined || this.#state !== "open" || live.sentOn !== this.#generation) return;
     const reply = await this.#request(live.route, "unsubscribe", live.request);
-    if (reply !== undefined && reply.status !== "ok")
-      this.#report(new WsRequestError(operationType(live.route, "unsubscribe"), reply.message ?? "refused", topic, reply.errors ?? []));
+    if (reply !== undefined && reply.status !== "ok") this.#report(refusedBy(live.route, "unsubscribe", reply, topic));
   }
 
-  /** Sends a request with a fresh id; resolves with the reply payload, or undefined if the connection is lost first. */
-  #request(route: string, operation: RouteOperation, payload: unknown): Promise<ReplyPayload | undefined> {
+  /** A subscribe's "ok": the position it states, the resubscription and reset it means, told to every handler of the topic. */
+  #started(topic: string, live: ServerSubscription, reply: ReplyPayload, since: StreamPosition | undefined): void {
+    const { resubscription, reset } = live.position.started(reply, since);
+    live.confirmed.resolve();
+    if (resubscription !== undefined) this.#tell(topic, (listener) => listener.onResubscribe?.(resubscription));
+    if (reset !== undefined) this.#tell(topic, (listener) => listener.onReset?.(reset));
+  }
+
+  /** Calls `call` for every handler of `topic`, each one's exception reported. */
+  #tell(topic: string, call: (listener: Listener) => void): void {
+    tellEach([...this.#listeners.holders(topic)], call, (error) => this.#report(error));
+  }
+
+  /**
+   * Sends a request with a fresh id (and `since`, for a resubscribe); resolves
+   * with the reply payload, or undefined if the connection is lost first.
+   * `onReply` hears of it synchronously.
+   */
+  #request(
+    route: string,
+    operation: RouteOperation,
+    payload: unknown,
+    since?: StreamPosition,
+    onReply?: OnReply,
+  ): Promise<ReplyPayload | undefined> {
     const socket = this.#socket;
-    if (socket === undefined || socket.readyState !== OPEN) return Promise.resolve(undefined);
-    const { id, reply } = this.#replies.expect(this.#options.requestTimeout);
-    socket.send(encodeEnvelope(operationType(route, operation), payload, id));
+    if (socket === undefined || socket.readyState !== OPEN) {
+      onReply?.(undefined);
+      return Promise.resolve(undefined);
+    }
+    const { id, reply } = this.#replies.expect(this.#options.requestTimeout, onReply);
+    socket.send(encodeEnvelope(operationType(route, operation), payload, id, since));
     return reply;
   }
 
@@ -341,28 +356,20 @@ export class WsClient {
       this.#report(new Error(`server error ${payload.code ?? ""}: ${payload.message ?? ""}`));
       return;
     }
-    if (isUpdateType(frame.type)) this.#deliver(frame.payload as { topic?: unknown; payload?: unknown } | undefined);
+    if (isUpdateType(frame.type)) this.#deliver(frame.payload as ({ topic?: unknown; payload?: unknown } & Positioned) | undefined);
   }
 
-  #deliver(update: { topic?: unknown; payload?: unknown } | undefined): void {
+  /** An update: placed in its topic's stream (a duplicate is dropped, a gap told first), then given to every handler. */
+  #deliver(update: ({ topic?: unknown; payload?: unknown } & Positioned) | undefined): void {
     if (update === undefined || typeof update.topic !== "string") return;
     const { topic } = update;
-    for (const listener of this.#listeners.holders(topic)) {
-      let data = update.payload;
-      if (listener.dataSchema !== undefined && this.#options.validate) {
-        const result = listener.dataSchema.safeParse(data);
-        if (!result.success) {
-          this.#report(new WsRequestError("update", `update for ${topic} does not match the data schema`, topic, result.error.issues));
-          continue;
-        }
-        data = result.data;
-      }
-      try {
-        listener.handler(data, topic);
-      } catch (error) {
-        this.#report(asError(error));
-      }
-    }
+    const live = this.#live.get(topic);
+    if (live === undefined) return; // unsubscribed meanwhile: nobody to give it to
+    const verdict = live.position.accept(positionOf(update));
+    if (!verdict.deliver) return;
+    const { reset } = verdict;
+    if (reset !== undefined) this.#tell(topic, (listener) => listener.onReset?.(reset));
+    deliverTo([...this.#listeners.holders(topic)], update.payload, topic, this.#options.validate, (error) => this.#report(error));
   }
 
   #setState(state: ConnectionState): void {
@@ -375,7 +382,7 @@ export class WsClient {
   #announce(): void {
     const state = this.#state;
     this.#options.onStateChange?.(state, state === "refused" ? this.#refusal : undefined);
-    for (const waiter of [...this.#stateWaiters]) waiter(state);
+    this.#stateWaiters.entered(state);
   }
 
   /** Ends every subscription: pending subscribes reject with `rejection`, every handler's onEnd gets `cause`. */
@@ -388,13 +395,11 @@ export class WsClient {
 
   /** Drops every handler of `topic`, telling each it has ended. */
   #endListeners(topic: string, error: Error | undefined): void {
-    for (const listener of this.#listeners.deleteTopic(topic)) {
-      try {
-        listener.onEnd?.(error);
-      } catch (failure) {
-        this.#report(asError(failure));
-      }
-    }
+    tellEach(
+      this.#listeners.deleteTopic(topic),
+      (listener) => listener.onEnd?.(error),
+      (failure) => this.#report(failure),
+    );
   }
 
   #report(error: Error): void {

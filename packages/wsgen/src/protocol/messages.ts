@@ -179,10 +179,11 @@ export function parseEnvelope(text: string): ParsedEnvelope {
   return { ok: true, envelope };
 }
 
-/** Serializes an envelope; `payload` and `id` are included only when given. */
-export function encodeEnvelope(type: string, payload?: unknown, id?: string): string {
+/** Serializes an envelope; `payload`, `id` and `since` (a subscribe's held position) are included only when given. */
+export function encodeEnvelope(type: string, payload?: unknown, id?: string, since?: StreamPosition): string {
   const envelope: Envelope = payload === undefined ? { type } : { type, payload };
   if (id !== undefined) envelope.id = id;
+  if (since !== undefined) envelope.since = { epoch: since.epoch, seq: since.seq };
   return JSON.stringify(envelope);
 }
 
