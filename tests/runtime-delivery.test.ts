@@ -106,16 +106,16 @@ describe("replay on resubscribe", () => {
     expect(updates(frames).map((frame) => frame.payload.payload.close as number)).toEqual([2, 3, 4, 5, 6, 100]);
   });
 
-  it("recovers with nothing to replay when nothing was published, also after the topic was removed meanwhile", async () => {
+  it("recovers with nothing to replay when nothing was published while the topic stayed held", async () => {
     const setup = await start();
     const { service } = setup;
+    const keeper = await setup.connect(); // holds the topic, so its producer keeps running
+    await keeper.subscribe("bars", { symbol: "AAPL" });
     const first = await setup.connect();
     await first.subscribe("bars", { symbol: "AAPL" });
     service.publish(AAPL, bar(1));
     const update = await first.next((frame) => frame.type === "bars.update");
     await first.close();
-    // The only subscriber left: removeTopic ran; its stream is kept for the history's age bound.
-    await eventually(() => service.count("remove", AAPL) === 1);
     const back = await setup.connect();
     const frames = log(back);
     const response = await back.subscribeSince("bars", { symbol: "AAPL" }, { epoch: update.payload.epoch, seq: 1 });
@@ -124,6 +124,26 @@ describe("replay on resubscribe", () => {
     expect(updates(frames)).toEqual([]);
     service.publish(AAPL, bar(2));
     expect((await back.next((frame) => frame.type === "bars.update")).payload).toMatchObject({ seq: 2, epoch: update.payload.epoch });
+    expect(service.count("remove", AAPL)).toBe(0);
+  });
+
+  it("does not claim recovery after the topic was removed meanwhile: its producer stopped, so the stream has a new epoch", async () => {
+    const setup = await start();
+    const { service } = setup;
+    const first = await setup.connect();
+    await first.subscribe("bars", { symbol: "AAPL" });
+    service.publish(AAPL, bar(1));
+    const update = await first.next((frame) => frame.type === "bars.update");
+    await first.close();
+    // The only subscriber left: removeTopic ran, and whatever the source did meanwhile was never published.
+    await eventually(() => service.count("remove", AAPL) === 1);
+    const back = await setup.connect();
+    const frames = log(back);
+    const response = await back.subscribeSince("bars", { symbol: "AAPL" }, { epoch: update.payload.epoch, seq: 1 });
+    expect(response.payload).toMatchObject({ status: "ok", recovered: false, reason: "epoch", seq: 0 });
+    expect(response.payload.epoch).not.toBe(update.payload.epoch);
+    await settle(back);
+    expect(updates(frames)).toEqual([]);
   });
 
   it("neither duplicates nor loses an update when publishing races the resubscribe, twice in a row", async () => {
@@ -206,24 +226,20 @@ describe("latest value on subscribe", () => {
     expect(frames[1]!.payload).toMatchObject({ seq: 3, epoch: response.payload.epoch, payload: bar(3) });
   });
 
-  it("keeps it after the last subscriber left, within the age bound, and sends nothing on a route without it", async () => {
+  it("forgets it when the last subscriber left: the producer stopped, so the value may be stale; a new subscriber gets what createTopic publishes", async () => {
     const quiet = await start({ latestValue: true });
-    const plain = await start();
-    for (const { connect, service } of [quiet, plain]) {
-      const first = await connect();
-      await first.subscribe("bars", { symbol: "AAPL" });
-      service.publish(AAPL, bar(7));
-      await first.next((frame) => frame.type === "bars.update");
-      await first.close();
-    }
-    await eventually(() => [quiet, plain].every(({ service }) => service.count("remove") === 1));
-    const [again, other] = await Promise.all([quiet.connect(), plain.connect()]);
-    const [againFrames, otherFrames] = [log(again), log(other)];
-    await again.subscribe("bars", { symbol: "AAPL" });
-    await other.subscribe("bars", { symbol: "AAPL" });
-    await Promise.all([settle(again), settle(other)]);
-    expect(updates(againFrames).map((frame) => frame.payload as unknown)).toMatchObject([{ seq: 1, payload: bar(7) }]);
-    expect(updates(otherFrames)).toEqual([]);
+    const first = await quiet.connect();
+    await first.subscribe("bars", { symbol: "AAPL" });
+    quiet.service.publish(AAPL, bar(7));
+    await first.next((frame) => frame.type === "bars.update");
+    await first.close();
+    await eventually(() => quiet.service.count("remove") === 1);
+    const again = await quiet.connect();
+    const frames = log(again);
+    const response = await again.subscribe("bars", { symbol: "AAPL" });
+    await settle(again);
+    expect(response.payload).toMatchObject({ status: "ok", seq: 0 });
+    expect(updates(frames)).toEqual([]);
   });
 });
 

@@ -106,7 +106,7 @@ export function deliveryDescription(policy: DeliveryPolicy | undefined): string 
   const history =
     policy.historySize === 0
       ? "History: none (a resubscribe recovers only when nothing was published meanwhile)."
-      : `History: the last ${policy.historySize} updates per topic, at most ${policy.historyMaxBytes} bytes, each for ${policy.historyTtlMs} ms; a topic's stream is kept that long after its last subscriber left.`;
+      : `History: the last ${policy.historySize} updates per topic, at most ${policy.historyMaxBytes} bytes, each for ${policy.historyTtlMs} ms. A topic's stream ends when its last subscriber leaves (its producer stops): the next subscriber starts a new epoch.`;
   const latest = policy.latestValue
     ? "Latest value: a new subscriber gets the topic's latest update right after its subscribe response, at the response's seq."
     : "Latest value: not sent; a new subscriber sees the next update.";

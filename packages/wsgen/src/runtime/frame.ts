@@ -23,7 +23,9 @@ const FIN_TEXT = 0x81;
 export function encodeTextFrame(text: string): EncodedFrames {
   const length = Buffer.byteLength(text);
   const headerLength = length < 126 ? 2 : length < 65_536 ? 4 : 10;
-  const bytes = Buffer.allocUnsafe(headerLength + length);
+  // Its own memory, not a slice of Node's shared 8 KiB pool: frames are kept in a topic's history, and a
+  // pooled slice would keep its whole slab alive (a 100-byte frame holding 8 KiB). Once per update, not per subscriber.
+  const bytes = Buffer.allocUnsafeSlow(headerLength + length);
   bytes[0] = FIN_TEXT;
   if (length < 126) {
     bytes[1] = length;

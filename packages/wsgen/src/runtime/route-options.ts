@@ -50,9 +50,9 @@ export interface RouteOptions<Req, Data, Route extends string = string, User = u
    */
   historyMaxBytes?: number;
   /**
-   * Milliseconds an update stays replayable, and a topic's stream is kept
-   * after its last subscriber left (a reconnect within it resumes the same
-   * epoch; after it the topic's next stream has a new one).
+   * Milliseconds an update stays replayable. (A topic's stream ends when its
+   * last subscriber leaves: its producer stops, so the next stream has a new
+   * epoch.)
    * @default 120000 (2 minutes: a network drop or a server-side deploy of one process)
    */
   historyTtlMs?: number;

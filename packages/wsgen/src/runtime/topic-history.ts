@@ -5,14 +5,17 @@
  * (the scale-out issue's Redis) can stand behind it; MemoryTopicHistory is
  * the one in this process.
  *
- * A stream lives while its topic has subscribers, and for `ttlMs` after the
- * last one left: a client that reconnects within that time resumes the same
- * stream (same epoch, next seq), and its `since` can be recovered. After
- * that the stream is forgotten; the topic's next stream has a new epoch.
+ * A stream lives while its topic has subscribers. When the last one leaves,
+ * the service's removeTopic stops the producer, so whatever it would have
+ * published next is never published: continuity is lost, and the stream is
+ * forgotten at once. The topic's next stream has a new epoch, and a `since`
+ * from the old one is answered `recovered: false` (reason "epoch") instead of
+ * a recovery that could not know what it missed. Within a stream, each
+ * update stays replayable for `ttlMs`.
  *
- * Memory bound, per route: (topics with subscribers + topics left within
- * `ttlMs`) × (`maxBytes` of frames + up to `size` small entry records), plus
- * one frame per topic when the latest value is kept outside the window.
+ * Memory bound, per route: topics with subscribers × (`maxBytes` of frames +
+ * up to `size` small entry records), plus one frame per topic when the
+ * latest value is kept outside the window.
  */
 import { randomBytes } from "node:crypto";
 import type { StreamPosition } from "../protocol/positions.js";
@@ -22,7 +25,7 @@ import { TopicStream, type HistoryLimits, type Replay, type StreamEntry } from "
 export interface TopicHistory {
   /** `topic` has a subscriber: returns its stream's position, starting a stream (a new epoch) when it has none. */
   open(topic: string): StreamPosition;
-  /** `topic` has no subscriber left: its stream is kept for the age bound, then forgotten. */
+  /** `topic` has no subscriber left (its producer stops): its stream ends, and the next one has a new epoch. */
   release(topic: string): void;
   /** The position of `topic`'s stream, or undefined when it has none. */
   position(topic: string): StreamPosition | undefined;
@@ -34,13 +37,13 @@ export interface TopicHistory {
   replayAfter(topic: string, since: StreamPosition): Replay;
   /** `topic`'s last update, when its route keeps the latest value. */
   latest(topic: string): StreamEntry | undefined;
-  /** Forgets every stream and stops the timer. */
+  /** Forgets every stream. */
   close(): void;
   stats(): HistoryStats;
 }
 
 export interface HistoryStats {
-  /** Topics with a stream: those with subscribers and those left less than the age bound ago. */
+  /** Topics with a stream: those with subscribers. */
   streams: number;
   /** Updates held for replay, over every stream. */
   entries: number;
@@ -61,24 +64,17 @@ function nextEpoch(): string {
 export class MemoryTopicHistory implements TopicHistory {
   readonly #limits: HistoryLimits;
   readonly #streams = new Map<string, TopicStream>();
-  /** Streams without subscribers, by when they lost the last one (insertion order is that order). */
-  readonly #idle = new Map<string, number>();
-  #timer: NodeJS.Timeout | undefined;
 
   constructor(limits: HistoryLimits) {
     this.#limits = limits;
   }
 
   open(topic: string): StreamPosition {
-    this.#idle.delete(topic);
     return this.#stream(topic).position;
   }
 
   release(topic: string): void {
-    if (!this.#streams.has(topic)) return;
-    this.#idle.delete(topic);
-    this.#idle.set(topic, performance.now());
-    this.#schedule();
+    this.#streams.delete(topic);
   }
 
   position(topic: string): StreamPosition | undefined {
@@ -104,10 +100,7 @@ export class MemoryTopicHistory implements TopicHistory {
   }
 
   close(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
     this.#streams.clear();
-    this.#idle.clear();
   }
 
   stats(): HistoryStats {
@@ -127,26 +120,5 @@ export class MemoryTopicHistory implements TopicHistory {
       this.#streams.set(topic, stream);
     }
     return stream;
-  }
-
-  /** One timer for all idle streams, set for the oldest one's end. */
-  #schedule(): void {
-    if (this.#timer !== undefined) return;
-    const oldest = this.#idle.values().next();
-    if (oldest.done === true) return;
-    const wait = Math.max(0, oldest.value + this.#limits.ttlMs - performance.now());
-    this.#timer = setTimeout(() => this.#forgetIdle(), wait);
-    this.#timer.unref();
-  }
-
-  #forgetIdle(): void {
-    this.#timer = undefined;
-    const now = performance.now();
-    for (const [topic, since] of this.#idle) {
-      if (since + this.#limits.ttlMs > now) break;
-      this.#idle.delete(topic);
-      this.#streams.delete(topic);
-    }
-    this.#schedule();
   }
 }
