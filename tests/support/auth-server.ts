@@ -13,7 +13,7 @@ import { WebSocketServer } from "ws";
 import { authenticated, LiveTopics, type WsAppOptions } from "wsgen";
 import { endpointPath } from "../../packages/wsgen/src/protocol/paths.js";
 import { startApp } from "./server.js";
-import { cleanups, TickWsRouter, type Tick, type TickRequest } from "./typed-client.js";
+import { cleanups, listenUntilCleanup, TickWsRouter, type Tick, type TickRequest } from "./typed-client.js";
 
 /** One upgrade request as the server saw it. */
 export interface SeenUpgrade {
@@ -86,13 +86,7 @@ export async function closingServer(code: number, reason: string): Promise<{ url
     connections += 1;
     socket.close(code, reason);
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  cleanups.push(async () => {
-    for (const socket of sockets.clients) socket.terminate();
-    await new Promise<void>((resolve) => sockets.close(() => resolve()));
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
+  await listenUntilCleanup(server, sockets);
   const { port } = server.address() as AddressInfo;
   return { url: `ws://127.0.0.1:${port}`, connections: () => connections };
 }

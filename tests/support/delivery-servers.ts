@@ -12,7 +12,7 @@ import { WebSocketServer } from "ws";
 import { createWsApp, LiveTopics, type RouteOptions } from "wsgen";
 import { buildTopic } from "wsgen/client";
 import { endpointPath } from "../../packages/wsgen/src/protocol/paths.js";
-import { cleanups, TickWsRouter, type Tick, type TickRequest } from "./typed-client.js";
+import { cleanups, listenUntilCleanup, TickWsRouter, type Tick, type TickRequest } from "./typed-client.js";
 
 export interface TicksApp {
   port: number;
@@ -79,12 +79,6 @@ export async function scriptedServer(seqs: readonly number[]): Promise<{ url: st
         socket.send(JSON.stringify({ type: "ticks.update", payload: { topic, payload: { n: seq }, seq, epoch: "e1" } }));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  cleanups.push(async () => {
-    for (const socket of sockets.clients) socket.terminate();
-    await new Promise<void>((resolve) => sockets.close(() => resolve()));
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
+  await listenUntilCleanup(server, sockets);
   return { url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }

@@ -4,10 +4,10 @@
  * refuses every topic. Everything a test starts is cleaned up after it
  * (register with `useCleanups()` in the test file).
  */
-import { createServer } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach } from "vitest";
-import WebSocket from "ws";
+import WebSocket, { type WebSocketServer } from "ws";
 import type { ClientOptions, WebSocketConstructor } from "wsgen/client";
 import { createWsApp, LiveTopics } from "wsgen";
 import { createWsClient } from "../../generated/client.js";
@@ -21,6 +21,17 @@ export const NodeWebSocket: WebSocketConstructor = WebSocket;
 
 /** Cleanups run after each test, last registered first. */
 export const cleanups: (() => unknown)[] = [];
+/** Listens on an ephemeral port of 127.0.0.1; after the test, terminates `sockets`' clients and closes both. */
+export async function listenUntilCleanup(server: Server, sockets: WebSocketServer): Promise<void> {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  cleanups.push(async () => {
+    for (const socket of sockets.clients) socket.terminate();
+    await new Promise<void>((resolve) => sockets.close(() => resolve()));
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+}
+
 export function useCleanups(): void {
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
