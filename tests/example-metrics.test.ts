@@ -31,6 +31,30 @@ async function scrape(): Promise<Record<string, number>> {
 }
 
 describe("/metrics", () => {
+  it("counts recoveries, replayed updates and the history's bytes", async () => {
+    const url = `${base.replace("http", "ws")}/api/v1/datafeed/ws`;
+    const request = { symbol: "MSFT", resolution: "1D" };
+    const keeper = await TestClient.connect(url); // holds the topic, so its stream goes on while the other is away
+    const back = await TestClient.connect(url);
+    try {
+      await keeper.subscribe("bars", request);
+      const leaver = await TestClient.connect(url);
+      await leaver.subscribe("bars", request);
+      const { seq, epoch } = (await leaver.next((frame) => frame.type === "bars.update")).payload as { seq: number; epoch: string };
+      await leaver.close();
+      await keeper.next((frame) => frame.type === "bars.update" && (frame.payload as { seq: number }).seq >= seq + 2);
+      expect((await back.subscribeSince("bars", request, { epoch, seq })).payload).toMatchObject({ status: "ok", recovered: true });
+      const values = await scrape();
+      expect(values["wsgen_recoveries_total:datafeed"]).toBeGreaterThanOrEqual(1);
+      expect(values["wsgen_updates_replayed_total:datafeed"]).toBeGreaterThanOrEqual(2);
+      expect(values["wsgen_recoveries_failed_total:datafeed"]).toBe(0);
+      expect(values["wsgen_history_bytes:datafeed"]).toBeGreaterThan(0);
+    } finally {
+      await Promise.all([keeper.close(), back.close()]);
+      await eventually(() => app.ws.stats().modules.datafeed?.connections === 0);
+    }
+  });
+
   it("exposes the wsgen gauges and counters per module in Prometheus text format", async () => {
     const client = await TestClient.connect(`${base.replace("http", "ws")}/api/v1/datafeed/ws`);
     await client.subscribe("bars", { symbol: "AAPL", resolution: "1D" });

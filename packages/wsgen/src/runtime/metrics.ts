@@ -19,7 +19,15 @@ export interface WsMetrics {
 
 type Reading = (stats: ModuleStats) => number;
 
-type SummedField = "topics" | "subscriptions" | "updatesDropped" | "subscriptionsForbidden" | "requestsOverShapeLimits";
+type SummedField =
+  | "topics"
+  | "subscriptions"
+  | "updatesDropped"
+  | "subscriptionsForbidden"
+  | "requestsOverShapeLimits"
+  | "recoveries"
+  | "updatesReplayed"
+  | "recoveriesFailed";
 
 const sum = (stats: ModuleStats, field: SummedField): number =>
   Object.values(stats.routes).reduce((total, route) => total + route[field], 0);
@@ -28,6 +36,10 @@ const GAUGES: Record<string, [help: string, reading: Reading]> = {
   wsgen_connections: ["Open WebSocket connections.", (stats) => stats.connections],
   wsgen_topics: ["Topics with at least one subscriber.", (stats) => sum(stats, "topics")],
   wsgen_subscriptions: ["(topic, connection) subscriptions.", (stats) => sum(stats, "subscriptions")],
+  wsgen_history_bytes: [
+    "Bytes of update frames kept in the topics' histories for replay.",
+    (stats) => Object.values(stats.routes).reduce((total, route) => total + route.history.bytes, 0),
+  ],
 };
 
 const COUNTERS: Record<string, [help: string, reading: Reading]> = {
@@ -35,6 +47,12 @@ const COUNTERS: Record<string, [help: string, reading: Reading]> = {
   wsgen_updates_dropped_total: [
     "Updates dropped: oldest-first overflow of the update queues, and frames skipped for slow clients.",
     (stats) => sum(stats, "updatesDropped") + stats.framesDropped,
+  ],
+  wsgen_recoveries_total: ["Resubscribes with since answered recovered: true.", (stats) => sum(stats, "recoveries")],
+  wsgen_updates_replayed_total: ["Updates replayed to resubscribers after their since.", (stats) => sum(stats, "updatesReplayed")],
+  wsgen_recoveries_failed_total: [
+    "Resubscribes with since answered recovered: false (the client must resynchronise).",
+    (stats) => sum(stats, "recoveriesFailed"),
   ],
   wsgen_slow_consumer_closes_total: ["Connections closed with 1013 because they could not keep up.", (stats) => stats.slowConsumerCloses],
   wsgen_invalid_frames_total: [
