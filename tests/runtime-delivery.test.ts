@@ -273,3 +273,37 @@ describe("subscribing while createTopic runs", () => {
     expect(seqs(frames)).toEqual([1, 2, 3]);
   });
 });
+
+describe("updates the queue drops (queueCapacity)", () => {
+  it("leave a gap for a valid update only, so subscribers are never told of one that could not have been sent", async () => {
+    const { connect, service } = await start({ queueCapacity: 1 });
+    const client = await connect();
+    const frames = log(client);
+    expect((await client.subscribe("bars", { symbol: "AAPL" })).payload.seq).toBe(0);
+    service.publish(AAPL, { close: "not a number" } as unknown as Bar); // would fail validation: never sendable
+    service.publish(AAPL, bar(1)); // overflows the queue, dropping the invalid one: no seq for it
+    await settle(client);
+    service.publish(AAPL, bar(2));
+    service.publish(AAPL, bar(3)); // drops bar(2), which would have been sent: its seq is the gap
+    await settle(client);
+    expect(seqs(frames)).toEqual([1, 3]);
+  });
+
+  it("take no seq of a re-created topic's stream for an update of its ended generation", async () => {
+    // The window keeps bar(2) queued across the removal and the re-creation (an idle queue drains at once).
+    const { connect, service } = await start({ queueCapacity: 1, batchWindowMs: 1_000 });
+    const first = await connect();
+    await first.subscribe("bars", { symbol: "AAPL" });
+    service.publish(AAPL, bar(1));
+    await first.next((frame) => frame.type === "bars.update");
+    service.publish(AAPL, bar(2)); // queued for the first generation
+    await first.close();
+    await eventually(() => service.count("remove", AAPL) === 1);
+    const second = await connect();
+    const frames = log(second);
+    await second.subscribe("bars", { symbol: "AAPL" });
+    service.publish(AAPL, bar(3)); // the second generation's first update drops bar(2)
+    await eventually(() => updates(frames).length === 1);
+    expect(updates(frames).map((frame) => frame.payload)).toMatchObject([{ seq: 1, payload: { close: 3 } }]);
+  });
+});

@@ -130,8 +130,7 @@ export class WsRoute<Req, Data, User = unknown> {
       batchWindowMs: options.batchWindowMs ?? ROUTE_DEFAULTS.batchWindowMs,
       deliver: (updates) => this.#fanOut(updates),
       onDeliverError: (error) => this.#report(error, `${updateType(this.name)} fan-out`),
-      // A dropped update still takes its place in the stream, so its subscribers see the gap instead of nothing.
-      onDrop: ({ generation }) => this.#delivery.history.skip(generation.topic),
+      onDrop: (update) => this.#skipDropped(update),
     });
     this.#lifecycle = new TopicLifecycle<TopicCreation, Subscriber>({
       create: (generation, creation) => creation(generation),
@@ -356,10 +355,25 @@ export class WsRoute<Req, Data, User = unknown> {
     }
   }
 
+  /** True when an update of `generation` would reach someone: the generation is live and its topic has holders. */
+  #deliverable(generation: TopicGeneration): boolean {
+    return this.#lifecycle.accepts(generation) && this.#lifecycle.holders(generation.topic).size > 0;
+  }
+
+  /**
+   * An update the full queue dropped takes its seq, so subscribers see the gap — but only one that would have
+   * been sent: of the stream's live generation (an ended one's stream is gone; the current one owes it nothing)
+   * and valid (the check it would have had anyway). One that would not serialize still counts: finding out costs the encoding.
+   */
+  #skipDropped({ generation, data }: QueuedUpdate): void {
+    if (!this.#deliverable(generation) || (this.#validateUpdates && !this.dataSchema.safeParse(data).success)) return;
+    this.#delivery.history.skip(generation.topic);
+  }
+
   /** Validates one update, then positions, encodes and records it; undefined if it goes nowhere or is invalid. */
   #encode({ generation, data }: QueuedUpdate): EncodedFrames | undefined {
     const { topic } = generation;
-    if (!this.#lifecycle.accepts(generation) || this.#lifecycle.holders(topic).size === 0) return undefined;
+    if (!this.#deliverable(generation)) return undefined;
     let payload: unknown = data;
     if (this.#validateUpdates) {
       const parsed = this.dataSchema.safeParse(data);
