@@ -304,6 +304,47 @@ describe("updates the queue drops (queueCapacity)", () => {
     await second.subscribe("bars", { symbol: "AAPL" });
     service.publish(AAPL, bar(3)); // the second generation's first update drops bar(2)
     await eventually(() => updates(frames).length === 1);
-    expect(updates(frames).map((frame) => frame.payload)).toMatchObject([{ seq: 1, payload: { close: 3 } }]);
+    expect(updates(frames)).toMatchObject([{ payload: { seq: 1, payload: { close: 3 } } }]);
+  });
+});
+
+describe("resubscribing on a connection already live on the topic", () => {
+  it("replays nothing and re-sends no latest value: fan-out wrote it every update, so since is recovered", async () => {
+    const { connect, service } = await start({ latestValue: true });
+    const client = await connect();
+    const frames = log(client);
+    await client.subscribe("bars", { symbol: "AAPL" });
+    service.publish(AAPL, bar(1));
+    const first = await client.next((frame) => frame.type === "bars.update");
+    service.publish(AAPL, bar(2));
+    service.publish(AAPL, bar(3));
+    await settle(client);
+    // The client's since (seq 1) may have been current when it sent it, 2 and 3 in flight: they precede the response.
+    const again = await client.subscribeSince("bars", { symbol: "AAPL" }, { epoch: first.payload.epoch, seq: 1 });
+    expect(again.payload).toMatchObject({ status: "ok", message: "already subscribed", recovered: true, seq: 3 });
+    const plain = await client.subscribe("bars", { symbol: "AAPL" });
+    expect(plain.payload).toMatchObject({ status: "ok", message: "already subscribed", seq: 3 });
+    await settle(client);
+    expect(seqs(frames)).toEqual([1, 2, 3]);
+  });
+
+  it("does not recover a since from before what the connection was sent: those updates can no longer come first", async () => {
+    const { connect, service } = await start();
+    const keeper = await connect();
+    await keeper.subscribe("bars", { symbol: "AAPL" });
+    service.publish(AAPL, bar(1));
+    const first = await keeper.next((frame) => frame.type === "bars.update");
+    service.publish(AAPL, bar(2));
+    await settle(keeper);
+    const client = await connect();
+    const frames = log(client);
+    expect((await client.subscribe("bars", { symbol: "AAPL" })).payload.seq).toBe(2); // sent what follows seq 2
+    const since = { epoch: first.payload.epoch, seq: 0 };
+    const again = await client.subscribeSince("bars", { symbol: "AAPL" }, since);
+    expect(again.payload).toMatchObject({ status: "ok", recovered: false, reason: "trimmed", seq: 2 });
+    const other = await client.subscribeSince("bars", { symbol: "AAPL" }, { epoch: "another", seq: 2 });
+    expect(other.payload).toMatchObject({ recovered: false, reason: "epoch" });
+    await settle(client);
+    expect(seqs(frames)).toEqual([]);
   });
 });

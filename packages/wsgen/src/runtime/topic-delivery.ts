@@ -12,6 +12,11 @@
  * fan-out, whose next update is the one after the head it was brought to.
  * No update can come between: fan-out and the start both run to completion
  * on the event loop, and positions are taken only in fan-out.
+ *
+ * A subscribe from a connection already live on the topic is owed nothing:
+ * fan-out has written it every update since its start, so it is answered
+ * with the topic's position, and its `since` is recovered when every update
+ * after it was among those (`#sentAfter`), with nothing replayed.
  */
 import type { SubscriptionResponse } from "../protocol/messages.js";
 import type { RecoveryFailureReason, StreamPosition } from "../protocol/positions.js";
@@ -21,7 +26,7 @@ import type { TopicHistory } from "./topic-history.js";
 
 /** The position fields of an ok subscribe.response, and the frames that follow it. */
 export interface SubscriptionStart {
-  readonly position: Pick<SubscriptionResponse, "seq" | "epoch" | "recovered" | "reason">;
+  readonly position: StreamPosition & Pick<SubscriptionResponse, "recovered" | "reason">;
   readonly frames: readonly EncodedFrames[];
 }
 
@@ -30,6 +35,14 @@ export class TopicDelivery {
   readonly #latestValue: boolean;
   /** Per topic, the subscribers that joined and were not answered yet: left out of fan-out. */
   readonly #joining = new Map<string, Set<Subscriber>>();
+  /**
+   * Per live subscription, the position after which every update of its
+   * stream was written to it. Weak, so a closed connection's entries go with it.
+   */
+  readonly #sentAfter = new WeakMap<Subscriber, Map<string, StreamPosition>>();
+  #recoveries = 0;
+  #updatesReplayed = 0;
+  #recoveriesFailed = 0;
 
   constructor(history: TopicHistory, latestValue: boolean) {
     this.#history = history;
@@ -57,22 +70,39 @@ export class TopicDelivery {
     if (joining.size === 0) this.#joining.delete(topic);
   }
 
+  /** Recoveries answered (`recovered: true`), the updates they replayed, and those not recovered. */
+  get counts(): { recoveries: number; updatesReplayed: number; recoveriesFailed: number } {
+    return { recoveries: this.#recoveries, updatesReplayed: this.#updatesReplayed, recoveriesFailed: this.#recoveriesFailed };
+  }
+
   /**
-   * Starts `subscriber` on `topic`, which it joined at `joinedAt`: `answer`
-   * is called with the response's position fields, then the catch-up frames
-   * are written, then it is live. Synchronous, so no update comes between.
+   * Starts `subscriber` on `topic`, which it joined at `joinedAt` (undefined:
+   * it was live on it already): `answer` is called with the response's
+   * position fields, then the catch-up frames are written, then it is live.
+   * Synchronous, so no update comes between.
    */
   start(
     topic: string,
     subscriber: Subscriber,
-    joinedAt: StreamPosition,
+    joinedAt: StreamPosition | undefined,
     since: StreamPosition | undefined,
     answer: (start: SubscriptionStart) => void,
   ): void {
-    const start = this.#startOf(topic, joinedAt, since);
+    const start = joinedAt === undefined ? this.#resumed(topic, subscriber, since) : this.#startOf(topic, joinedAt, since);
+    this.#count(start);
     answer(start);
+    if (joinedAt === undefined) return;
     if (start.frames.length > 0) subscriber.writeFrames(start.frames);
     this.abandon(topic, subscriber);
+    let sent = this.#sentAfter.get(subscriber);
+    if (sent === undefined) this.#sentAfter.set(subscriber, (sent = new Map<string, StreamPosition>()));
+    const { position } = start;
+    sent.set(topic, position.recovered === true && since !== undefined ? since : { epoch: position.epoch, seq: position.seq });
+  }
+
+  /** `subscriber` no longer holds `topic`. */
+  leave(topic: string, subscriber: Subscriber): void {
+    this.#sentAfter.get(subscriber)?.delete(topic);
   }
 
   /** Whom fan-out writes `topic`'s updates to: its holders, less those not started yet. */
@@ -86,6 +116,27 @@ export class TopicDelivery {
   /** Takes `topic`'s next position and records the frame encoded for it. */
   publish(topic: string, encode: (position: StreamPosition) => EncodedFrames): EncodedFrames {
     return this.#history.append(topic, encode);
+  }
+
+  /** A subscriber already live on `topic`: its position now; `since` recovered if it was sent everything after it. */
+  #resumed(topic: string, subscriber: Subscriber, since: StreamPosition | undefined): SubscriptionStart {
+    const at = this.#history.open(topic);
+    if (since === undefined) return { position: at, frames: [] };
+    const sent = this.#sentAfter.get(subscriber)?.get(topic);
+    if (since.epoch !== at.epoch) return { position: { ...at, recovered: false, reason: "epoch" }, frames: [] };
+    if (since.seq > at.seq) return { position: { ...at, recovered: false, reason: "ahead" }, frames: [] };
+    // Updates after `since` it was never sent cannot come now: newer ones already went, so they are gone for it.
+    if (sent === undefined || sent.epoch !== at.epoch || since.seq < sent.seq) {
+      return { position: { ...at, recovered: false, reason: "trimmed" }, frames: [] };
+    }
+    return { position: { ...at, recovered: true }, frames: [] };
+  }
+
+  #count({ position, frames }: SubscriptionStart): void {
+    if (position.recovered === true) {
+      this.#recoveries += 1;
+      this.#updatesReplayed += frames.length;
+    } else if (position.recovered === false) this.#recoveriesFailed += 1;
   }
 
   #startOf(topic: string, joinedAt: StreamPosition, since: StreamPosition | undefined): SubscriptionStart {
