@@ -6,7 +6,7 @@
  * and a clear answer to a bad `since`.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import type { RouteOptions, TopicUpdater, WsRouteService } from "wsgen";
+import type { RouteOptions, TopicUpdater, WsAppOptions, WsRouteService } from "wsgen";
 import { BarWsRouter, RecordingService, bar, type Bar, type BarSubscriptionRequest } from "./support/fixtures.js";
 import { TestClient, type Frame } from "./support/client.js";
 import { eventually, startApp, type RunningApp } from "./support/server.js";
@@ -20,9 +20,14 @@ afterEach(async () => {
 
 type BarOptions = Partial<RouteOptions<BarSubscriptionRequest, Bar>>;
 
-/** An app with one bars route on `service` (a RecordingService unless given). */
-async function startWith<Service extends WsRouteService<BarSubscriptionRequest, Bar>>(options: BarOptions, service: Service) {
-  const app = await startApp({ modules: [{ name: "datafeed", routes: [new BarWsRouter({ route: "bars", service, ...options })] }] });
+/** An app (with `appOptions`) with one bars route on `service` (a RecordingService unless given). */
+async function startWith<Service extends WsRouteService<BarSubscriptionRequest, Bar>>(
+  options: BarOptions,
+  service: Service,
+  appOptions: Partial<WsAppOptions> = {},
+) {
+  const routes = [new BarWsRouter({ route: "bars", service, ...options })];
+  const app = await startApp({ ...appOptions, modules: [{ name: "datafeed", routes }] });
   running.push(app);
   const connect = (): Promise<TestClient> => TestClient.connect(app.wsUrl("datafeed"));
   return { app, connect, service };
@@ -346,5 +351,40 @@ describe("resubscribing on a connection already live on the topic", () => {
     expect(other.payload).toMatchObject({ recovered: false, reason: "epoch" });
     await settle(client);
     expect(seqs(frames)).toEqual([]);
+  });
+});
+
+describe("a replay the connection cannot take", () => {
+  it("is not sent at all: recovered false, too_large, while one that fits is replayed and the client stays open", async () => {
+    // 100 bars of ~220 bytes do not fit an 8 KiB high-water mark; 2 do. Under "close", a replay cut by it would close the client.
+    const { connect, service } = await startWith({ historySize: 100 }, new RecordingService<BarSubscriptionRequest, Bar>(), {
+      highWaterMark: 8_192,
+    });
+    const keeper = await connect();
+    const aapl = (await keeper.subscribe("bars", { symbol: "AAPL" })).payload.epoch as string;
+    const msft = (await keeper.subscribe("bars", { symbol: "MSFT" })).payload.epoch as string;
+    for (let burst = 0; burst < 10; burst++) {
+      for (let close = 1; close <= 10; close++) service.publish(AAPL, bar(burst * 10 + close));
+      await settle(keeper); // in bursts, so the keeper itself never nears the mark
+    }
+    service.publish(MSFT, bar(1));
+    service.publish(MSFT, bar(2));
+    await settle(keeper);
+    const back = await connect();
+    const frames = log(back);
+    let closed: number | undefined;
+    back.socket.on("close", (code: number) => (closed = code));
+    const big = await back.subscribeSince("bars", { symbol: "AAPL" }, { epoch: aapl, seq: 0 });
+    const small = await back.subscribeSince("bars", { symbol: "MSFT" }, { epoch: msft, seq: 0 });
+    expect(big.payload).toMatchObject({ status: "ok", recovered: false, reason: "too_large", seq: 100 });
+    expect(small.payload).toMatchObject({ status: "ok", recovered: true, seq: 2 });
+    service.publish(AAPL, bar(101));
+    await settle(back);
+    expect(updates(frames).map((frame) => [frame.payload.topic as string, frame.payload.seq as number])).toEqual([
+      [MSFT, 1],
+      [MSFT, 2],
+      [AAPL, 101],
+    ]);
+    expect(closed).toBeUndefined();
   });
 });

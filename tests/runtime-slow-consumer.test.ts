@@ -142,6 +142,16 @@ describe("slow consumers", () => {
     expect(received).toBe(seq);
     stalled.socket.destroy();
   });
+
+  it('still answers a slow client\'s subscribe under "drop": a response is never skipped, only data', async () => {
+    const { stalled } = await floodWithOneStalledClient("drop");
+    raws.push(stalled);
+    stalled.sendText(JSON.stringify({ type: "blobs.subscribe", id: "late", payload: { name: "y" } }));
+    await eventually(() => running!.app.stats().modules.feed!.routes.blobs!.topics === 2, 2_000, "the second topic");
+    await new Promise((resolve) => setTimeout(resolve, 100)); // its answer is written while the buffer is still over the mark
+    stalled.socket.resume();
+    await eventually(() => stalled.received().includes('"id":"late"'), 5_000, "the late subscribe's response");
+  });
 });
 
 const Room = z.object({ room: z.string() });

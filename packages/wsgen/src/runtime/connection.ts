@@ -77,19 +77,30 @@ export class Connection<User = unknown> implements Subscriber {
     return this.socket.readyState === WebSocket.OPEN;
   }
 
-  /** Sends one JSON text message (a response, an error, a pong). */
+  /**
+   * Sends one JSON text message (a response, an error, a pong). These answer
+   * what the client sent, so they are written even past the high-water mark:
+   * a dropped response would leave a subscribe unanswered forever. Their
+   * number is bounded by the rate limit and `maxQueuedOperations`.
+   */
   sendText(text: string): boolean {
-    return this.writeFrames([encodeTextFrame(text)]) === 1;
+    return this.writeFrames([encodeTextFrame(text)], true) === 1;
+  }
+
+  /** Bytes it may still be sent before it counts as slow; below 0 when over the mark. */
+  get sendRoom(): number {
+    return this.#limits.highWaterMark - this.socket.bufferedAmount;
   }
 
   /**
    * Writes runs of encoded frames in order, unless the socket is closing, and
    * returns how many frames were written. A client over the high-water mark
-   * is slow: the frames from there on are dropped or the client is closed.
+   * is slow: the frames from there on are dropped or the client is closed —
+   * unless they are `owed` (answers, and the replay a response promised).
    */
-  writeFrames(runs: readonly EncodedFrames[]): number {
+  writeFrames(runs: readonly EncodedFrames[], owed = false): number {
     if (!this.isOpen) return 0;
-    const limit = this.#limits.highWaterMark;
+    const limit = owed ? Infinity : this.#limits.highWaterMark;
     // bufferedAmount counts both this stream's pending bytes and anything `ws` holds back.
     let bytes = 0;
     let count = 0;

@@ -13,6 +13,12 @@
  * No update can come between: fan-out and the start both run to completion
  * on the event loop, and positions are taken only in fan-out.
  *
+ * A replay is bounded by what the connection may still buffer (`sendRoom`,
+ * its high-water mark less what it holds): one that does not fit is not
+ * sent at all (`recovered: false`, reason `too_large`), since a replay cut by
+ * the slow-consumer policy would be a gap announced as a recovery. What is
+ * sent is written whatever that policy, as the response is.
+ *
  * A subscribe from a connection already live on the topic is owed nothing:
  * fan-out has written it every update since its start, so it is answered
  * with the topic's position, and its `since` is recovered when every update
@@ -22,7 +28,9 @@ import type { SubscriptionResponse } from "../protocol/messages.js";
 import type { RecoveryFailureReason, StreamPosition } from "../protocol/positions.js";
 import type { Subscriber } from "./fan-out.js";
 import type { EncodedFrames } from "./frame.js";
+import type { RouteClient } from "./route-host.js";
 import type { TopicHistory } from "./topic-history.js";
+import type { Replay } from "./topic-stream.js";
 
 /** The position fields of an ok subscribe.response, and the frames that follow it. */
 export interface SubscriptionStart {
@@ -83,16 +91,18 @@ export class TopicDelivery {
    */
   start(
     topic: string,
-    subscriber: Subscriber,
+    subscriber: RouteClient<unknown>,
     joinedAt: StreamPosition | undefined,
     since: StreamPosition | undefined,
     answer: (start: SubscriptionStart) => void,
   ): void {
-    const start = joinedAt === undefined ? this.#resumed(topic, subscriber, since) : this.#startOf(topic, joinedAt, since);
+    const room = subscriber.sendRoom ?? Infinity;
+    const start = joinedAt === undefined ? this.#resumed(topic, subscriber, since) : this.#startOf(topic, joinedAt, since, room);
     this.#count(start);
     answer(start);
     if (joinedAt === undefined) return;
-    if (start.frames.length > 0) subscriber.writeFrames(start.frames);
+    // Owed: the response promised them, so no slow-consumer policy may cut them short.
+    if (start.frames.length > 0) subscriber.writeFrames(start.frames, true);
     this.abandon(topic, subscriber);
     let sent = this.#sentAfter.get(subscriber);
     if (sent === undefined) this.#sentAfter.set(subscriber, (sent = new Map<string, StreamPosition>()));
@@ -139,7 +149,7 @@ export class TopicDelivery {
     } else if (position.recovered === false) this.#recoveriesFailed += 1;
   }
 
-  #startOf(topic: string, joinedAt: StreamPosition, since: StreamPosition | undefined): SubscriptionStart {
+  #startOf(topic: string, joinedAt: StreamPosition, since: StreamPosition | undefined, room: number): SubscriptionStart {
     const head = this.#history.position(topic) ?? joinedAt;
     // What was published between the join and now, if the history still holds it; else the start moves to the head.
     const caughtUp = head.epoch === joinedAt.epoch ? this.#history.replayAfter(topic, joinedAt) : undefined;
@@ -147,11 +157,20 @@ export class TopicDelivery {
     const catchUp = caughtUp?.ok === true ? caughtUp.entries.map((entry) => entry.frame) : [];
     const at = { seq: startSeq, epoch: head.epoch };
     if (since !== undefined) {
-      const replay = this.#history.replayAfter(topic, since);
+      const replay = this.#replayWithin(topic, since, room);
       if (replay.ok) return { position: { ...at, recovered: true }, frames: replay.entries.map((entry) => entry.frame) };
       return this.#fresh({ ...at, recovered: false, reason: replay.reason }, topic, startSeq, catchUp);
     }
     return this.#fresh(at, topic, startSeq, catchUp);
+  }
+
+  /** The replay after `since` when it fits in `room` bytes (a replay is never sent in part), else why not. */
+  #replayWithin(topic: string, since: StreamPosition, room: number): Replay {
+    const replay = this.#history.replayAfter(topic, since);
+    if (!replay.ok) return replay;
+    const bytes = replay.entries.reduce((sum, entry) => sum + entry.frame.bytes.length, 0);
+    // An empty replay always fits: a connection over its mark can still be told it missed nothing.
+    return bytes <= Math.max(room, 0) ? replay : { ok: false, reason: "too_large" };
   }
 
   /**
