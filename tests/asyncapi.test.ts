@@ -165,7 +165,7 @@ describe("AsyncAPI delivery contract", () => {
         seq: { type: "integer" },
         epoch: { type: "string" },
         recovered: { type: "boolean" },
-        reason: { enum: ["epoch", "trimmed", "expired", "ahead"] },
+        reason: { enum: ["epoch", "trimmed", "expired", "ahead", "too_large"] },
       });
       expect(await errorsOf(document)).toEqual([]);
     }

@@ -120,6 +120,22 @@ describe("typed client: resets", () => {
     expect(seen).toEqual([1, 2, 9]);
   });
 
+  it("reports a replay too large for the connection's buffer (too_large) as a reset, with nothing replayed", async () => {
+    // 100 ticks of ~100 bytes missed, against a 4 KiB high-water mark: the server sends none of them.
+    const app = await ticksApp(0, {}, { highWaterMark: 4_096 });
+    const { seen, resets, resubscriptions, subscription, dropWhile } = await moverAndHolder(app, 2);
+    const epoch = subscription.position?.epoch;
+    await dropWhile(() => range(3, 102).forEach((n) => app.publish(n)));
+    await eventually(() => resets.length === 1, 3_000, "the reset");
+    expect(resubscriptions).toMatchObject([{ recovered: false, reason: "too_large" }]);
+    expect(resets).toEqual([
+      { topic: subscription.topic, reason: "too_large", from: { epoch, seq: 2 }, to: { epoch, seq: 102 }, missed: 100 },
+    ]);
+    app.publish(103);
+    await eventually(() => seen.length === 3, 3_000, "the next live update");
+    expect(seen).toEqual([1, 2, 103]);
+  });
+
   it("reports a server restart (a new epoch) as a reset, and data continues in the new epoch", async () => {
     const first = await ticksApp();
     const { mover, seen, resets, subscription } = await moverAndHolder(first, 2);

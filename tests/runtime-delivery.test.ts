@@ -6,7 +6,7 @@
  * and a clear answer to a bad `since`.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import type { RouteOptions, TopicUpdater, WsRouteService } from "wsgen";
+import type { RouteOptions, TopicUpdater, WsAppOptions, WsRouteService } from "wsgen";
 import { BarWsRouter, RecordingService, bar, type Bar, type BarSubscriptionRequest } from "./support/fixtures.js";
 import { TestClient, type Frame } from "./support/client.js";
 import { eventually, startApp, type RunningApp } from "./support/server.js";
@@ -20,9 +20,14 @@ afterEach(async () => {
 
 type BarOptions = Partial<RouteOptions<BarSubscriptionRequest, Bar>>;
 
-/** An app with one bars route on `service` (a RecordingService unless given). */
-async function startWith<Service extends WsRouteService<BarSubscriptionRequest, Bar>>(options: BarOptions, service: Service) {
-  const app = await startApp({ modules: [{ name: "datafeed", routes: [new BarWsRouter({ route: "bars", service, ...options })] }] });
+/** An app (with `appOptions`) with one bars route on `service` (a RecordingService unless given). */
+async function startWith<Service extends WsRouteService<BarSubscriptionRequest, Bar>>(
+  options: BarOptions,
+  service: Service,
+  appOptions: Partial<WsAppOptions> = {},
+) {
+  const routes = [new BarWsRouter({ route: "bars", service, ...options })];
+  const app = await startApp({ ...appOptions, modules: [{ name: "datafeed", routes }] });
   running.push(app);
   const connect = (): Promise<TestClient> => TestClient.connect(app.wsUrl("datafeed"));
   return { app, connect, service };
@@ -271,5 +276,115 @@ describe("subscribing while createTopic runs", () => {
     await settle(client);
     expect(frames[0]).toMatchObject({ type: "bars.subscribe.response", payload: { seq: 0 } });
     expect(seqs(frames)).toEqual([1, 2, 3]);
+  });
+});
+
+describe("updates the queue drops (queueCapacity)", () => {
+  it("leave a gap for a valid update only, so subscribers are never told of one that could not have been sent", async () => {
+    const { connect, service } = await start({ queueCapacity: 1 });
+    const client = await connect();
+    const frames = log(client);
+    expect((await client.subscribe("bars", { symbol: "AAPL" })).payload.seq).toBe(0);
+    service.publish(AAPL, { close: "not a number" } as unknown as Bar); // would fail validation: never sendable
+    service.publish(AAPL, bar(1)); // overflows the queue, dropping the invalid one: no seq for it
+    await settle(client);
+    service.publish(AAPL, bar(2));
+    service.publish(AAPL, bar(3)); // drops bar(2), which would have been sent: its seq is the gap
+    await settle(client);
+    expect(seqs(frames)).toEqual([1, 3]);
+  });
+
+  it("take no seq of a re-created topic's stream for an update of its ended generation", async () => {
+    // The window keeps bar(2) queued across the removal and the re-creation (an idle queue drains at once).
+    const { connect, service } = await start({ queueCapacity: 1, batchWindowMs: 1_000 });
+    const first = await connect();
+    await first.subscribe("bars", { symbol: "AAPL" });
+    service.publish(AAPL, bar(1));
+    await first.next((frame) => frame.type === "bars.update");
+    service.publish(AAPL, bar(2)); // queued for the first generation
+    await first.close();
+    await eventually(() => service.count("remove", AAPL) === 1);
+    const second = await connect();
+    const frames = log(second);
+    await second.subscribe("bars", { symbol: "AAPL" });
+    service.publish(AAPL, bar(3)); // the second generation's first update drops bar(2)
+    await eventually(() => updates(frames).length === 1);
+    expect(updates(frames)).toMatchObject([{ payload: { seq: 1, payload: { close: 3 } } }]);
+  });
+});
+
+describe("resubscribing on a connection already live on the topic", () => {
+  it("replays nothing and re-sends no latest value: fan-out wrote it every update, so since is recovered", async () => {
+    const { connect, service } = await start({ latestValue: true });
+    const client = await connect();
+    const frames = log(client);
+    await client.subscribe("bars", { symbol: "AAPL" });
+    service.publish(AAPL, bar(1));
+    const first = await client.next((frame) => frame.type === "bars.update");
+    service.publish(AAPL, bar(2));
+    service.publish(AAPL, bar(3));
+    await settle(client);
+    // The client's since (seq 1) may have been current when it sent it, 2 and 3 in flight: they precede the response.
+    const again = await client.subscribeSince("bars", { symbol: "AAPL" }, { epoch: first.payload.epoch, seq: 1 });
+    expect(again.payload).toMatchObject({ status: "ok", message: "already subscribed", recovered: true, seq: 3 });
+    const plain = await client.subscribe("bars", { symbol: "AAPL" });
+    expect(plain.payload).toMatchObject({ status: "ok", message: "already subscribed", seq: 3 });
+    await settle(client);
+    expect(seqs(frames)).toEqual([1, 2, 3]);
+  });
+
+  it("does not recover a since from before what the connection was sent: those updates can no longer come first", async () => {
+    const { connect, service } = await start();
+    const keeper = await connect();
+    await keeper.subscribe("bars", { symbol: "AAPL" });
+    service.publish(AAPL, bar(1));
+    const first = await keeper.next((frame) => frame.type === "bars.update");
+    service.publish(AAPL, bar(2));
+    await settle(keeper);
+    const client = await connect();
+    const frames = log(client);
+    expect((await client.subscribe("bars", { symbol: "AAPL" })).payload.seq).toBe(2); // sent what follows seq 2
+    const since = { epoch: first.payload.epoch, seq: 0 };
+    const again = await client.subscribeSince("bars", { symbol: "AAPL" }, since);
+    expect(again.payload).toMatchObject({ status: "ok", recovered: false, reason: "trimmed", seq: 2 });
+    const other = await client.subscribeSince("bars", { symbol: "AAPL" }, { epoch: "another", seq: 2 });
+    expect(other.payload).toMatchObject({ recovered: false, reason: "epoch" });
+    await settle(client);
+    expect(seqs(frames)).toEqual([]);
+  });
+});
+
+describe("a replay the connection cannot take", () => {
+  it("is not sent at all: recovered false, too_large, while one that fits is replayed and the client stays open", async () => {
+    // 100 bars of ~220 bytes do not fit an 8 KiB high-water mark; 2 do. Under "close", a replay cut by it would close the client.
+    const { connect, service } = await startWith({ historySize: 100 }, new RecordingService<BarSubscriptionRequest, Bar>(), {
+      highWaterMark: 8_192,
+    });
+    const keeper = await connect();
+    const aapl = (await keeper.subscribe("bars", { symbol: "AAPL" })).payload.epoch as string;
+    const msft = (await keeper.subscribe("bars", { symbol: "MSFT" })).payload.epoch as string;
+    for (let burst = 0; burst < 10; burst++) {
+      for (let close = 1; close <= 10; close++) service.publish(AAPL, bar(burst * 10 + close));
+      await settle(keeper); // in bursts, so the keeper itself never nears the mark
+    }
+    service.publish(MSFT, bar(1));
+    service.publish(MSFT, bar(2));
+    await settle(keeper);
+    const back = await connect();
+    const frames = log(back);
+    let closed: number | undefined;
+    back.socket.on("close", (code: number) => (closed = code));
+    const big = await back.subscribeSince("bars", { symbol: "AAPL" }, { epoch: aapl, seq: 0 });
+    const small = await back.subscribeSince("bars", { symbol: "MSFT" }, { epoch: msft, seq: 0 });
+    expect(big.payload).toMatchObject({ status: "ok", recovered: false, reason: "too_large", seq: 100 });
+    expect(small.payload).toMatchObject({ status: "ok", recovered: true, seq: 2 });
+    service.publish(AAPL, bar(101));
+    await settle(back);
+    expect(updates(frames).map((frame) => [frame.payload.topic as string, frame.payload.seq as number])).toEqual([
+      [MSFT, 1],
+      [MSFT, 2],
+      [AAPL, 101],
+    ]);
+    expect(closed).toBeUndefined();
   });
 });

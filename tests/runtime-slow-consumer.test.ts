@@ -13,7 +13,7 @@ import { z } from "zod";
 import { RecordingService, routeClass } from "./support/fixtures.js";
 import { TestClient } from "./support/client.js";
 import { REPO_ROOT } from "./support/project.js";
-import { rawConnect, type RawClient } from "./support/raw-client.js";
+import { maskedTextFrame, rawConnect, type RawClient } from "./support/raw-client.js";
 import { eventually, startApp, type RunningApp } from "./support/server.js";
 import { endpointPath } from "../packages/wsgen/src/protocol/paths.js";
 
@@ -141,6 +141,25 @@ describe("slow consumers", () => {
     expect(stats.connections).toBe(2);
     expect(received).toBe(seq);
     stalled.socket.destroy();
+  });
+
+  it('still answers a slow client\'s subscribe under "drop": a response is never skipped, only data', async () => {
+    const { stalled } = await floodWithOneStalledClient("drop");
+    raws.push(stalled);
+    stalled.sendText(JSON.stringify({ type: "blobs.subscribe", id: "late", payload: { name: "y" } }));
+    await eventually(() => running!.app.stats().modules.feed!.routes.blobs!.topics === 2, 2_000, "the second topic");
+    await new Promise((resolve) => setTimeout(resolve, 100)); // its answer is written while the buffer is still over the mark
+    stalled.socket.resume();
+    await eventually(() => stalled.received().includes('"id":"late"'), 5_000, "the late subscribe's response");
+  });
+
+  it('closes a stalled client that keeps asking under "drop" at twice the mark, instead of buffering answers forever', async () => {
+    const { stalled } = await floodWithOneStalledClient("drop");
+    raws.push(stalled);
+    // ~10,000 pings in one TCP write: their pongs alone are past twice the 256 KiB mark.
+    const pings = Buffer.concat(Array.from({ length: 10_000 }, (_, id) => maskedTextFrame(JSON.stringify({ type: "ping", id: `${id}` }))));
+    stalled.socket.write(pings);
+    await eventually(() => running!.app.stats().modules.feed!.slowConsumerCloses === 1, 5_000, "the close");
   });
 });
 

@@ -9,7 +9,7 @@
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { WebSocketServer } from "ws";
-import { createWsApp, LiveTopics, type RouteOptions } from "wsgen";
+import { createWsApp, LiveTopics, type RouteOptions, type WsAppOptions } from "wsgen";
 import { buildTopic } from "wsgen/client";
 import { endpointPath } from "../../packages/wsgen/src/protocol/paths.js";
 import { cleanups, listenUntilCleanup, TickWsRouter, type Tick, type TickRequest } from "./typed-client.js";
@@ -24,7 +24,11 @@ export interface TicksApp {
 }
 
 /** A ticks app on `port` (0: one the OS picks) with `options` on its route; stopped after the test. */
-export async function ticksApp(port = 0, options: Partial<RouteOptions<TickRequest, Tick>> = {}): Promise<TicksApp> {
+export async function ticksApp(
+  port = 0,
+  options: Partial<RouteOptions<TickRequest, Tick>> = {},
+  appOptions: Partial<WsAppOptions> = {},
+): Promise<TicksApp> {
   const service = new LiveTopics<TickRequest, Tick>();
   const server = createServer();
   const sockets = new Map<Socket, string>();
@@ -33,9 +37,8 @@ export async function ticksApp(port = 0, options: Partial<RouteOptions<TickReque
     if (who !== null) sockets.set(socket, who);
     socket.on("close", () => sockets.delete(socket));
   });
-  const app = createWsApp({ modules: [{ name: "ticks", routes: [new TickWsRouter({ route: "ticks", service, ...options })] }] }).attach(
-    server,
-  );
+  const routes = [new TickWsRouter({ route: "ticks", service, ...options })];
+  const app = createWsApp({ ...appOptions, modules: [{ name: "ticks", routes }] }).attach(server);
   await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
   let stopped = false;
   const stop = async (): Promise<void> => {

@@ -13,7 +13,7 @@ import type { RecoveryFailureReason, StreamPosition } from "../protocol/position
 /**
  * Why updates were lost:
  * - the server's `reason` for a resubscribe it did not recover
- *   (`epoch`, `trimmed`, `expired`, `ahead`, protocol/positions.ts);
+ *   (`epoch`, `trimmed`, `expired`, `ahead`, `too_large`, protocol/positions.ts);
  * - `epoch` also when an update came in another epoch than the one held;
  * - `gap`: the live stream skipped `seq`s (a route that skips updates for a
  *   client that lags, or an update the server's queue dropped).

@@ -60,9 +60,11 @@ export const epochChanged = (held: StreamPosition, next: StreamPosition): boolea
  * - `epoch`: the stream is another one (server restart, history gone, topic re-created);
  * - `trimmed`: updates after `since` fell out of the history's size or byte bound;
  * - `expired`: updates after `since` outlived the history's age bound;
- * - `ahead`: `since` is past the stream's last update, which no subscriber can hold.
+ * - `ahead`: `since` is past the stream's last update, which no subscriber can hold;
+ * - `too_large`: the replay would not fit in what the connection may still buffer
+ *   (its high-water mark), and a replay is never sent in part.
  */
-export const RECOVERY_FAILURE_REASONS = ["epoch", "trimmed", "expired", "ahead"] as const;
+export const RECOVERY_FAILURE_REASONS = ["epoch", "trimmed", "expired", "ahead", "too_large"] as const;
 export type RecoveryFailureReason = (typeof RECOVERY_FAILURE_REASONS)[number];
 
 /** Longest `epoch` a client may send back; the server's own are far shorter. */

@@ -82,7 +82,7 @@ export const subscriptionResponseSchema: JsonObject = {
       type: "string",
       enum: [...RECOVERY_FAILURE_REASONS],
       description:
-        "With recovered: false: epoch (another stream), trimmed (past the history's size), expired (past its age), ahead (since is past the last update).",
+        "With recovered: false: epoch (another stream), trimmed (past the history's size), expired (past its age), ahead (since is past the last update), too_large (the replay does not fit what the connection may still buffer, its high-water mark; never sent in part).",
     },
   },
 };
@@ -98,7 +98,7 @@ export const errorPayloadSchema: JsonObject = {
 };
 
 const GUARANTEE =
-  "Delivery: each topic is one stream in total order (seq 1, 2, …, in one epoch); no update reaches a subscriber before its subscribe response. A resubscribe with since gets every missed update while they are in the history, in order and without duplicates; otherwise it is told (recovered: false, reason) and nothing is replayed. An update the server had to drop keeps its seq, so the gap shows.";
+  "Delivery: each topic is one stream in total order (seq 1, 2, …, in one epoch); no update reaches a subscriber before its subscribe response. A resubscribe with since gets every missed update while they are in the history, in order and without duplicates; otherwise, or when the replay would not fit the connection's buffer, it is told (recovered: false, reason) and nothing is replayed: never a partial replay. An update the server had to drop keeps its seq, so the gap shows.";
 
 /** The guarantee in words, and the route's own policy when it is known. */
 export function deliveryDescription(policy: DeliveryPolicy | undefined): string {

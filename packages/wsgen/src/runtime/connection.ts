@@ -17,6 +17,14 @@ import { encodeTextFrame, type EncodedFrames } from "./frame.js";
 import { CloseCode, CloseReason } from "../protocol/messages.js";
 import type { SlowConsumerPolicy } from "./app-options.js";
 
+/**
+ * How far past the high-water mark owed frames may take a client's buffer.
+ * Answers and announced replays must not be dropped, but a client that
+ * never reads and keeps asking (pings, without a `rateLimit`) must not grow
+ * the server's memory without bound either: at twice the mark it is closed.
+ */
+const OWED_HEADROOM = 2;
+
 /** The slow-consumer options (`WsAppOptions`), resolved. */
 export interface ConnectionLimits {
   /** Bytes queued for a client above which it counts as slow. */
@@ -77,19 +85,32 @@ export class Connection<User = unknown> implements Subscriber {
     return this.socket.readyState === WebSocket.OPEN;
   }
 
-  /** Sends one JSON text message (a response, an error, a pong). */
+  /**
+   * Sends one JSON text message (a response, an error, a pong). These answer
+   * what the client sent, so they are written even past the high-water mark
+   * (up to OWED_HEADROOM times it): a dropped response would leave a
+   * subscribe unanswered forever.
+   */
   sendText(text: string): boolean {
-    return this.writeFrames([encodeTextFrame(text)]) === 1;
+    return this.writeFrames([encodeTextFrame(text)], true) === 1;
+  }
+
+  /** Bytes it may still be sent before it counts as slow; below 0 when over the mark. */
+  get sendRoom(): number {
+    return this.#limits.highWaterMark - this.socket.bufferedAmount;
   }
 
   /**
    * Writes runs of encoded frames in order, unless the socket is closing, and
    * returns how many frames were written. A client over the high-water mark
    * is slow: the frames from there on are dropped or the client is closed.
+   * `owed` frames (answers, and the replay a response promised) may go up to
+   * OWED_HEADROOM times the mark, and are never dropped: past that the
+   * client is closed, whatever the policy.
    */
-  writeFrames(runs: readonly EncodedFrames[]): number {
+  writeFrames(runs: readonly EncodedFrames[], owed = false): number {
     if (!this.isOpen) return 0;
-    const limit = this.#limits.highWaterMark;
+    const limit = owed ? this.#limits.highWaterMark * OWED_HEADROOM : this.#limits.highWaterMark;
     // bufferedAmount counts both this stream's pending bytes and anything `ws` holds back.
     let bytes = 0;
     let count = 0;
@@ -114,7 +135,7 @@ export class Connection<User = unknown> implements Subscriber {
       for (const frame of run.frames) {
         if (this.socket.bufferedAmount > limit) {
           if (written > 0) this.#events.onFramesSent(this, written);
-          this.#applySlowConsumerPolicy(count - written);
+          this.#applySlowConsumerPolicy(count - written, owed);
           return written;
         }
         this.#transport.write(frame);
@@ -125,9 +146,9 @@ export class Connection<User = unknown> implements Subscriber {
     return written;
   }
 
-  /** Applies the slow-consumer policy to `unsent` frames that did not fit. */
-  #applySlowConsumerPolicy(unsent: number): void {
-    if (this.#limits.slowConsumer === "drop") {
+  /** Applies the slow-consumer policy to `unsent` frames that did not fit; owed ones are never dropped. */
+  #applySlowConsumerPolicy(unsent: number, owed: boolean): void {
+    if (this.#limits.slowConsumer === "drop" && !owed) {
       this.framesDropped += unsent;
       this.#events.onFramesDropped(this, unsent);
       return;

@@ -9,8 +9,12 @@ import { joinFrames, type EncodedFrames } from "./frame.js";
 /** What fan-out writes to (a connection): an identity and a way to write encoded frames. */
 export interface Subscriber {
   readonly id: string;
-  /** Writes runs of frames encoded once for every holder, in order; returns how many frames were written. */
-  writeFrames(runs: readonly EncodedFrames[]): number;
+  /**
+   * Writes runs of frames encoded once for every holder, in order; returns how
+   * many frames were written. `owed`: frames a subscribe answer promised (its
+   * replay, already bounded by `sendRoom`), written whatever the slow-consumer policy.
+   */
+  writeFrames(runs: readonly EncodedFrames[], owed?: boolean): number;
 }
 
 export interface EncodedUpdate {

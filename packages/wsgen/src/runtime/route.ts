@@ -69,8 +69,8 @@ type TopicCreation = (generation: TopicGeneration) => Promise<void>;
 
 type QueuedUpdate = { generation: TopicGeneration; data: unknown };
 
-/** A subscribe that joined its topic: at which position, and what it asked to recover. */
-type Joined = { topic: string; joinedAt: StreamPosition; since: StreamPosition | undefined; message: string };
+/** A subscribe that joined its topic: at which position (undefined: it was live already), and what it asked to recover. */
+type Joined = { topic: string; joinedAt: StreamPosition | undefined; since: StreamPosition | undefined; message: string };
 
 export class WsRoute<Req, Data, User = unknown> {
   /** The route name: the prefix of its operations (`orders.subscribe`) and topics (`orders:{…}`). */
@@ -96,9 +96,6 @@ export class WsRoute<Req, Data, User = unknown> {
   #framesSent = 0;
   #subscriptionsForbidden = 0;
   #requestsOverShapeLimits = 0;
-  #recoveries = 0;
-  #updatesReplayed = 0;
-  #recoveriesFailed = 0;
 
   constructor(options: RouteOptions<Req, Data, string, User> & RouteDeclaration<Req, Data>) {
     if (!isRouteName(options.route)) {
@@ -130,8 +127,7 @@ export class WsRoute<Req, Data, User = unknown> {
       batchWindowMs: options.batchWindowMs ?? ROUTE_DEFAULTS.batchWindowMs,
       deliver: (updates) => this.#fanOut(updates),
       onDeliverError: (error) => this.#report(error, `${updateType(this.name)} fan-out`),
-      // A dropped update still takes its place in the stream, so its subscribers see the gap instead of nothing.
-      onDrop: ({ generation }) => this.#delivery.history.skip(generation.topic),
+      onDrop: (update) => this.#skipDropped(update),
     });
     this.#lifecycle = new TopicLifecycle<TopicCreation, Subscriber>({
       create: (generation, creation) => creation(generation),
@@ -192,9 +188,8 @@ export class WsRoute<Req, Data, User = unknown> {
     }
     const { topic, joinedAt, since, message } = joined;
     let response: SubscriptionResponse = { status: "ok", message, topic };
-    this.#delivery.start(topic, client, joinedAt, since, ({ position, frames }) => {
+    this.#delivery.start(topic, client, joinedAt, since, ({ position }) => {
       response = { ...response, ...position };
-      this.#countRecovery(response, frames.length);
       answer(response);
     });
     return response;
@@ -217,10 +212,8 @@ export class WsRoute<Req, Data, User = unknown> {
       // The socket may have closed while the hooks ran; its topics are already released, so take none.
       if (!client.isOpen) return refused("shutting_down", "connection closed", topic);
     }
-    // Already live: it gets every update; the start only answers where the topic is (and replays after `since`).
-    if (this.#lifecycle.isLiveFor(topic, client)) {
-      return { topic, joinedAt: this.#delivery.history.open(topic), since, message: "already subscribed" };
-    }
+    // Already live: it was written every update since its start, so it is owed only where the topic is now.
+    if (this.#lifecycle.isLiveFor(topic, client)) return { topic, joinedAt: undefined, since, message: "already subscribed" };
     // A new subscription must be admitted (the per-connection limit); renewing a held one need not be.
     const refusal = this.#lifecycle.holds(topic, client) ? undefined : options.limitRefusal?.();
     if (refusal !== undefined) return refused("subscription_limit", refusal, topic);
@@ -233,13 +226,6 @@ export class WsRoute<Req, Data, User = unknown> {
       return refused("subscription_refused", `subscription refused: ${describeError(error)}`, topic);
     }
     return { topic, joinedAt, since, message: "subscribed" };
-  }
-
-  #countRecovery(response: SubscriptionResponse, frames: number): void {
-    if (response.recovered === true) {
-      this.#recoveries += 1;
-      this.#updatesReplayed += frames;
-    } else if (response.recovered === false) this.#recoveriesFailed += 1;
   }
 
   /** Puts a subscribe to the hooks: undefined when admitted, else the response refusing it. */
@@ -268,6 +254,7 @@ export class WsRoute<Req, Data, User = unknown> {
     if (!parsed.ok) return this.#invalidRequest(parsed, "unsubscribe", subscriber);
     const { topic } = parsed;
     if (!this.#lifecycle.leave(topic, subscriber)) return refused("not_subscribed", "not subscribed to this topic", topic);
+    this.#delivery.leave(topic, subscriber);
     return { status: "ok", message: "unsubscribed", topic };
   }
 
@@ -302,9 +289,7 @@ export class WsRoute<Req, Data, User = unknown> {
       framesSent: this.#framesSent,
       subscriptionsForbidden: this.#subscriptionsForbidden,
       requestsOverShapeLimits: this.#requestsOverShapeLimits,
-      recoveries: this.#recoveries,
-      updatesReplayed: this.#updatesReplayed,
-      recoveriesFailed: this.#recoveriesFailed,
+      ...this.#delivery.counts,
       history: this.#delivery.history.stats(),
     };
   }
@@ -356,10 +341,25 @@ export class WsRoute<Req, Data, User = unknown> {
     }
   }
 
+  /** True when an update of `generation` would reach someone: the generation is live and its topic has holders. */
+  #deliverable(generation: TopicGeneration): boolean {
+    return this.#lifecycle.accepts(generation) && this.#lifecycle.holders(generation.topic).size > 0;
+  }
+
+  /**
+   * An update the full queue dropped takes its seq, so subscribers see the gap — but only one that would have
+   * been sent: of the stream's live generation (an ended one's stream is gone; the current one owes it nothing)
+   * and valid (the check it would have had anyway). One that would not serialize still counts: finding out costs the encoding.
+   */
+  #skipDropped({ generation, data }: QueuedUpdate): void {
+    if (!this.#deliverable(generation) || (this.#validateUpdates && !this.dataSchema.safeParse(data).success)) return;
+    this.#delivery.history.skip(generation.topic);
+  }
+
   /** Validates one update, then positions, encodes and records it; undefined if it goes nowhere or is invalid. */
   #encode({ generation, data }: QueuedUpdate): EncodedFrames | undefined {
     const { topic } = generation;
-    if (!this.#lifecycle.accepts(generation) || this.#lifecycle.holders(topic).size === 0) return undefined;
+    if (!this.#deliverable(generation)) return undefined;
     let payload: unknown = data;
     if (this.#validateUpdates) {
       const parsed = this.dataSchema.safeParse(data);

@@ -12,16 +12,29 @@
  * fan-out, whose next update is the one after the head it was brought to.
  * No update can come between: fan-out and the start both run to completion
  * on the event loop, and positions are taken only in fan-out.
+ *
+ * A replay is bounded by what the connection may still buffer (`sendRoom`,
+ * its high-water mark less what it holds): one that does not fit is not
+ * sent at all (`recovered: false`, reason `too_large`), since a replay cut by
+ * the slow-consumer policy would be a gap announced as a recovery. What is
+ * sent is written whatever that policy, as the response is.
+ *
+ * A subscribe from a connection already live on the topic is owed nothing:
+ * fan-out has written it every update since its start, so it is answered
+ * with the topic's position, and its `since` is recovered when every update
+ * after it was among those (`#sentAfter`), with nothing replayed.
  */
 import type { SubscriptionResponse } from "../protocol/messages.js";
 import type { RecoveryFailureReason, StreamPosition } from "../protocol/positions.js";
 import type { Subscriber } from "./fan-out.js";
 import type { EncodedFrames } from "./frame.js";
+import type { RouteClient } from "./route-host.js";
 import type { TopicHistory } from "./topic-history.js";
+import type { Replay } from "./topic-stream.js";
 
 /** The position fields of an ok subscribe.response, and the frames that follow it. */
 export interface SubscriptionStart {
-  readonly position: Pick<SubscriptionResponse, "seq" | "epoch" | "recovered" | "reason">;
+  readonly position: StreamPosition & Pick<SubscriptionResponse, "recovered" | "reason">;
   readonly frames: readonly EncodedFrames[];
 }
 
@@ -30,6 +43,14 @@ export class TopicDelivery {
   readonly #latestValue: boolean;
   /** Per topic, the subscribers that joined and were not answered yet: left out of fan-out. */
   readonly #joining = new Map<string, Set<Subscriber>>();
+  /**
+   * Per live subscription, the position after which every update of its
+   * stream was written to it. Weak, so a closed connection's entries go with it.
+   */
+  readonly #sentAfter = new WeakMap<Subscriber, Map<string, StreamPosition>>();
+  #recoveries = 0;
+  #updatesReplayed = 0;
+  #recoveriesFailed = 0;
 
   constructor(history: TopicHistory, latestValue: boolean) {
     this.#history = history;
@@ -57,22 +78,41 @@ export class TopicDelivery {
     if (joining.size === 0) this.#joining.delete(topic);
   }
 
+  /** Recoveries answered (`recovered: true`), the updates they replayed, and those not recovered. */
+  get counts(): { recoveries: number; updatesReplayed: number; recoveriesFailed: number } {
+    return { recoveries: this.#recoveries, updatesReplayed: this.#updatesReplayed, recoveriesFailed: this.#recoveriesFailed };
+  }
+
   /**
-   * Starts `subscriber` on `topic`, which it joined at `joinedAt`: `answer`
-   * is called with the response's position fields, then the catch-up frames
-   * are written, then it is live. Synchronous, so no update comes between.
+   * Starts `subscriber` on `topic`, which it joined at `joinedAt` (undefined:
+   * it was live on it already): `answer` is called with the response's
+   * position fields, then the catch-up frames are written, then it is live.
+   * Synchronous, so no update comes between.
    */
   start(
     topic: string,
-    subscriber: Subscriber,
-    joinedAt: StreamPosition,
+    subscriber: RouteClient<unknown>,
+    joinedAt: StreamPosition | undefined,
     since: StreamPosition | undefined,
     answer: (start: SubscriptionStart) => void,
   ): void {
-    const start = this.#startOf(topic, joinedAt, since);
+    const room = subscriber.sendRoom ?? Infinity;
+    const start = joinedAt === undefined ? this.#resumed(topic, subscriber, since) : this.#startOf(topic, joinedAt, since, room);
+    this.#count(start);
     answer(start);
-    if (start.frames.length > 0) subscriber.writeFrames(start.frames);
+    if (joinedAt === undefined) return;
+    // Owed: the response promised them, so no slow-consumer policy may cut them short.
+    if (start.frames.length > 0) subscriber.writeFrames(start.frames, true);
     this.abandon(topic, subscriber);
+    let sent = this.#sentAfter.get(subscriber);
+    if (sent === undefined) this.#sentAfter.set(subscriber, (sent = new Map<string, StreamPosition>()));
+    const { position } = start;
+    sent.set(topic, position.recovered === true && since !== undefined ? since : { epoch: position.epoch, seq: position.seq });
+  }
+
+  /** `subscriber` no longer holds `topic`. */
+  leave(topic: string, subscriber: Subscriber): void {
+    this.#sentAfter.get(subscriber)?.delete(topic);
   }
 
   /** Whom fan-out writes `topic`'s updates to: its holders, less those not started yet. */
@@ -88,7 +128,28 @@ export class TopicDelivery {
     return this.#history.append(topic, encode);
   }
 
-  #startOf(topic: string, joinedAt: StreamPosition, since: StreamPosition | undefined): SubscriptionStart {
+  /** A subscriber already live on `topic`: its position now; `since` recovered if it was sent everything after it. */
+  #resumed(topic: string, subscriber: Subscriber, since: StreamPosition | undefined): SubscriptionStart {
+    const at = this.#history.open(topic);
+    if (since === undefined) return { position: at, frames: [] };
+    const sent = this.#sentAfter.get(subscriber)?.get(topic);
+    if (since.epoch !== at.epoch) return { position: { ...at, recovered: false, reason: "epoch" }, frames: [] };
+    if (since.seq > at.seq) return { position: { ...at, recovered: false, reason: "ahead" }, frames: [] };
+    // Updates after `since` it was never sent cannot come now: newer ones already went, so they are gone for it.
+    if (sent === undefined || sent.epoch !== at.epoch || since.seq < sent.seq) {
+      return { position: { ...at, recovered: false, reason: "trimmed" }, frames: [] };
+    }
+    return { position: { ...at, recovered: true }, frames: [] };
+  }
+
+  #count({ position, frames }: SubscriptionStart): void {
+    if (position.recovered === true) {
+      this.#recoveries += 1;
+      this.#updatesReplayed += frames.length;
+    } else if (position.recovered === false) this.#recoveriesFailed += 1;
+  }
+
+  #startOf(topic: string, joinedAt: StreamPosition, since: StreamPosition | undefined, room: number): SubscriptionStart {
     const head = this.#history.position(topic) ?? joinedAt;
     // What was published between the join and now, if the history still holds it; else the start moves to the head.
     const caughtUp = head.epoch === joinedAt.epoch ? this.#history.replayAfter(topic, joinedAt) : undefined;
@@ -96,11 +157,20 @@ export class TopicDelivery {
     const catchUp = caughtUp?.ok === true ? caughtUp.entries.map((entry) => entry.frame) : [];
     const at = { seq: startSeq, epoch: head.epoch };
     if (since !== undefined) {
-      const replay = this.#history.replayAfter(topic, since);
+      const replay = this.#replayWithin(topic, since, room);
       if (replay.ok) return { position: { ...at, recovered: true }, frames: replay.entries.map((entry) => entry.frame) };
       return this.#fresh({ ...at, recovered: false, reason: replay.reason }, topic, startSeq, catchUp);
     }
     return this.#fresh(at, topic, startSeq, catchUp);
+  }
+
+  /** The replay after `since` when it fits in `room` bytes (a replay is never sent in part), else why not. */
+  #replayWithin(topic: string, since: StreamPosition, room: number): Replay {
+    const replay = this.#history.replayAfter(topic, since);
+    if (!replay.ok) return replay;
+    const bytes = replay.entries.reduce((sum, entry) => sum + entry.frame.bytes.length, 0);
+    // An empty replay always fits: a connection over its mark can still be told it missed nothing.
+    return bytes <= Math.max(room, 0) ? replay : { ok: false, reason: "too_large" };
   }
 
   /**
