@@ -4,40 +4,17 @@
  * instead of a wall of type errors (zod 3's schemas fail the typecheck gate
  * with TS2740/TS2344, and would crash the AsyncAPI writer at run time).
  */
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { InputError } from "./errors.js";
 import { relativeTo } from "./paths.js";
+import { projectPackage } from "./tools.js";
 
 /** The zod major the runtime is built on (package.json peerDependencies says `^4.0.0`). */
 export const ZOD_MAJOR = 4;
 
-/** The version of `name` that the project at `root` resolves, and where; undefined when it resolves none. */
-export function projectPackageVersion(root: string, name: string): { version: string; path: string } | undefined {
-  const require = createRequire(join(root, "package.json"));
-  let entry: string;
-  try {
-    entry = require.resolve(name);
-  } catch {
-    return undefined;
-  }
-  // Walk up from the entry to the package's own package.json: "exports" may not expose ./package.json.
-  for (let dir = dirname(entry); dir !== dirname(dir); dir = dirname(dir)) {
-    const path = join(dir, "package.json");
-    try {
-      const manifest = JSON.parse(readFileSync(path, "utf8")) as { name?: unknown; version?: unknown };
-      if (manifest.name === name && typeof manifest.version === "string") return { version: manifest.version, path };
-    } catch {
-      // no package.json here: go up
-    }
-  }
-  return undefined;
-}
-
 /** Throws an InputError unless the project at `root` resolves zod 4. */
 export function checkProjectZod(root: string): void {
-  const found = projectPackageVersion(root, "zod");
+  const found = projectPackage(root, "zod");
   if (found === undefined) {
     throw InputError.at(
       undefined,
@@ -50,7 +27,7 @@ export function checkProjectZod(root: string): void {
   if (major !== ZOD_MAJOR) {
     throw InputError.at(
       undefined,
-      `this project has zod ${found.version} (${relativeTo(root, found.path)}); wsgen needs zod ${ZOD_MAJOR}.`,
+      `this project has zod ${found.version} (${relativeTo(root, join(found.dir, "package.json"))}); wsgen needs zod ${ZOD_MAJOR}.`,
       `npm install zod@^${ZOD_MAJOR}: the models' schemas must be zod ${ZOD_MAJOR} schemas (import { z } from "zod").`,
       "ERR_ZOD_VERSION",
     );

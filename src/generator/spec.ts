@@ -129,7 +129,7 @@ async function moduleSpec(module: ModuleDeclarations): Promise<ModuleSpec> {
       dataName: router.data.modelName,
       dataSchema: await schemaOf(router.data),
       // ws.ts declares no route options: the written document states the default policy, as an app on defaults serves it.
-      deliveryPolicy: deliveryPolicyOf({}),
+      deliveryPolicy: deliveryPolicyOf(),
     });
   }
   return { name: module.name, routes };

@@ -21,11 +21,23 @@ const FIN_TEXT = 0x81;
 
 /** Encodes `text` (JSON) as one final, unmasked text frame, writing the UTF-8 straight into the frame. */
 export function encodeTextFrame(text: string): EncodedFrames {
+  return encodeInto((size) => Buffer.allocUnsafe(size), text);
+}
+
+/**
+ * The same for a frame that is kept (an update, in its topic's history): in
+ * its own memory, not a slice of Node's shared 8 KiB pool, whose whole slab a
+ * kept 100-byte slice would hold alive. Once per update, not per subscriber;
+ * short-lived frames (replies) stay pooled.
+ */
+export function encodeRetainedTextFrame(text: string): EncodedFrames {
+  return encodeInto((size) => Buffer.allocUnsafeSlow(size), text);
+}
+
+function encodeInto(allocate: (size: number) => Buffer, text: string): EncodedFrames {
   const length = Buffer.byteLength(text);
   const headerLength = length < 126 ? 2 : length < 65_536 ? 4 : 10;
-  // Its own memory, not a slice of Node's shared 8 KiB pool: frames are kept in a topic's history, and a
-  // pooled slice would keep its whole slab alive (a 100-byte frame holding 8 KiB). Once per update, not per subscriber.
-  const bytes = Buffer.allocUnsafeSlow(headerLength + length);
+  const bytes = allocate(headerLength + length);
   bytes[0] = FIN_TEXT;
   if (length < 126) {
     bytes[1] = length;

@@ -94,8 +94,7 @@ export function historyLimits(options: HistoryOptions): HistoryLimits {
   };
 }
 
-/** The history and latest-value policy that `options` give a route, as its AsyncAPI document states it. */
-export function deliveryPolicyOf(options: HistoryOptions): DeliveryPolicy {
-  const limits = historyLimits(options);
+/** A route's resolved history limits (by default, ROUTE_DEFAULTS'), as its AsyncAPI document states them. */
+export function deliveryPolicyOf(limits: HistoryLimits = historyLimits({})): DeliveryPolicy {
   return { historySize: limits.size, historyMaxBytes: limits.maxBytes, historyTtlMs: limits.ttlMs, latestValue: limits.keepLatest };
 }

@@ -15,7 +15,7 @@ import type { z } from "zod";
 import type { DeliveryPolicy } from "./asyncapi-wire.js";
 import { authorizeSubscribe, type AuthorizeHook } from "./authorization.js";
 import { fanOut, type EncodedUpdate, type Subscriber } from "./fan-out.js";
-import { encodeTextFrame, type EncodedFrames } from "./frame.js";
+import { encodeRetainedTextFrame, type EncodedFrames } from "./frame.js";
 import { describeError, reportToConsole, WsgenError } from "./errors.js";
 import { check, isBoolean, isFunction, isService } from "./option-checks.js";
 import { deliveryPolicyOf, historyLimits, ROUTE_DEFAULTS, type RouteOptions } from "./route-options.js";
@@ -120,7 +120,7 @@ export class WsRoute<Req, Data, User = unknown> {
     this.#validateUpdates = options.validateUpdates ?? ROUTE_DEFAULTS.validateUpdates;
     this.#encodeUpdate = updateEncoder(this.name);
     const limits = historyLimits(options);
-    this.deliveryPolicy = deliveryPolicyOf(options);
+    this.deliveryPolicy = deliveryPolicyOf(limits);
     this.#delivery = new TopicDelivery(new MemoryTopicHistory(limits), limits.keepLatest);
     this.#queue = new UpdateQueue<QueuedUpdate>({
       capacity: options.queueCapacity ?? ROUTE_DEFAULTS.queueCapacity,
@@ -373,7 +373,7 @@ export class WsRoute<Req, Data, User = unknown> {
       }
       payload = parsed.data;
     }
-    const frame = this.#delivery.publish(topic, (position) => encodeTextFrame(this.#encodeUpdate(topic, payload, position)));
+    const frame = this.#delivery.publish(topic, (position) => encodeRetainedTextFrame(this.#encodeUpdate(topic, payload, position)));
     this.#updatesPublished += 1;
     return frame;
   }
