@@ -31,6 +31,7 @@ export class LightSocket {
   #onMessage: MessageHandler = () => undefined;
   /** Until the 101 response is complete, reads go here. */
   #onHandshake: ((data: Buffer) => void) | undefined;
+  #bytesReceived = 0;
 
   private constructor(port: number) {
     this.#socket = connect({
@@ -40,6 +41,7 @@ export class LightSocket {
       onread: {
         buffer: READ_BUFFER,
         callback: (bytes, buffer) => {
+          this.#bytesReceived += bytes;
           const data = buffer.subarray(0, bytes) as Buffer;
           if (this.#onHandshake !== undefined) this.#onHandshake(data);
           else this.#receive(data);
@@ -85,6 +87,11 @@ export class LightSocket {
   onMessage(handler: MessageHandler): void {
     this.#onMessage = handler;
     if (this.#pending !== undefined) this.#receive(Buffer.alloc(0));
+  }
+
+  /** Bytes read off the TCP stream so far, the 101 response included: what the server sent this socket. */
+  get bytesReceived(): number {
+    return this.#bytesReceived;
   }
 
   sendText(text: string): void {
@@ -186,6 +193,12 @@ export class FieldReader {
       if (!((byte >= 0x30 && byte <= 0x39) || byte === 0x2e || byte === 0x2d || byte === 0x2b || byte === 0x65)) break;
     }
     return Number(chunk.toString("latin1", at, stop));
+  }
+
+  /** Whether the value after the key in `chunk[start, end)` starts with `value` (an `"epoch":` string, quotes included). */
+  startsWith(chunk: Buffer, start: number, end: number, value: Buffer): boolean {
+    const at = this.#locate(chunk, start, end);
+    return at !== -1 && hasPrefix(chunk, at, end, value);
   }
 
   /** Where the value after the key starts, or -1. */
