@@ -63,9 +63,11 @@ export class AccountPanels {
     const executions = broker.executions.events({ accountId });
     this.#streams = [orders, positions, executions];
     const [ordersPanel, positionsPanel] = this.panels as [Panel, Panel, Panel];
-    // What happened before the subscriptions comes over HTTP, once they are in place; live updates win over it.
+    // What happened before the subscriptions comes over HTTP, once they are in place (and still the account's); live updates win over it.
     void Promise.all([orders.topic, positions.topic]).then(
-      () => Promise.all([this.orders.load(accountId), this.positions.load(accountId)]),
+      async () => {
+        if (this.#streams[0] === orders) await Promise.all([this.orders.load(accountId), this.positions.load(accountId)]);
+      },
       () => undefined, // a refused subscription: the panel's loop says so
     );
     void executions.topic.then(
@@ -144,7 +146,7 @@ export class AccountPanels {
           ),
     );
     $("executions-body").replaceChildren(
-      ...(rows.length > 0 ? rows : [noteRow("no executions since the page opened", 5, { empty: "true" })]),
+      ...(rows.length > 0 ? rows : [noteRow("no executions since the panel subscribed", 5, { empty: "true" })]),
     );
   }
 }
