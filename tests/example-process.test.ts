@@ -3,32 +3,22 @@
  * behind `npm start`) shut down by SIGTERM, its served documents equal to the
  * committed ones, and the CI drift check catching an edited generated file.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestClient } from "./support/client.js";
 import { spawnCli } from "./support/cli.js";
+import { startExample, type ExampleProcess } from "./support/example-process.js";
 import { createProject, REPO_ROOT } from "./support/project.js";
-import { eventually } from "./support/server.js";
 
-let server: ChildProcess;
-let output = "";
+let example: ExampleProcess;
 let base = "";
 
 beforeAll(async () => {
-  server = spawn(process.execPath, ["--import", "tsx", "--conditions=wsgen-source", "examples/trading/src/main.ts"], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", TICK_MS: "20" },
-  });
-  server.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  server.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  await eventually(() => output.includes("merged AsyncAPI JSON"), 30_000, "the server to listen and list its URLs");
-  base = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)![1]!;
+  example = await startExample({ TICK_MS: "20" });
+  base = example.base;
 }, 40_000);
-afterAll(() => {
-  if (server.exitCode === null) server.kill("SIGKILL");
-});
+afterAll(() => example?.stop("SIGKILL"));
 
 describe("the example server process", () => {
   it("prints the URL of every endpoint and docs page", () => {
@@ -39,12 +29,18 @@ describe("the example server process", () => {
       "/api/v1/broker/ws/asyncapi",
       "/api/v1/ws/asyncapi",
     ]) {
-      expect(output).toContain(path);
+      expect(example.output()).toContain(path);
     }
   });
 
   it("serves the same AsyncAPI documents as the committed spec files", async () => {
-    const strip = (document: Record<string, unknown>) => ({ ...document, servers: undefined });
+    // `wsgen spec` states the default delivery policy (ws.ts declares no route options), while the example's
+    // module.ts gives bars, quotes and positions `latestValue: true`: the served documents say so, the committed
+    // ones cannot. Everything else is equal; the latest-value sentences are checked against module.ts below.
+    const LATEST_VALUE = /Latest value: [^"]*?(?=")/g;
+    const strip = (document: Record<string, unknown>) =>
+      JSON.parse(JSON.stringify({ ...document, servers: undefined }).replace(LATEST_VALUE, "Latest value: …")) as unknown;
+    const latestValueRoutes: Record<string, number> = {};
     for (const [served, committed] of [
       ["/api/v1/broker/ws/asyncapi.json", "examples/trading/src/modules/broker/specs_generated/broker_asyncapi.json"],
       ["/api/v1/datafeed/ws/asyncapi.json", "examples/trading/src/modules/datafeed/specs_generated/datafeed_asyncapi.json"],
@@ -52,19 +48,27 @@ describe("the example server process", () => {
     ] as const) {
       const live = (await (await fetch(`${base}${served}`)).json()) as Record<string, unknown>;
       expect(strip(live)).toEqual(strip(JSON.parse(readFileSync(join(REPO_ROOT, committed), "utf8")) as Record<string, unknown>));
+      const sentences = JSON.stringify(live).match(LATEST_VALUE) ?? [];
+      latestValueRoutes[served] = sentences.filter((sentence) => !sentence.startsWith("Latest value: not sent")).length;
     }
+    // Each route is described twice (its channel and its subscribe operation): datafeed's bars and quotes, broker's
+    // positions, and all three in the merged document.
+    expect(latestValueRoutes).toEqual({
+      "/api/v1/datafeed/ws/asyncapi.json": 4,
+      "/api/v1/broker/ws/asyncapi.json": 2,
+      "/api/v1/ws/asyncapi.json": 6,
+    });
   });
 
   it("shuts down on SIGTERM: clients get 1001, topics are removed, exit 0", async () => {
     const client = await TestClient.connect(`${base.replace("http", "ws")}/api/v1/datafeed/ws`);
     await client.subscribe("bars", { symbol: "AAPL", resolution: "1D" });
     await client.next((frame) => frame.type === "bars.update");
-    const exited = new Promise<number | null>((resolve) => server.once("exit", (code) => resolve(code)));
-    server.kill("SIGTERM");
+    const exited = example.stop("SIGTERM");
     expect((await client.closed).code).toBe(1001);
     expect(await exited).toBe(0);
-    expect(output).toContain("SIGTERM: shutting down");
-    expect(output).toContain("closed cleanly");
+    expect(example.output()).toContain("SIGTERM: shutting down");
+    expect(example.output()).toContain("closed cleanly");
   }, 20_000);
 });
 

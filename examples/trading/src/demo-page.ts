@@ -1,6 +1,7 @@
 /**
- * The demo page at `/`: markup here, behaviour in web/demo.ts, bundled for
- * the browser with esbuild once, on first request (no CDN: works offline).
+ * The demo page at `/`: markup here, behaviour in web/demo.ts and the files
+ * it imports, bundled for the browser with esbuild once, on first request
+ * (no CDN: works offline).
  */
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -34,6 +35,16 @@ export function demoBundle(): Promise<string> {
 const escapeHtml = (text: string): string =>
   text.replace(/[&<>"]/g, (char) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[char] ?? char);
 
+/**
+ * A panel's heading: its title, the badge that says whether it is live or
+ * stale (web/panel.ts keeps `data-state` on the section), and the line that
+ * says how its last resubscribe went.
+ */
+function panelHeading(name: string, title: string): string {
+  return `<h2>${title} <span class="panel-state" id="${name}-state" data-testid="${name}-state">waiting</span></h2>
+  <div class="delivery" id="${name}-delivery" data-testid="${name}-delivery"></div>`;
+}
+
 export function renderDemoPage(host: string): string {
   const links = endpointUrls(`http://${host}`)
     .map(({ label, url }) => `<li>${escapeHtml(label)}: <a href="${escapeHtml(url)}">${escapeHtml(url)}</a></li>`)
@@ -48,20 +59,31 @@ export function renderDemoPage(host: string): string {
 body { font: 14px/1.45 system-ui, sans-serif; margin: 0; color: #1d2430; background: #f6f7fa; }
 header { background: #1d2430; color: #fff; padding: .7rem 1.2rem; display: flex; justify-content: space-between; align-items: baseline; }
 header h1 { font-size: 1.1rem; margin: 0; } #status { font-size: 12px; opacity: .8; }
+#status[data-state=reconnecting], #status[data-state=refused] { color: #ffb347; opacity: 1; }
+#delivery-notice { background: #fff4d6; border-bottom: 1px solid #f0d28a; padding: .4rem 1.2rem; font-size: 13px; }
 main { display: grid; grid-template-columns: 3fr 2fr; gap: 1rem; padding: 1rem 1.2rem; }
 section { background: #fff; border: 1px solid #e2e5ec; border-radius: 8px; padding: .8rem 1rem; }
+section[data-state=stale] { border-color: #f0b429; background: #fffaf0; }
+section[data-state=stale] table, section[data-state=stale] canvas { opacity: .55; }
 h2 { font-size: 1rem; margin: 0 0 .6rem; } canvas { width: 100%; height: 320px; display: block; background: #fbfcfe; }
+.panel-state { font-size: 11px; font-weight: normal; border-radius: 4px; padding: 0 .35rem; background: #e2e5ec; }
+section[data-state=live] .panel-state { background: #d4f3e6; color: #116b47; }
+section[data-state=stale] .panel-state { background: #f0b429; color: #1d2430; }
+.delivery { color: #5a6472; font-size: 12px; min-height: 1.2em; margin: -.4rem 0 .4rem; }
 table { border-collapse: collapse; width: 100%; font-size: 13px; } th, td { text-align: left; padding: .25rem .4rem; border-bottom: 1px solid #eef0f4; }
+tr[data-stale=true] { color: #98a0ac; } td.note { color: #5a6472; font-style: italic; } tr[data-gap=true] td { color: #a35f00; }
 form { display: flex; flex-wrap: wrap; gap: .4rem; align-items: center; margin-bottom: .6rem; }
 input, select, button { font: inherit; padding: .2rem .4rem; } input[name=qty], input[name=limitPrice] { width: 5rem; }
 .error { color: #c0392b; min-height: 1.2em; } .meta { color: #5a6472; font-size: 12px; }
+#delivery-log { margin: 0; padding-left: 1.2rem; }
 </style>
 </head>
 <body>
-<header><h1>wsgen trading demo</h1><span id="status">connecting…</span></header>
+<header><h1>wsgen trading demo</h1><span id="status" data-testid="connection" data-state="connecting">connecting…</span></header>
+<div id="delivery-notice" data-testid="delivery-notice" role="status" hidden></div>
 <main>
-<section>
-  <h2>Bars <span id="chart-title"></span></h2>
+<section data-panel="bars">
+  ${panelHeading("bars", 'Bars <span id="chart-title"></span>')}
   <form id="symbol-form">
     <input id="symbol" value="AAPL" size="8" aria-label="symbol">
     <select id="resolution" aria-label="resolution"><option>1D</option><option>60</option><option>5</option><option>1</option></select>
@@ -70,6 +92,10 @@ input, select, button { font: inherit; padding: .2rem .4rem; } input[name=qty], 
   </form>
   <canvas id="chart" width="960" height="320"></canvas>
   <div id="chart-error" class="error"></div>
+</section>
+<section data-panel="quotes">
+  ${panelHeading("quotes", "Quotes")}
+  <table><thead><tr><th>Symbol</th><th>Bid</th><th>Ask</th><th>Last</th><th>Time</th></tr></thead><tbody id="quotes-body"></tbody></table>
 </section>
 <section>
   <h2>Place an order</h2>
@@ -83,12 +109,22 @@ input, select, button { font: inherit; padding: .2rem .4rem; } input[name=qty], 
     <button type="submit" id="place-order">Place</button>
   </form>
   <div id="order-error" class="error"></div>
-  <h2>Positions</h2>
+</section>
+<section data-panel="positions">
+  ${panelHeading("positions", "Positions")}
   <table><thead><tr><th>Symbol</th><th>Qty</th><th>Avg</th><th>Unrealized P&amp;L</th></tr></thead><tbody id="positions-body"></tbody></table>
 </section>
-<section style="grid-column: 1 / -1">
-  <h2>Orders</h2>
+<section data-panel="orders" style="grid-column: 1 / -1">
+  ${panelHeading("orders", "Orders")}
   <table><thead><tr><th>Updated</th><th>Symbol</th><th>Side</th><th>Type</th><th>Qty</th><th>Limit</th><th>Status</th><th>Avg price</th></tr></thead><tbody id="orders-body"></tbody></table>
+</section>
+<section data-panel="executions">
+  ${panelHeading("executions", "Executions")}
+  <table><thead><tr><th>Time</th><th>Symbol</th><th>Side</th><th>Qty</th><th>Price</th></tr></thead><tbody id="executions-body"></tbody></table>
+</section>
+<section class="meta">
+  <h2>Connection and delivery log</h2>
+  <ul id="delivery-log" data-testid="delivery-log"></ul>
 </section>
 <section style="grid-column: 1 / -1" class="meta">
   <h2>Endpoints and docs</h2>

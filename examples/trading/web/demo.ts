@@ -1,154 +1,88 @@
 /**
- * The demo page's script (bundled for the browser by src/demo-bundle.ts):
- * a live chart of `bars` for the symbol the user picks, and live orders and
- * positions tables of an account, all through the generated typed client.
- * Orders are placed over HTTP; their updates come back over the socket.
+ * The demo page's script (bundled for the browser by src/demo-page.ts, which
+ * follows its imports): a live chart of `bars` for the symbol the user picks,
+ * a table of `quotes`, and the orders, positions and executions of an
+ * account, all through the generated typed client. Orders are placed over
+ * HTTP; their updates come back over the socket.
+ *
+ * It survives a server restart and a network drop: the header says how each
+ * connection is, every panel turns stale while its data may be outdated, and
+ * each panel follows its route's `events()` (panel.ts), so it is told of each
+ * resubscribe (recovered or not) and of lost updates, after which it
+ * resyncs and says so (delivery-notices.ts).
  */
+import type { ConnectionState } from "wsgen/client";
 import { createWsClient } from "../../../generated/client.js";
-import type { Bar } from "../src/models/datafeed.js";
-import type { PlacedOrder, Position } from "../src/models/broker.js";
-import type { Subscription } from "wsgen/client";
+import { AccountPanels } from "./account-panels.js";
+import { DeliveryNotices } from "./delivery-notices.js";
+import { $ } from "./dom.js";
+import { BarsPanel, QuotesPanel } from "./market-panels.js";
 
-const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+const QUOTED_SYMBOLS = ["AAPL", "MSFT", "NVDA", "TSLA"];
+
+const notices = new DeliveryNotices($("delivery-notice"), $("delivery-log"));
 // With JWT_SECRET on the server, the page's credentials are the HttpOnly `token` cookie the server set with it:
 // the browser sends it on the same-origin socket upgrades and fetches by itself, so no token is in a URL or a script.
 const client = createWsClient(location.origin, {
-  onStateChange: () => renderStatus(),
+  // A demo wants to be back soon after its server: at most 4 s between attempts (the default is 10 s).
+  backoff: { max: 4_000 },
+  onStateChange: () => connectionChanged(),
   onError: (error) => console.warn(error.message),
 });
+const bars = new BarsPanel(client, notices);
+const quotes = new QuotesPanel(client, notices);
+const account = new AccountPanels(client, notices);
+const panels = [bars.panel, quotes.panel, ...account.panels];
 
 /** What the page shows, also exposed as `window.demo` for tests and curious users. */
-const state = {
-  bars: [] as Bar[],
-  barsReceived: 0,
-  orders: new Map<string, PlacedOrder>(),
-  positions: new Map<string, Position>(),
+const demo = {
+  get bars() {
+    return bars.bars;
+  },
+  get barsReceived() {
+    return bars.received;
+  },
+  get quotes() {
+    return quotes.quotes;
+  },
+  get orders() {
+    return account.orders.items;
+  },
+  get positions() {
+    return account.positions.items;
+  },
+  get executions() {
+    return account.executions;
+  },
 };
-(window as unknown as { demo: typeof state }).demo = state;
+(window as unknown as { demo: typeof demo }).demo = demo;
 
-// ---- chart ------------------------------------------------------------------
-let barSubscription: Subscription | undefined;
+// ---- connection state -------------------------------------------------------
+const lastStates = new Map<string, ConnectionState>();
 
-async function watchSymbol(symbol: string, resolution: string): Promise<void> {
-  await barSubscription?.unsubscribe();
-  state.bars = [];
-  drawChart();
-  $("chart-title").textContent = `${symbol} · ${resolution}`;
-  try {
-    barSubscription = await client.datafeed.bars.subscribe({ symbol, resolution }, (bar) => {
-      state.bars.push(bar);
-      if (state.bars.length > 120) state.bars.shift();
-      state.barsReceived += 1;
-      $("bar-count").textContent = String(state.barsReceived);
-      $("last-price").textContent = bar.close.toFixed(2);
-      drawChart();
-    });
-    $("chart-error").textContent = "";
-  } catch (error) {
-    $("chart-error").textContent = (error as Error).message;
+/** The header's state: the worst of the connections' (open only when all are). */
+function overallState(states: ConnectionState[]): ConnectionState {
+  for (const state of ["refused", "closed", "reconnecting", "connecting"] as const) if (states.includes(state)) return state;
+  return "open";
+}
+
+function connectionChanged(): void {
+  const states = client.states() as Record<string, ConnectionState>;
+  const status = $("status");
+  const entries = Object.entries(states);
+  status.textContent = entries.length === 0 ? "connecting…" : entries.map(([module, state]) => `${module}: ${state}`).join(" · ");
+  status.dataset.state = overallState(Object.values(states));
+  for (const [module, state] of Object.entries(states)) {
+    const last = lastStates.get(module);
+    lastStates.set(module, state);
+    if (last === undefined || last === state) continue;
+    notices.log(`${module} connection: ${state}`);
+    if (last === "open") notices.connectionLost();
   }
+  for (const panel of panels) if (states[panel.module] !== undefined && states[panel.module] !== "open") panel.disconnected();
 }
 
-function drawChart(): void {
-  const canvas = $<HTMLCanvasElement>("chart");
-  const context = canvas.getContext("2d");
-  if (context === null) return;
-  const { width, height } = canvas;
-  context.clearRect(0, 0, width, height);
-  const bars = state.bars;
-  if (bars.length === 0) return;
-  const low = Math.min(...bars.map((bar) => bar.low));
-  const high = Math.max(...bars.map((bar) => bar.high));
-  const span = high - low || 1;
-  const y = (price: number): number => height - 10 - ((price - low) / span) * (height - 20);
-  const step = width / 120;
-  bars.forEach((bar, index) => {
-    const x = index * step + step / 2;
-    const up = bar.close >= bar.open;
-    context.strokeStyle = context.fillStyle = up ? "#1a9c6b" : "#d24b4b";
-    context.beginPath();
-    context.moveTo(x, y(bar.high));
-    context.lineTo(x, y(bar.low));
-    context.stroke();
-    const top = y(Math.max(bar.open, bar.close));
-    context.fillRect(x - step * 0.35, top, step * 0.7, Math.max(1, y(Math.min(bar.open, bar.close)) - top));
-  });
-}
-
-// ---- orders and positions ----------------------------------------------------
-let accountSubscriptions: Subscription[] = [];
-
-async function watchAccount(accountId: string): Promise<void> {
-  await Promise.all(accountSubscriptions.map((subscription) => subscription.unsubscribe()));
-  state.orders.clear();
-  state.positions.clear();
-  accountSubscriptions = await Promise.all([
-    client.broker.orders.subscribe({ accountId }, (order) => {
-      state.orders.set(order.id, order);
-      renderOrders();
-    }),
-    client.broker.positions.subscribe({ accountId }, (position) => {
-      state.positions.set(position.symbol, position);
-      renderPositions();
-    }),
-  ]);
-  // What happened before we subscribed comes over HTTP; live updates win over it.
-  const [orders, positions] = await Promise.all([
-    fetch(`/api/v1/broker/orders?accountId=${encodeURIComponent(accountId)}`).then((response) => response.json() as Promise<PlacedOrder[]>),
-    fetch(`/api/v1/broker/positions?accountId=${encodeURIComponent(accountId)}`).then((response) => response.json() as Promise<Position[]>),
-  ]);
-  for (const order of orders)
-    if (!state.orders.has(order.id) || state.orders.get(order.id)!.updatedAt < order.updatedAt) state.orders.set(order.id, order);
-  for (const position of positions) if (!state.positions.has(position.symbol)) state.positions.set(position.symbol, position);
-  renderOrders();
-  renderPositions();
-}
-
-function cell(text: string): HTMLTableCellElement {
-  const td = document.createElement("td");
-  td.textContent = text;
-  return td;
-}
-
-function renderOrders(): void {
-  const body = $("orders-body");
-  body.replaceChildren(
-    ...[...state.orders.values()]
-      .sort((a, b) => b.updatedAt - a.updatedAt)
-      .map((order) => {
-        const row = document.createElement("tr");
-        row.dataset.orderId = order.id;
-        row.dataset.status = order.status;
-        row.append(
-          cell(new Date(order.updatedAt).toLocaleTimeString()),
-          cell(order.symbol),
-          cell(order.side),
-          cell(order.type),
-          cell(String(order.qty)),
-          cell(order.limitPrice?.toFixed(2) ?? ""),
-          cell(order.status),
-          cell(order.avgPrice?.toFixed(2) ?? ""),
-        );
-        return row;
-      }),
-  );
-}
-
-function renderPositions(): void {
-  $("positions-body").replaceChildren(
-    ...[...state.positions.values()].map((position) => {
-      const row = document.createElement("tr");
-      row.append(
-        cell(position.symbol),
-        cell(String(position.qty)),
-        cell(position.avgPrice.toFixed(2)),
-        cell(position.unrealizedPnl.toFixed(2)),
-      );
-      return row;
-    }),
-  );
-}
-
+// ---- placing orders ---------------------------------------------------------
 async function placeOrder(form: HTMLFormElement): Promise<void> {
   const data = new FormData(form);
   const field = (name: string): string => {
@@ -164,35 +98,35 @@ async function placeOrder(form: HTMLFormElement): Promise<void> {
     qty: Number(field("qty")),
     ...(limit === "" ? {} : { limitPrice: Number(limit) }),
   };
-  const response = await fetch("/api/v1/broker/orders", {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const answer = (await response.json()) as { error?: string; issues?: { path: string[]; message: string }[] };
-  $("order-error").textContent = response.ok
-    ? ""
-    : `${answer.error ?? "error"}: ${(answer.issues ?? []).map((issue) => `${issue.path.join(".")} ${issue.message}`).join("; ")}`;
-}
-
-function renderStatus(): void {
-  const states = client.states();
-  $("status").textContent = Object.entries(states)
-    .map(([module, value]) => `${module}: ${value}`)
-    .join(" · ");
+  try {
+    const response = await fetch("/api/v1/broker/orders", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    const answer = (await response.json()) as { error?: string; issues?: { path: string[]; message: string }[] };
+    $("order-error").textContent = response.ok
+      ? ""
+      : `${answer.error ?? "error"}: ${(answer.issues ?? []).map((issue) => `${issue.path.join(".")} ${issue.message}`).join("; ")}`;
+  } catch (error) {
+    $("order-error").textContent = `the order was not sent: ${(error as Error).message}`;
+  }
 }
 
 // ---- wiring -----------------------------------------------------------------
 $("symbol-form").addEventListener("submit", (event) => {
   event.preventDefault();
-  void watchSymbol($<HTMLInputElement>("symbol").value.trim().toUpperCase() || "AAPL", $<HTMLSelectElement>("resolution").value);
+  void bars.watch($<HTMLInputElement>("symbol").value.trim().toUpperCase() || "AAPL", $<HTMLSelectElement>("resolution").value);
 });
-$("account").addEventListener("change", () => void watchAccount($<HTMLInputElement>("account").value.trim() || "ACC-1"));
+$("account").addEventListener("change", () => void account.watch($<HTMLInputElement>("account").value.trim() || "ACC-1"));
 $("order-form").addEventListener("submit", (event) => {
   event.preventDefault();
   void placeOrder(event.target as HTMLFormElement);
 });
+// Back online: try now rather than at the end of the backoff wait.
+window.addEventListener("online", () => client.reconnect());
 
-void watchSymbol("AAPL", "1D");
-void watchAccount("ACC-1");
-renderStatus();
+void bars.watch("AAPL", "1D");
+void quotes.watch(QUOTED_SYMBOLS);
+void account.watch("ACC-1");
+connectionChanged();

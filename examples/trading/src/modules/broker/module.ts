@@ -2,6 +2,12 @@
  * The broker module: its service, its generated routers and its HTTP
  * endpoints. Every broker subscription names an `accountId`; a trader may
  * subscribe to their own accounts only, on every route, on every subscribe.
+ *
+ * Delivery: positions are state (latest value kept: a new subscriber gets the
+ * position that changed last at once); orders and executions are events,
+ * replayed from history to a page that resubscribes after a drop (the
+ * default 100 updates within 2 minutes per account is far more than a
+ * trader's orders in that time), never summed up by a latest value.
  */
 import type { Router } from "express";
 import { defineModule, type SubscribeAttempt, type WsModuleDefinition } from "wsgen";
@@ -29,7 +35,7 @@ export function createBrokerModule(options: { market: Market; tickMs: number; au
     name: "broker",
     routes: [
       new OrderWsRouter<BrokerUser>({ service: service.orders, authorize: ownAccountsOnly }),
-      new PositionWsRouter<BrokerUser>({ service: service.positions, authorize: ownAccountsOnly }),
+      new PositionWsRouter<BrokerUser>({ service: service.positions, authorize: ownAccountsOnly, latestValue: true }),
       new ExecutionWsRouter<BrokerUser>({ service: service.executions, authorize: ownAccountsOnly }),
     ],
   });
