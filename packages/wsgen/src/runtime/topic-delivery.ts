@@ -28,6 +28,7 @@ import type { SubscriptionResponse } from "../protocol/messages.js";
 import type { RecoveryFailureReason, StreamPosition } from "../protocol/positions.js";
 import type { Subscriber } from "./fan-out.js";
 import type { EncodedFrames } from "./frame.js";
+import { Histogram, REPLAY_SIZE_BUCKETS, type HistogramSnapshot } from "./histogram.js";
 import type { RouteClient } from "./route-host.js";
 import type { TopicHistory } from "./topic-history.js";
 import type { Replay } from "./topic-stream.js";
@@ -50,7 +51,8 @@ export class TopicDelivery {
   readonly #sentAfter = new WeakMap<Subscriber, Map<string, StreamPosition>>();
   #recoveries = 0;
   #updatesReplayed = 0;
-  #recoveriesFailed = 0;
+  readonly #replaySizes = new Histogram(REPLAY_SIZE_BUCKETS);
+  readonly #recoveryFailures: Partial<Record<RecoveryFailureReason, number>> = {};
 
   constructor(history: TopicHistory, latestValue: boolean) {
     this.#history = history;
@@ -78,9 +80,23 @@ export class TopicDelivery {
     if (joining.size === 0) this.#joining.delete(topic);
   }
 
-  /** Recoveries answered (`recovered: true`), the updates they replayed, and those not recovered. */
-  get counts(): { recoveries: number; updatesReplayed: number; recoveriesFailed: number } {
-    return { recoveries: this.#recoveries, updatesReplayed: this.#updatesReplayed, recoveriesFailed: this.#recoveriesFailed };
+  /** Recoveries answered (`recovered: true`), the updates they replayed and their sizes, and those not recovered, by reason. */
+  get counts(): {
+    recoveries: number;
+    updatesReplayed: number;
+    replaySizes: HistogramSnapshot;
+    recoveriesFailed: number;
+    recoveryFailures: Partial<Record<RecoveryFailureReason, number>>;
+  } {
+    const recoveryFailures = { ...this.#recoveryFailures };
+    const recoveriesFailed = Object.values(recoveryFailures).reduce((total, count) => total + count, 0);
+    return {
+      recoveries: this.#recoveries,
+      updatesReplayed: this.#updatesReplayed,
+      replaySizes: this.#replaySizes.snapshot(),
+      recoveriesFailed,
+      recoveryFailures,
+    };
   }
 
   /**
@@ -115,6 +131,11 @@ export class TopicDelivery {
     this.#sentAfter.get(subscriber)?.delete(topic);
   }
 
+  /** `subscriber` was not written `topic`'s updates up to `position` (held back while it lagged): a `since` before it is not owed. */
+  heldBack(subscriber: Subscriber, topic: string, position: StreamPosition): void {
+    this.#sentAfter.get(subscriber)?.set(topic, position);
+  }
+
   /** Whom fan-out writes `topic`'s updates to: its holders, less those not started yet. */
   holders(topic: string, holders: ReadonlySet<Subscriber>): Iterable<Subscriber> {
     const joining = this.#joining.get(topic);
@@ -146,7 +167,10 @@ export class TopicDelivery {
     if (position.recovered === true) {
       this.#recoveries += 1;
       this.#updatesReplayed += frames.length;
-    } else if (position.recovered === false) this.#recoveriesFailed += 1;
+      this.#replaySizes.observe(frames.length);
+    } else if (position.recovered === false && position.reason !== undefined) {
+      this.#recoveryFailures[position.reason] = (this.#recoveryFailures[position.reason] ?? 0) + 1;
+    }
   }
 
   #startOf(topic: string, joinedAt: StreamPosition, since: StreamPosition | undefined, room: number): SubscriptionStart {
