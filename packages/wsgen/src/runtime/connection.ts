@@ -116,6 +116,28 @@ export class Connection<User = unknown> implements Subscriber {
   }
 
   /**
+   * Resolves once what is buffered for it has gone to the kernel (the
+   * transport's "drain"), or the socket closed, or after `timeoutMs`; at
+   * once when no drain is pending. A subscribe's replay waits on it
+   * (topic-delivery.ts), so a reconnect's replays of many topics pass one
+   * after another instead of the later ones being refused for room.
+   */
+  whenDrained(timeoutMs: number): Promise<void> {
+    if (!this.isOpen || !this.#transport.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#transport.off("drain", done);
+        this.#transport.off("close", done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.#transport.once("drain", done);
+      this.#transport.once("close", done);
+    });
+  }
+
+  /**
    * Writes runs of encoded frames in order, unless the socket is closing, and
    * returns how many frames were written. A client over the high-water mark
    * is slow: the frames from there on are dropped or the client is closed.

@@ -24,6 +24,8 @@ export interface RouteHost<User = unknown> {
 export interface RouteClient<User> extends Subscriber {
   readonly user: User;
   readonly isOpen: boolean;
+  /** Resolves once its send buffer drained, it closed, or `timeoutMs` passed; undefined for one without a send buffer. */
+  whenDrained?(timeoutMs: number): Promise<void>;
 }
 
 /** How a subscribe frame asks, beside its payload (endpoint.ts fills it in). */

@@ -196,6 +196,8 @@ export class WsRoute<Req, Data, User = unknown> {
       return joined;
     }
     const { topic, joinedAt, since, message } = joined;
+    // A replay that does not fit waits for room; meanwhile live updates go to the history, which the start replays.
+    if (since !== undefined && joinedAt !== undefined) await this.#delivery.roomFor(topic, client, since);
     let response: SubscriptionResponse = { status: "ok", message, topic };
     this.#delivery.start(topic, client, joinedAt, since, ({ position }) => {
       response = { ...response, ...position };

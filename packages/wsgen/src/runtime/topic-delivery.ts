@@ -14,10 +14,14 @@
  * on the event loop, and positions are taken only in fan-out.
  *
  * A replay is bounded by what the connection may still buffer (`sendRoom`,
- * its high-water mark less what it holds): one that does not fit is not
- * sent at all (`recovered: false`, reason `too_large`), since a replay cut by
- * the slow-consumer policy would be a gap announced as a recovery. What is
- * sent is written whatever that policy, as the response is.
+ * its high-water mark less what it holds). One that does not fit first
+ * waits, up to REPLAY_DRAIN_WAIT_MS, for the connection's buffer to drain
+ * (`roomFor`: subscribes run one at a time per connection, so a reconnect's
+ * replays of many topics go out one after another at the client's pace);
+ * one that still does not fit is not sent at all (`recovered: false`,
+ * reason `too_large`), since a replay cut by the slow-consumer policy would
+ * be a gap announced as a recovery. What is sent is written whatever that
+ * policy, as the response is.
  *
  * A subscribe from a connection already live on the topic is owed nothing:
  * fan-out has written it every update since its start, so it is answered
@@ -32,6 +36,13 @@ import { Histogram, REPLAY_SIZE_BUCKETS, type HistogramSnapshot } from "./histog
 import type { RouteClient } from "./route-host.js";
 import type { TopicHistory } from "./topic-history.js";
 import type { Replay } from "./topic-stream.js";
+
+/**
+ * How long a subscribe whose replay does not fit waits for the connection's
+ * buffer to drain: a reader that cannot take 1 MiB (the default high-water
+ * mark) in this long is too slow for the replay to help it.
+ */
+export const REPLAY_DRAIN_WAIT_MS = 5_000;
 
 /** The position fields of an ok subscribe.response, and the frames that follow it. */
 export interface SubscriptionStart {
@@ -124,6 +135,18 @@ export class TopicDelivery {
     if (sent === undefined) this.#sentAfter.set(subscriber, (sent = new Map<string, StreamPosition>()));
     const { position } = start;
     sent.set(topic, position.recovered === true && since !== undefined ? since : { epoch: position.epoch, seq: position.seq });
+  }
+
+  /**
+   * Resolves when `subscriber` has room for the replay after `since`, or
+   * when waiting cannot help (nothing to replay, no such history, it drained,
+   * it closed, REPLAY_DRAIN_WAIT_MS passed); `start` then decides.
+   */
+  async roomFor(topic: string, subscriber: RouteClient<unknown>, since: StreamPosition): Promise<void> {
+    const replay = this.#history.replayAfter(topic, since);
+    if (!replay.ok || subscriber.whenDrained === undefined) return;
+    const bytes = replay.entries.reduce((sum, entry) => sum + entry.frame.bytes.length, 0);
+    if (bytes > (subscriber.sendRoom ?? Infinity)) await subscriber.whenDrained(REPLAY_DRAIN_WAIT_MS);
   }
 
   /** `subscriber` no longer holds `topic`. */
