@@ -18,14 +18,17 @@ beforeAll(async () => {
 });
 afterAll(() => app.close());
 
-/** `name{module="m"} value` lines of the exposition, as a number per module. */
+/**
+ * `name{module="m"} value` lines of the exposition, as a number per module
+ * (`name:m`); a second label's value is appended (`name:m:reason`, `name_bucket:m:+Inf`).
+ */
 async function scrape(): Promise<Record<string, number>> {
   const response = await fetch(`${base}/metrics`);
   expect(response.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
   const values: Record<string, number> = {};
   for (const line of (await response.text()).split("\n")) {
-    const match = /^(wsgen_[a-z_]+)\{module="([a-z]+)"\} (\d+(?:\.\d+)?)$/.exec(line);
-    if (match !== null) values[`${match[1]}:${match[2]}`] = Number(match[3]);
+    const match = /^(wsgen_[a-z_]+)\{module="([a-z]+)"(?:,[a-z]+="([^"]+)")?\} (\d+(?:\.\d+)?(?:e[-+]?\d+)?)$/.exec(line);
+    if (match !== null) values[[match[1], match[2], match[3]].filter((part) => part !== undefined).join(":")] = Number(match[4]);
   }
   return values;
 }
@@ -47,8 +50,16 @@ describe("/metrics", () => {
       const values = await scrape();
       expect(values["wsgen_recoveries_total:datafeed"]).toBeGreaterThanOrEqual(1);
       expect(values["wsgen_updates_replayed_total:datafeed"]).toBeGreaterThanOrEqual(2);
-      expect(values["wsgen_recoveries_failed_total:datafeed"]).toBe(0);
+      expect(values["wsgen_recoveries_failed_total:datafeed:epoch"]).toBe(0);
+      expect(values["wsgen_replay_size_updates_count:datafeed"]).toBeGreaterThanOrEqual(1);
       expect(values["wsgen_history_bytes:datafeed"]).toBeGreaterThan(0);
+      // A since from another stream: not recovered, counted by its reason.
+      const other = { symbol: "NVDA", resolution: "1D" };
+      expect((await back.subscribeSince("bars", other, { epoch: "gone", seq: 3 })).payload).toMatchObject({
+        recovered: false,
+        reason: "epoch",
+      });
+      expect((await scrape())["wsgen_recoveries_failed_total:datafeed:epoch"]).toBe(1);
     } finally {
       await Promise.all([keeper.close(), back.close()]);
       await eventually(() => app.ws.stats().modules.datafeed?.connections === 0);
@@ -67,8 +78,19 @@ describe("/metrics", () => {
     expect(values["wsgen_subscriptions:datafeed"]).toBe(1);
     expect(values["wsgen_messages_sent_total:datafeed"]).toBeGreaterThanOrEqual(3);
     expect(values["wsgen_invalid_frames_total:datafeed"]).toBe(1);
-    for (const name of ["wsgen_updates_dropped_total", "wsgen_slow_consumer_closes_total", "wsgen_connections"]) {
-      expect(values).toHaveProperty(`${name}:broker`);
+    for (const name of [
+      "wsgen_updates_dropped_total",
+      "wsgen_slow_consumer_closes_total",
+      "wsgen_connections",
+      "wsgen_lagging_subscribers",
+      "wsgen_lag_episodes_total",
+      "wsgen_updates_conflated_total",
+      "wsgen_updates_skipped_total",
+      "wsgen_updates_caught_up_total",
+      "wsgen_delivery_lag_seconds_count",
+      "wsgen_delivery_lag_seconds_bucket:broker:+Inf",
+    ]) {
+      expect(values).toHaveProperty(name.includes(":") ? name : `${name}:broker`);
     }
     client.socket.terminate();
     await eventually(() => app.ws.stats().modules.datafeed!.connections === 0, 2_000, "client gone");

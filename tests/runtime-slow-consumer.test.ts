@@ -1,10 +1,13 @@
 /**
  * Slow consumers: a client that completes the handshake, subscribes and
- * never reads is closed with 1013 (or, by option, has frames dropped) once
- * its send buffer passes the high-water mark, while a normal client on the
- * same topic receives every update in order. In process, and against a
- * server in its own process publishing 10,000 msg/s, whose RSS stays
- * bounded; and one drained batch is not written whole past the mark.
+ * never reads is held back by its route's lag policy once its delivery lag
+ * passes maxLagMs (conflate, skip, or closed with 1013 and let go at once),
+ * and with lag detection off is closed with 1013 (or, by option, has frames
+ * dropped) once its send buffer passes the high-water mark, while a normal
+ * client on the same topic receives every update in order. In process, and
+ * against a server in its own process publishing 10,000 msg/s, whose RSS
+ * stays bounded; and one drained batch is not written whole past the mark.
+ * tests/runtime-lag.test.ts has the lag policies with clients that resume.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import type { Socket } from "node:net";
@@ -36,14 +39,25 @@ afterEach(async () => {
 type FloodStats = {
   rss: number;
   modules: {
-    feed: { slowConsumerCloses: number; framesDropped: number; connections: number; routes: { ticks: { updatesDropped: number } } };
+    feed: {
+      slowConsumerCloses: number;
+      framesDropped: number;
+      connections: number;
+      lagEpisodes: number;
+      routes: { ticks: { updatesDropped: number; laggingSubscribers: number } };
+    };
   };
 };
 
-async function startFloodServer(policy: "close" | "drop"): Promise<{ port: number; stats: () => Promise<FloodStats> }> {
+/** How the flood server treats the stalled client: by the high-water mark alone (lag detection off), or by a lag policy. */
+type Treatment = { slowConsumer: "close" | "drop" } | { lagPolicy: "conflate" | "skip" | "close" };
+
+async function startFloodServer(treatment: Treatment): Promise<{ port: number; stats: () => Promise<FloodStats> }> {
+  const env =
+    "slowConsumer" in treatment ? { SLOW_CONSUMER: treatment.slowConsumer, MAX_LAG_MS: "0" } : { LAG_POLICY: treatment.lagPolicy };
   server = spawn(process.execPath, ["--import", "tsx", "--conditions=wsgen-source", "tests/support/flood-server.ts"], {
     cwd: REPO_ROOT,
-    env: { ...process.env, SLOW_CONSUMER: policy },
+    env: { ...process.env, ...env },
   });
   let output = "";
   server.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -53,9 +67,17 @@ async function startFloodServer(policy: "close" | "drop"): Promise<{ port: numbe
   return { port, stats: async () => (await (await fetch(`http://127.0.0.1:${port}/stats`)).json()) as FloodStats };
 }
 
-describe.each(["close", "drop"] as const)("slow consumer, policy %s", (policy) => {
+const TREATMENTS: [string, Treatment][] = [
+  ["slowConsumer close, no lag detection", { slowConsumer: "close" }],
+  ["slowConsumer drop, no lag detection", { slowConsumer: "drop" }],
+  ["lagPolicy conflate", { lagPolicy: "conflate" }],
+  ["lagPolicy skip", { lagPolicy: "skip" }],
+  ["lagPolicy close", { lagPolicy: "close" }],
+];
+
+describe.each(TREATMENTS)("slow consumer, %s", (_name, treatment) => {
   it("keeps the normal client whole and the server's memory bounded", async () => {
-    const { port, stats } = await startFloodServer(policy);
+    const { port, stats } = await startFloodServer(treatment);
     const healthy = await TestClient.connect(`ws://127.0.0.1:${port}${endpointPath("feed")}`);
     let expected = 1;
     let gaps = 0;
@@ -74,10 +96,18 @@ describe.each(["close", "drop"] as const)("slow consumer, policy %s", (policy) =
 
     await eventually(() => received > 20_000, 20_000, "20,000 updates at the healthy client");
     const during = await stats();
-    if (policy === "close") {
-      expect(during.modules.feed.slowConsumerCloses).toBe(1);
-    } else {
+    if ("slowConsumer" in treatment && treatment.slowConsumer === "drop") {
       expect(during.modules.feed.framesDropped).toBeGreaterThan(0);
+      expect(during.modules.feed.connections).toBe(2);
+    } else if ("slowConsumer" in treatment || treatment.lagPolicy === "close") {
+      expect(during.modules.feed.slowConsumerCloses).toBe(1);
+      // Let go at once, though the server's closeTimeout is a minute: its close handshake could never come back.
+      expect(during.modules.feed.connections).toBe(1);
+    } else {
+      // Never reads, so never answers a lag probe: lagging from then on, its updates held back, nothing buffered for it.
+      expect(during.modules.feed.lagEpisodes).toBeGreaterThanOrEqual(1);
+      expect(during.modules.feed.routes.ticks.laggingSubscribers).toBe(1);
+      expect(during.modules.feed.framesDropped).toBe(0);
       expect(during.modules.feed.connections).toBe(2);
     }
     expect(gaps).toBe(0);
@@ -100,6 +130,7 @@ describe("slow consumers", () => {
       modules: [{ name: "feed", routes: [new BlobWsRouter({ route: "blobs", service, validateUpdates: false })] }],
       highWaterMark: 256 * 1024,
       slowConsumer: policy,
+      maxLagMs: 0, // the high-water mark alone: a lag policy would hold the stalled client back before it
     });
     const healthy = await TestClient.connect(running.wsUrl("feed"));
     await healthy.subscribe("blobs", { name: "x" });

@@ -3,7 +3,9 @@
  * can be measured alone: one route whose service publishes 10 updates every
  * millisecond (10,000 msg/s) to each live topic, each carrying a sequence
  * number. It prints its port, and answers GET /stats with app.stats() and
- * its RSS. SLOW_CONSUMER=drop switches the policy from close to drop.
+ * its RSS. SLOW_CONSUMER=drop switches the policy from close to drop;
+ * MAX_LAG_MS sets maxLagMs (0: lag detection off, the high-water mark alone)
+ * and LAG_POLICY the route's lagPolicy.
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -41,9 +43,20 @@ const server = createServer((request, response) => {
   } else response.writeHead(404).end();
 });
 const app = createWsApp({
-  modules: [{ name: "feed", routes: [new TickWsRouter({ route: "ticks", service, validateUpdates: false })] }],
+  modules: [
+    {
+      name: "feed",
+      routes: [new TickWsRouter({ route: "ticks", service, validateUpdates: false, lagPolicy: lagPolicy(process.env.LAG_POLICY) })],
+    },
+  ],
   slowConsumer: process.env.SLOW_CONSUMER === "drop" ? "drop" : "close",
+  maxLagMs: process.env.MAX_LAG_MS === undefined ? undefined : Number(process.env.MAX_LAG_MS),
+  closeTimeout: 60_000, // a slow consumer must be let go at once, not after this
 }).attach(server);
+
+function lagPolicy(name: string | undefined): "conflate" | "skip" | "close" | undefined {
+  return name === "conflate" || name === "skip" || name === "close" ? name : undefined;
+}
 server.listen(0, "127.0.0.1", () => console.log(`port ${(server.address() as AddressInfo).port}`));
 process.on("SIGTERM", () => {
   for (const timer of timers.values()) clearInterval(timer);

@@ -72,6 +72,17 @@ export interface WsAppOptions<User = unknown> {
   highWaterMark?: number;
   /** A slow consumer is closed with 1013 ("close") or skips frames ("drop"); both are counted. @default "close" */
   slowConsumer?: SlowConsumerPolicy;
+  /**
+   * Milliseconds a client's reader may be behind before it counts as
+   * lagging and its routes' `lagPolicy` applies (conflate, skip or close).
+   * Measured with protocol pings riding on the data written to it, so what
+   * the network and the kernel hold counts, not only `bufferedAmount`; it
+   * includes the round trip, so leave room for distant clients. The
+   * high-water mark stays the hard bound on what is buffered. 0 disables
+   * lag detection (no probes).
+   * @default 250
+   */
+  maxLagMs?: number;
   /** Milliseconds to wait for a client's close handshake before dropping the socket. @default 5000 */
   closeTimeout?: number;
   /**
@@ -119,6 +130,7 @@ export const APP_DEFAULTS = {
   rateLimit: undefined,
   highWaterMark: 1_048_576,
   slowConsumer: "close",
+  maxLagMs: 250,
   closeTimeout: 5_000,
   authenticate: undefined,
   protectDocs: false,
@@ -138,7 +150,7 @@ export function resolveAppOptions<User>(options: WsAppOptions<User>): ResolvedAp
   for (const name of ["maxPayload", "maxSubscriptionsPerConnection", "highWaterMark"] as const) {
     check(name, resolved[name], isNonNegative, "a non-negative number");
   }
-  for (const name of ["heartbeatInterval", "maxConnectionLifespan", "closeTimeout", "authorizeTimeout"] as const) {
+  for (const name of ["heartbeatInterval", "maxConnectionLifespan", "closeTimeout", "authorizeTimeout", "maxLagMs"] as const) {
     checkInRange(name, resolved[name], 0, MAX_TIMER_MS);
   }
   check("slowConsumer", resolved.slowConsumer, (value) => value === "close" || value === "drop", '"close" or "drop"');

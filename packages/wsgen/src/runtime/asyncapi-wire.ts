@@ -8,17 +8,28 @@
  */
 import { ERROR_CODES, SUBSCRIPTION_ERROR_CODES } from "../protocol/messages.js";
 import { MAX_EPOCH_LENGTH, RECOVERY_FAILURE_REASONS } from "../protocol/positions.js";
+import type { LagPolicy } from "./lag-policy.js";
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
 
-/** A route's history and latest-value options, resolved (WsRoute's `deliveryPolicy`). */
+/** A route's history, latest-value and lag options, resolved (WsRoute's `deliveryPolicy`). */
 export interface DeliveryPolicy {
   historySize: number;
   historyMaxBytes: number;
   historyTtlMs: number;
   latestValue: boolean;
+  lagPolicy: LagPolicy;
 }
+
+/** What each lag policy does to a subscriber whose reader fell more than the app's `maxLagMs` behind, in words. */
+const LAG_POLICY_WORDS: Readonly<Record<LagPolicy, string>> = {
+  conflate:
+    "Lag policy: conflate. A subscriber that falls more than maxLagMs behind (measured by protocol ping/pong, so what sits in the network counts) is sent nothing of this route until it has caught up, then only the newest update of each topic: the seq gap says how many it skipped.",
+  skip: "Lag policy: skip. A subscriber that falls more than maxLagMs behind (measured by protocol ping/pong, so what sits in the network counts) is sent nothing of this route until it has caught up, then every update it missed, from the history, when it still holds them all; otherwise only the newest one, and the seq gap says how many it missed.",
+  close:
+    "Lag policy: close. A subscriber that falls more than maxLagMs behind (measured by protocol ping/pong, so what sits in the network counts) is closed with 1013 (try again later); it resubscribes with since.",
+};
 
 const seqSchema: JsonObject = {
   type: "integer",
@@ -110,5 +121,5 @@ export function deliveryDescription(policy: DeliveryPolicy | undefined): string 
   const latest = policy.latestValue
     ? "Latest value: a new subscriber gets the topic's latest update right after its subscribe response, at the response's seq."
     : "Latest value: not sent; a new subscriber sees the next update.";
-  return `${GUARANTEE} ${history} ${latest}`;
+  return `${GUARANTEE} ${history} ${latest} ${LAG_POLICY_WORDS[policy.lagPolicy]}`;
 }

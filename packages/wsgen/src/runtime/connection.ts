@@ -16,6 +16,7 @@ import type { Subscriber } from "./fan-out.js";
 import { encodeTextFrame, type EncodedFrames } from "./frame.js";
 import { CloseCode, CloseReason } from "../protocol/messages.js";
 import type { SlowConsumerPolicy } from "./app-options.js";
+import { DeliveryLag } from "./delivery-lag.js";
 
 /**
  * How far past the high-water mark owed frames may take a client's buffer.
@@ -30,6 +31,8 @@ export interface ConnectionLimits {
   /** Bytes queued for a client above which it counts as slow. */
   highWaterMark: number;
   slowConsumer: SlowConsumerPolicy;
+  /** Milliseconds of delivery lag past which it is lagging (delivery-lag.ts); 0 never. */
+  maxLagMs: number;
 }
 
 export interface ConnectionEvents {
@@ -37,8 +40,12 @@ export interface ConnectionEvents {
   onFramesSent(connection: Connection, count: number): void;
   /** `count` frames were not written because the client is slow (policy "drop"). */
   onFramesDropped(connection: Connection, count: number): void;
-  /** The client was closed with 1013 because it is slow (policy "close"). */
+  /** The client was closed with 1013 because it is slow (policy "close", or its route's lag policy). */
   onSlowConsumerClosed(connection: Connection): void;
+  /** A lag probe came back after `lagMs` milliseconds. */
+  onLagMeasured(connection: Connection, lagMs: number): void;
+  /** The client started lagging: its routes' lag policies now hold its updates back. */
+  onLagging(connection: Connection): void;
 }
 
 export class Connection<User = unknown> implements Subscriber {
@@ -54,6 +61,8 @@ export class Connection<User = unknown> implements Subscriber {
   /** Set when the connection is closed for what it sent (rate limit, queue limit): later frames are not read. */
   ignoringFrames = false;
   framesDropped = 0;
+  /** Its reader's delivery lag, measured by probes riding on its writes; routes consult it before writing updates. */
+  readonly lag: DeliveryLag;
   readonly #limits: ConnectionLimits;
   readonly #events: ConnectionEvents;
   /** Kinds of error (code and where) already reported for this connection (error-reports.ts). */
@@ -79,6 +88,12 @@ export class Connection<User = unknown> implements Subscriber {
     this.user = user;
     this.#limits = limits;
     this.#events = events;
+    this.lag = new DeliveryLag({
+      maxLagMs: limits.maxLagMs,
+      observe: (lagMs) => events.onLagMeasured(this, lagMs),
+      onLagging: () => events.onLagging(this),
+      close: () => this.closeSlowConsumer(),
+    });
   }
 
   get isOpen(): boolean {
@@ -101,6 +116,28 @@ export class Connection<User = unknown> implements Subscriber {
   }
 
   /**
+   * Resolves once what is buffered for it has gone to the kernel (the
+   * transport's "drain"), or the socket closed, or after `timeoutMs`; at
+   * once when no drain is pending. A subscribe's replay waits on it
+   * (topic-delivery.ts), so a reconnect's replays of many topics pass one
+   * after another instead of the later ones being refused for room.
+   */
+  whenDrained(timeoutMs: number): Promise<void> {
+    if (!this.isOpen || !this.#transport.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#transport.off("drain", done);
+        this.#transport.off("close", done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.#transport.once("drain", done);
+      this.#transport.once("close", done);
+    });
+  }
+
+  /**
    * Writes runs of encoded frames in order, unless the socket is closing, and
    * returns how many frames were written. A client over the high-water mark
    * is slow: the frames from there on are dropped or the client is closed.
@@ -118,12 +155,14 @@ export class Connection<User = unknown> implements Subscriber {
       bytes += run.bytes.length;
       count += run.frames.length;
     }
+    const probe = this.lag.probeFrame(performance.now());
     if (this.socket.bufferedAmount + bytes <= limit) {
-      // Everything fits: one system call (writev for several runs), no copy.
-      if (runs.length === 1) this.#transport.write(runs[0]!.bytes);
+      // Everything fits: one system call (writev for several runs, or with a probe), no copy.
+      if (runs.length === 1 && probe === undefined) this.#transport.write(runs[0]!.bytes);
       else {
         this.#transport.cork();
         for (const run of runs) this.#transport.write(run.bytes);
+        if (probe !== undefined) this.#transport.write(probe);
         this.#transport.uncork();
       }
       this.#events.onFramesSent(this, count);
@@ -134,6 +173,7 @@ export class Connection<User = unknown> implements Subscriber {
     for (const run of runs) {
       for (const frame of run.frames) {
         if (this.socket.bufferedAmount > limit) {
+          if (probe !== undefined) this.#transport.write(probe);
           if (written > 0) this.#events.onFramesSent(this, written);
           this.#applySlowConsumerPolicy(count - written, owed);
           return written;
@@ -142,6 +182,7 @@ export class Connection<User = unknown> implements Subscriber {
         written += 1;
       }
     }
+    if (probe !== undefined) this.#transport.write(probe);
     this.#events.onFramesSent(this, written);
     return written;
   }
@@ -153,7 +194,20 @@ export class Connection<User = unknown> implements Subscriber {
       this.#events.onFramesDropped(this, unsent);
       return;
     }
+    this.closeSlowConsumer();
+  }
+
+  /**
+   * Closes a client that cannot keep up with 1013, and drops its socket at
+   * once: its close handshake could only come back after it read everything
+   * buffered ahead of the close frame, so waiting `closeTimeout` for it would
+   * only keep the socket, its buffers and its place in the connection count.
+   * The close frame still reaches a client whose kernel buffer had room.
+   */
+  closeSlowConsumer(): void {
+    if (!this.isOpen) return;
     this.close(CloseCode.tryAgainLater, CloseReason.slowConsumer);
+    this.socket.terminate();
     this.#events.onSlowConsumerClosed(this);
   }
 

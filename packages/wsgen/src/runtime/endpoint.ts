@@ -14,6 +14,7 @@ import { Connection } from "./connection.js";
 import { runAt, type DeadlineTimer } from "./deadline-timer.js";
 import { describeError, WsgenError, type ErrorContext } from "./errors.js";
 import { errorKind, type ClientErrorBudget } from "./error-reports.js";
+import { Histogram, LAG_SECONDS_BUCKETS, type HistogramSnapshot } from "./histogram.js";
 import type { AnyRoute, WsModuleDefinition } from "./module.js";
 import type { ResolvedAppOptions } from "./app-options.js";
 import {
@@ -35,6 +36,7 @@ export type EndpointOptions = Pick<
   ResolvedAppOptions,
   | "highWaterMark"
   | "slowConsumer"
+  | "maxLagMs"
   | "maxSubscriptionsPerConnection"
   | "maxQueuedOperations"
   | "authorizeTimeout"
@@ -60,6 +62,10 @@ export interface ModuleStats {
   slowConsumerCloses: number;
   framesDropped: number;
   heartbeatTerminations: number;
+  /** Measured delivery lag of its connections, in seconds (lag probes' round trips). */
+  deliveryLag: HistogramSnapshot;
+  /** Times one of its connections started lagging (its routes' lag policies applied). */
+  lagEpisodes: number;
   rateLimitCloses: number;
   /** Connections closed with 1008 for having more than `maxQueuedOperations` operations waiting. */
   queueLimitCloses: number;
@@ -95,6 +101,8 @@ export class WsEndpoint<User = unknown> {
   #slowConsumerCloses = 0;
   #framesDropped = 0;
   #heartbeatTerminations = 0;
+  readonly #deliveryLag = new Histogram(LAG_SECONDS_BUCKETS);
+  #lagEpisodes = 0;
   #rateLimitCloses = 0;
   #queueLimitCloses = 0;
   #framesSent = 0;
@@ -191,6 +199,8 @@ export class WsEndpoint<User = unknown> {
       slowConsumerCloses: this.#slowConsumerCloses,
       framesDropped: this.#framesDropped,
       heartbeatTerminations: this.#heartbeatTerminations,
+      deliveryLag: this.#deliveryLag.snapshot(),
+      lagEpisodes: this.#lagEpisodes,
       rateLimitCloses: this.#rateLimitCloses,
       queueLimitCloses: this.#queueLimitCloses,
       subscriptionsRefused: this.#subscriptionsRefused,
@@ -236,6 +246,10 @@ export class WsEndpoint<User = unknown> {
       onSlowConsumerClosed: () => {
         this.#slowConsumerCloses += 1;
       },
+      onLagMeasured: (_connection, lagMs) => this.#deliveryLag.observe(lagMs / 1000),
+      onLagging: () => {
+        this.#lagEpisodes += 1;
+      },
     });
     this.#connections.add(connection);
     let lifespan: NodeJS.Timeout | undefined;
@@ -250,11 +264,13 @@ export class WsEndpoint<User = unknown> {
         connection.close(CloseCode.credentialsExpired, CloseReason.credentialsExpired);
       });
     }
-    const markAlive = (): void => {
+    ws.on("pong", (payload) => {
       connection.alive = true;
-    };
-    ws.on("pong", markAlive);
-    ws.on("ping", markAlive);
+      connection.lag.acknowledge(payload, performance.now());
+    });
+    ws.on("ping", () => {
+      connection.alive = true;
+    });
     const bucket = this.#options.rateLimit !== undefined ? new TokenBucket(this.#options.rateLimit) : undefined;
     ws.on("message", (data, isBinary) => {
       // Frames that arrive after a limit tripped are not read: the connection is closing.

@@ -6,8 +6,10 @@
  *   const metrics = createMetrics(app);
  *   // GET /metrics → metrics.contentType, await metrics.text()
  */
-import { Counter, Gauge, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry, type MetricValueWithName } from "prom-client";
+import { RECOVERY_FAILURE_REASONS } from "../protocol/positions.js";
 import type { ModuleStats } from "./endpoint.js";
+import { REPLAY_SIZE_BUCKETS, sumSnapshots, type HistogramSnapshot } from "./histogram.js";
 import type { WsApp } from "./ws-app.js";
 
 export interface WsMetrics {
@@ -27,7 +29,10 @@ type SummedField =
   | "requestsOverShapeLimits"
   | "recoveries"
   | "updatesReplayed"
-  | "recoveriesFailed";
+  | "updatesConflated"
+  | "updatesSkipped"
+  | "updatesCaughtUp"
+  | "laggingSubscribers";
 
 const sum = (stats: ModuleStats, field: SummedField): number =>
   Object.values(stats.routes).reduce((total, route) => total + route[field], 0);
@@ -36,6 +41,10 @@ const GAUGES: Record<string, [help: string, reading: Reading]> = {
   wsgen_connections: ["Open WebSocket connections.", (stats) => stats.connections],
   wsgen_topics: ["Topics with at least one subscriber.", (stats) => sum(stats, "topics")],
   wsgen_subscriptions: ["(topic, connection) subscriptions.", (stats) => sum(stats, "subscriptions")],
+  wsgen_lagging_subscribers: [
+    "Subscribers whose updates are held back now because they lag more than maxLagMs (per route: one per lagging connection).",
+    (stats) => sum(stats, "laggingSubscribers"),
+  ],
   wsgen_history_bytes: [
     "Bytes of update frames kept in the topics' histories for replay.",
     (stats) => Object.values(stats.routes).reduce((total, route) => total + route.history.bytes, 0),
@@ -50,9 +59,18 @@ const COUNTERS: Record<string, [help: string, reading: Reading]> = {
   ],
   wsgen_recoveries_total: ["Resubscribes with since answered recovered: true.", (stats) => sum(stats, "recoveries")],
   wsgen_updates_replayed_total: ["Updates replayed to resubscribers after their since.", (stats) => sum(stats, "updatesReplayed")],
-  wsgen_recoveries_failed_total: [
-    "Resubscribes with since answered recovered: false (the client must resynchronise).",
-    (stats) => sum(stats, "recoveriesFailed"),
+  wsgen_lag_episodes_total: ["Times a connection started lagging more than maxLagMs.", (stats) => stats.lagEpisodes],
+  wsgen_updates_conflated_total: [
+    "Updates a lagging subscriber was not sent because a newer one of the topic replaced them (lagPolicy conflate).",
+    (stats) => sum(stats, "updatesConflated"),
+  ],
+  wsgen_updates_skipped_total: [
+    "Updates a lagging subscriber never got: past the history when it caught up (lagPolicy skip); its seq gap shows them.",
+    (stats) => sum(stats, "updatesSkipped"),
+  ],
+  wsgen_updates_caught_up_total: [
+    "Updates held back from a lagging subscriber and sent from the history once it caught up (lagPolicy skip).",
+    (stats) => sum(stats, "updatesCaughtUp"),
   ],
   wsgen_slow_consumer_closes_total: ["Connections closed with 1013 because they could not keep up.", (stats) => stats.slowConsumerCloses],
   wsgen_invalid_frames_total: [
@@ -111,5 +129,59 @@ export function createMetrics(app: Pick<WsApp<never>, "stats">, registry: Regist
       },
     });
   }
+  new Counter({
+    name: "wsgen_recoveries_failed_total",
+    help: "Resubscribes with since answered recovered: false (the client must resynchronise), by reason.",
+    labelNames: ["module", "reason"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [module, stats] of modules()) {
+        for (const reason of RECOVERY_FAILURE_REASONS) {
+          const count = Object.values(stats.routes).reduce((total, route) => total + (route.recoveryFailures[reason] ?? 0), 0);
+          this.inc({ module, reason }, count);
+        }
+      }
+    },
+  });
+  registerHistogram(registry, "wsgen_delivery_lag_seconds", "Measured delivery lag of connections (lag probe round trips).", () =>
+    modules().map(([module, stats]) => [module, stats.deliveryLag]),
+  );
+  registerHistogram(registry, "wsgen_replay_size_updates", "Updates replayed by each recovery (resubscribe with since).", () =>
+    modules().map(([module, stats]) => [
+      module,
+      sumSnapshots(
+        REPLAY_SIZE_BUCKETS,
+        Object.values(stats.routes).map((route) => route.replaySizes),
+      ),
+    ]),
+  );
   return { registry, contentType: registry.contentType, text: () => registry.metrics() };
+}
+
+/**
+ * A histogram whose buckets the runtime keeps (histogram.ts). prom-client's
+ * Histogram can only observe values, not be set from counts, so what a
+ * scrape reads is replaced to state the snapshot; name, help and
+ * type stay prom-client's own.
+ */
+function registerHistogram(registry: Registry, name: string, help: string, read: () => [module: string, HistogramSnapshot][]): void {
+  // "le" is the bucket label prom-client adds itself; it is in the type only, for the values below.
+  const histogram = new Histogram<"module" | "le">({ name, help, labelNames: ["module"], buckets: [1], registers: [registry] });
+  type Exposition = Awaited<ReturnType<typeof histogram.get>>;
+  const get = (): Promise<Exposition> => {
+    const values: MetricValueWithName<"module" | "le">[] = [];
+    for (const [module, snapshot] of read()) {
+      snapshot.bounds.forEach((bound, i) => {
+        values.push({ metricName: `${name}_bucket`, labels: { module, le: bound }, value: snapshot.cumulative[i]! });
+      });
+      values.push({ metricName: `${name}_bucket`, labels: { module, le: "+Inf" }, value: snapshot.count });
+      values.push({ metricName: `${name}_sum`, labels: { module }, value: snapshot.sum });
+      values.push({ metricName: `${name}_count`, labels: { module }, value: snapshot.count });
+    }
+    // prom-client's .d.ts types `type` as an enum (and adds `collect`); at run time the registry reads the string.
+    return Promise.resolve({ name, help, type: "histogram", aggregator: "sum", values } as unknown as Exposition);
+  };
+  // The registry's text exposition reads getForPromString (untyped in prom-client's .d.ts); JSON reads get.
+  Object.assign(histogram, { get, getForPromString: get });
 }

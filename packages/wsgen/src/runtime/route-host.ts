@@ -24,11 +24,8 @@ export interface RouteHost<User = unknown> {
 export interface RouteClient<User> extends Subscriber {
   readonly user: User;
   readonly isOpen: boolean;
-  /**
-   * Bytes it may still be sent before it counts as a slow consumer (may be
-   * below 0), which bounds a replay; undefined for one without a send buffer.
-   */
-  readonly sendRoom?: number;
+  /** Resolves once its send buffer drained, it closed, or `timeoutMs` passed; undefined for one without a send buffer. */
+  whenDrained?(timeoutMs: number): Promise<void>;
 }
 
 /** How a subscribe frame asks, beside its payload (endpoint.ts fills it in). */

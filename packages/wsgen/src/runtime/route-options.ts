@@ -6,6 +6,7 @@ import type { DeliveryPolicy } from "./asyncapi-wire.js";
 import type { AuthorizeHook } from "./authorization.js";
 import { check, checkInRange, checkPositiveInteger, isBoolean, MAX_TIMER_MS, type Defaults } from "./option-checks.js";
 import type { WsRouteService } from "./service.js";
+import { LAG_POLICIES, type LagPolicy } from "./lag-policy.js";
 import type { HistoryLimits } from "./topic-stream.js";
 
 /** What the user passes to a route: to a generated router class, or with its declaration to `WsRoute`. */
@@ -65,6 +66,17 @@ export interface RouteOptions<Req, Data, Route extends string = string, User = u
    * @default false
    */
   latestValue?: boolean;
+  /**
+   * What a subscriber gets of this route while its reader is more than the
+   * app's `maxLagMs` behind (lag-policy.ts): `"conflate"` holds back all but
+   * the newest update of each topic until it has caught up (state: quotes, a
+   * forming bar, positions); `"skip"` holds back everything and then sends
+   * what it missed from the history, or the newest update and a visible gap
+   * when the history no longer holds it all (events: orders, executions);
+   * `"close"` closes it with 1013. Subscribers that keep up are never affected.
+   * @default "skip"
+   */
+  lagPolicy?: LagPolicy;
 }
 
 /** The defaults of the optional `RouteOptions` keys. */
@@ -78,6 +90,7 @@ export const ROUTE_DEFAULTS = {
   historyMaxBytes: 65_536,
   historyTtlMs: 120_000,
   latestValue: false,
+  lagPolicy: "skip",
 } as const satisfies Defaults<Omit<RouteOptions<unknown, unknown>, "service" | "route">>;
 
 type HistoryOptions = Pick<RouteOptions<unknown, unknown>, "historySize" | "historyMaxBytes" | "historyTtlMs" | "latestValue">;
@@ -94,7 +107,27 @@ export function historyLimits(options: HistoryOptions): HistoryLimits {
   };
 }
 
-/** A route's resolved history limits (by default, ROUTE_DEFAULTS'), as its AsyncAPI document states them. */
-export function deliveryPolicyOf(limits: HistoryLimits = historyLimits({})): DeliveryPolicy {
-  return { historySize: limits.size, historyMaxBytes: limits.maxBytes, historyTtlMs: limits.ttlMs, latestValue: limits.keepLatest };
+/** A route's lag policy, checked. */
+export function lagPolicyOf(options: Pick<RouteOptions<unknown, unknown>, "lagPolicy">): LagPolicy {
+  const policy = options.lagPolicy ?? ROUTE_DEFAULTS.lagPolicy;
+  return check(
+    "lagPolicy",
+    policy,
+    (value) => LAG_POLICIES.includes(value as LagPolicy),
+    LAG_POLICIES.map((name) => `"${name}"`).join(", "),
+  );
+}
+
+/** A route's resolved history limits and lag policy (by default, ROUTE_DEFAULTS'), as its AsyncAPI document states them. */
+export function deliveryPolicyOf(
+  limits: HistoryLimits = historyLimits({}),
+  lagPolicy: LagPolicy = ROUTE_DEFAULTS.lagPolicy,
+): DeliveryPolicy {
+  return {
+    historySize: limits.size,
+    historyMaxBytes: limits.maxBytes,
+    historyTtlMs: limits.ttlMs,
+    latestValue: limits.keepLatest,
+    lagPolicy,
+  };
 }

@@ -2,9 +2,12 @@
  * RouteStats: what a route counts (`app.stats()`, and the metrics of
  * `wsgen/metrics`), in one shape.
  */
+import type { RecoveryFailureReason } from "../protocol/positions.js";
+import type { HistogramSnapshot } from "./histogram.js";
+import type { LagCounts } from "./lag-policy.js";
 import type { HistoryStats } from "./topic-history.js";
 
-export interface RouteStats {
+export interface RouteStats extends LagCounts {
   topics: number;
   subscriptions: number;
   queued: number;
@@ -19,8 +22,13 @@ export interface RouteStats {
   /** Subscribes with `since` answered `recovered: true`, and the updates replayed to them. */
   recoveries: number;
   updatesReplayed: number;
-  /** Subscribes with `since` answered `recovered: false`. */
+  /** How many updates each recovery replayed. */
+  replaySizes: HistogramSnapshot;
+  /** Subscribes with `since` answered `recovered: false`, in all and by reason. */
   recoveriesFailed: number;
+  recoveryFailures: Partial<Record<RecoveryFailureReason, number>>;
+  /** Subscribers whose updates are being held back now because they lag (lag-policy.ts). */
+  laggingSubscribers: number;
   /** The topics' streams kept for replay (history.ts): how many, their updates and bytes. */
   history: HistoryStats;
 }

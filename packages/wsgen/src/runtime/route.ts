@@ -9,7 +9,8 @@
  * next position of their topic's stream and are encoded once as WebSocket
  * frames, kept in the topic's history, and written to that topic's holders
  * only (fan-out.ts). How a subscriber starts on a stream — replay after its
- * `since`, the latest value — is TopicDelivery's (topic-delivery.ts).
+ * `since`, the latest value — is TopicDelivery's (topic-delivery.ts); what a
+ * lagging subscriber gets meanwhile is its LaggingHolders' (lag-policy.ts).
  */
 import type { z } from "zod";
 import type { DeliveryPolicy } from "./asyncapi-wire.js";
@@ -18,7 +19,8 @@ import { fanOut, type EncodedUpdate, type Subscriber } from "./fan-out.js";
 import { encodeRetainedTextFrame, type EncodedFrames } from "./frame.js";
 import { describeError, reportToConsole, WsgenError } from "./errors.js";
 import { check, isBoolean, isFunction, isService } from "./option-checks.js";
-import { deliveryPolicyOf, historyLimits, ROUTE_DEFAULTS, type RouteOptions } from "./route-options.js";
+import { LaggingHolders } from "./lag-policy.js";
+import { deliveryPolicyOf, historyLimits, lagPolicyOf, ROUTE_DEFAULTS, type RouteOptions } from "./route-options.js";
 import {
   isRouteName,
   operationType,
@@ -90,6 +92,7 @@ export class WsRoute<Req, Data, User = unknown> {
   readonly #validateUpdates: boolean;
   readonly #encodeUpdate: UpdateEncoder;
   readonly #delivery: TopicDelivery;
+  readonly #lagging: LaggingHolders;
   #host: RouteHost<User> | undefined;
   #updatesInvalid = 0;
   #updatesPublished = 0;
@@ -120,8 +123,14 @@ export class WsRoute<Req, Data, User = unknown> {
     this.#validateUpdates = options.validateUpdates ?? ROUTE_DEFAULTS.validateUpdates;
     this.#encodeUpdate = updateEncoder(this.name);
     const limits = historyLimits(options);
-    this.deliveryPolicy = deliveryPolicyOf(limits);
+    const lagPolicy = lagPolicyOf(options);
+    this.deliveryPolicy = deliveryPolicyOf(limits, lagPolicy);
     this.#delivery = new TopicDelivery(new MemoryTopicHistory(limits), limits.keepLatest);
+    this.#lagging = new LaggingHolders({
+      policy: lagPolicy,
+      history: this.#delivery.history,
+      onHeldBack: (subscriber, topic, position) => this.#delivery.heldBack(subscriber, topic, position),
+    });
     this.#queue = new UpdateQueue<QueuedUpdate>({
       capacity: options.queueCapacity ?? ROUTE_DEFAULTS.queueCapacity,
       batchWindowMs: options.batchWindowMs ?? ROUTE_DEFAULTS.batchWindowMs,
@@ -187,6 +196,8 @@ export class WsRoute<Req, Data, User = unknown> {
       return joined;
     }
     const { topic, joinedAt, since, message } = joined;
+    // A replay that does not fit waits for room; meanwhile live updates go to the history, which the start replays.
+    if (since !== undefined && joinedAt !== undefined) await this.#delivery.roomFor(topic, client, since);
     let response: SubscriptionResponse = { status: "ok", message, topic };
     this.#delivery.start(topic, client, joinedAt, since, ({ position }) => {
       response = { ...response, ...position };
@@ -255,12 +266,14 @@ export class WsRoute<Req, Data, User = unknown> {
     const { topic } = parsed;
     if (!this.#lifecycle.leave(topic, subscriber)) return refused("not_subscribed", "not subscribed to this topic", topic);
     this.#delivery.leave(topic, subscriber);
+    this.#lagging.leave(topic, subscriber);
     return { status: "ok", message: "unsubscribed", topic };
   }
 
   /** @internal Releases every topic `subscriber` holds (on disconnect). */
   release(subscriber: Subscriber): void {
     this.#lifecycle.leaveAll(subscriber);
+    this.#lagging.release(subscriber);
   }
 
   /** @internal Number of topics `subscriber` holds on this route. */
@@ -290,6 +303,8 @@ export class WsRoute<Req, Data, User = unknown> {
       subscriptionsForbidden: this.#subscriptionsForbidden,
       requestsOverShapeLimits: this.#requestsOverShapeLimits,
       ...this.#delivery.counts,
+      ...this.#lagging.counts,
+      laggingSubscribers: this.#lagging.lagging,
       history: this.#delivery.history.stats(),
     };
   }
@@ -325,8 +340,8 @@ export class WsRoute<Req, Data, User = unknown> {
     for (const update of updates) {
       const { topic } = update.generation;
       try {
-        const frame = this.#encode(update);
-        if (frame !== undefined) encoded.push({ topic, frame });
+        const positioned = this.#encode(update);
+        if (positioned !== undefined) encoded.push({ topic, ...positioned });
       } catch (error) {
         // One update that cannot be serialized (a BigInt, a cycle, a throwing toJSON) costs only itself.
         this.#updatesInvalid += 1;
@@ -336,9 +351,13 @@ export class WsRoute<Req, Data, User = unknown> {
         );
       }
     }
-    if (encoded.length > 0) {
-      this.#framesSent += fanOut(encoded, (topic) => this.#delivery.holders(topic, this.#lifecycle.holders(topic)));
-    }
+    if (encoded.length === 0) return;
+    const now = performance.now();
+    this.#framesSent += fanOut(
+      encoded,
+      (topic) => this.#delivery.holders(topic, this.#lifecycle.holders(topic)),
+      (holder, topic, updates) => this.#lagging.holdBack(holder, topic, updates, now),
+    );
   }
 
   /** True when an update of `generation` would reach someone: the generation is live and its topic has holders. */
@@ -357,7 +376,7 @@ export class WsRoute<Req, Data, User = unknown> {
   }
 
   /** Validates one update, then positions, encodes and records it; undefined if it goes nowhere or is invalid. */
-  #encode({ generation, data }: QueuedUpdate): EncodedFrames | undefined {
+  #encode({ generation, data }: QueuedUpdate): { frame: EncodedFrames; position: StreamPosition } | undefined {
     const { topic } = generation;
     if (!this.#deliverable(generation)) return undefined;
     let payload: unknown = data;
@@ -373,9 +392,13 @@ export class WsRoute<Req, Data, User = unknown> {
       }
       payload = parsed.data;
     }
-    const frame = this.#delivery.publish(topic, (position) => encodeRetainedTextFrame(this.#encodeUpdate(topic, payload, position)));
+    let position!: StreamPosition; // set by publish, which calls the encoder exactly once
+    const frame = this.#delivery.publish(topic, (at) => {
+      position = at;
+      return encodeRetainedTextFrame(this.#encodeUpdate(topic, payload, at));
+    });
     this.#updatesPublished += 1;
-    return frame;
+    return { frame, position };
   }
 
   /**

@@ -14,10 +14,14 @@
  * on the event loop, and positions are taken only in fan-out.
  *
  * A replay is bounded by what the connection may still buffer (`sendRoom`,
- * its high-water mark less what it holds): one that does not fit is not
- * sent at all (`recovered: false`, reason `too_large`), since a replay cut by
- * the slow-consumer policy would be a gap announced as a recovery. What is
- * sent is written whatever that policy, as the response is.
+ * its high-water mark less what it holds). One that does not fit first
+ * waits, up to REPLAY_DRAIN_WAIT_MS, for the connection's buffer to drain
+ * (`roomFor`: subscribes run one at a time per connection, so a reconnect's
+ * replays of many topics go out one after another at the client's pace);
+ * one that still does not fit is not sent at all (`recovered: false`,
+ * reason `too_large`), since a replay cut by the slow-consumer policy would
+ * be a gap announced as a recovery. What is sent is written whatever that
+ * policy, as the response is.
  *
  * A subscribe from a connection already live on the topic is owed nothing:
  * fan-out has written it every update since its start, so it is answered
@@ -28,9 +32,17 @@ import type { SubscriptionResponse } from "../protocol/messages.js";
 import type { RecoveryFailureReason, StreamPosition } from "../protocol/positions.js";
 import type { Subscriber } from "./fan-out.js";
 import type { EncodedFrames } from "./frame.js";
+import { Histogram, REPLAY_SIZE_BUCKETS, type HistogramSnapshot } from "./histogram.js";
 import type { RouteClient } from "./route-host.js";
 import type { TopicHistory } from "./topic-history.js";
 import type { Replay } from "./topic-stream.js";
+
+/**
+ * How long a subscribe whose replay does not fit waits for the connection's
+ * buffer to drain: a reader that cannot take 1 MiB (the default high-water
+ * mark) in this long is too slow for the replay to help it.
+ */
+export const REPLAY_DRAIN_WAIT_MS = 5_000;
 
 /** The position fields of an ok subscribe.response, and the frames that follow it. */
 export interface SubscriptionStart {
@@ -50,7 +62,8 @@ export class TopicDelivery {
   readonly #sentAfter = new WeakMap<Subscriber, Map<string, StreamPosition>>();
   #recoveries = 0;
   #updatesReplayed = 0;
-  #recoveriesFailed = 0;
+  readonly #replaySizes = new Histogram(REPLAY_SIZE_BUCKETS);
+  readonly #recoveryFailures: Partial<Record<RecoveryFailureReason, number>> = {};
 
   constructor(history: TopicHistory, latestValue: boolean) {
     this.#history = history;
@@ -78,9 +91,23 @@ export class TopicDelivery {
     if (joining.size === 0) this.#joining.delete(topic);
   }
 
-  /** Recoveries answered (`recovered: true`), the updates they replayed, and those not recovered. */
-  get counts(): { recoveries: number; updatesReplayed: number; recoveriesFailed: number } {
-    return { recoveries: this.#recoveries, updatesReplayed: this.#updatesReplayed, recoveriesFailed: this.#recoveriesFailed };
+  /** Recoveries answered (`recovered: true`), the updates they replayed and their sizes, and those not recovered, by reason. */
+  get counts(): {
+    recoveries: number;
+    updatesReplayed: number;
+    replaySizes: HistogramSnapshot;
+    recoveriesFailed: number;
+    recoveryFailures: Partial<Record<RecoveryFailureReason, number>>;
+  } {
+    const recoveryFailures = { ...this.#recoveryFailures };
+    const recoveriesFailed = Object.values(recoveryFailures).reduce((total, count) => total + count, 0);
+    return {
+      recoveries: this.#recoveries,
+      updatesReplayed: this.#updatesReplayed,
+      replaySizes: this.#replaySizes.snapshot(),
+      recoveriesFailed,
+      recoveryFailures,
+    };
   }
 
   /**
@@ -110,9 +137,26 @@ export class TopicDelivery {
     sent.set(topic, position.recovered === true && since !== undefined ? since : { epoch: position.epoch, seq: position.seq });
   }
 
+  /**
+   * Resolves when `subscriber` has room for the replay after `since`, or
+   * when waiting cannot help (nothing to replay, no such history, it drained,
+   * it closed, REPLAY_DRAIN_WAIT_MS passed); `start` then decides.
+   */
+  async roomFor(topic: string, subscriber: RouteClient<unknown>, since: StreamPosition): Promise<void> {
+    const replay = this.#history.replayAfter(topic, since);
+    if (!replay.ok || subscriber.whenDrained === undefined) return;
+    const bytes = replay.entries.reduce((sum, entry) => sum + entry.frame.bytes.length, 0);
+    if (bytes > (subscriber.sendRoom ?? Infinity)) await subscriber.whenDrained(REPLAY_DRAIN_WAIT_MS);
+  }
+
   /** `subscriber` no longer holds `topic`. */
   leave(topic: string, subscriber: Subscriber): void {
     this.#sentAfter.get(subscriber)?.delete(topic);
+  }
+
+  /** `subscriber` was not written `topic`'s updates up to `position` (held back while it lagged): a `since` before it is not owed. */
+  heldBack(subscriber: Subscriber, topic: string, position: StreamPosition): void {
+    this.#sentAfter.get(subscriber)?.set(topic, position);
   }
 
   /** Whom fan-out writes `topic`'s updates to: its holders, less those not started yet. */
@@ -146,7 +190,10 @@ export class TopicDelivery {
     if (position.recovered === true) {
       this.#recoveries += 1;
       this.#updatesReplayed += frames.length;
-    } else if (position.recovered === false) this.#recoveriesFailed += 1;
+      this.#replaySizes.observe(frames.length);
+    } else if (position.recovered === false && position.reason !== undefined) {
+      this.#recoveryFailures[position.reason] = (this.#recoveryFailures[position.reason] ?? 0) + 1;
+    }
   }
 
   #startOf(topic: string, joinedAt: StreamPosition, since: StreamPosition | undefined, room: number): SubscriptionStart {

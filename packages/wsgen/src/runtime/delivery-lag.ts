@@ -1,0 +1,114 @@
+/**
+ * DeliveryLag: how far behind one connection's reader is, measured so that
+ * what the kernel holds counts too.
+ *
+ * `bufferedAmount` only sees the bytes Node could not hand to the kernel; a
+ * loopback or LAN socket's kernel buffers hold megabytes more, so a client
+ * that stopped reading looks idle to it for seconds. A protocol ping can
+ * only be answered after the client has read everything written before it
+ * (TCP is in order, and a WebSocket endpoint reads frames in order), so the
+ * time from a probe to its pong is the real delivery lag: the round trip
+ * plus the time to read what was queued ahead of it.
+ *
+ * A probe rides on a data write (the same writev, no extra system call),
+ * at most one is outstanding, and one is sent at most every `maxLagMs / 2`
+ * while data flows; an idle connection is never probed (the heartbeat
+ * covers it). The connection is *lagging* from the moment its outstanding
+ * probe is older than `maxLagMs` until that probe's pong arrives: then it
+ * has read everything that was sent before the probe, and it is caught up.
+ */
+
+/** Marks a ping payload as a lag probe ("wsgL"), so a heartbeat's pong is never taken for one. */
+const PROBE_MAGIC = 0x7773_674c;
+const PING_HEADER = 0x89; // FIN + ping opcode; unmasked, as a server's frames are
+const PROBE_PAYLOAD_LENGTH = 8;
+
+/** What routes see of a connection's lag (fan-out.ts): whether to hold its updates back, and when it caught up. */
+export interface LagSignal {
+  /** True while the connection's reader is more than `maxLagMs` behind. */
+  isLagging(now: number): boolean;
+  /** Calls `callback` once, when a lagging connection has caught up (synchronously, before any later write). */
+  whenCaughtUp(callback: () => void): void;
+  /** Closes the connection as a slow consumer (1013), releasing its socket and memory at once. */
+  closeLagging(): void;
+}
+
+export interface DeliveryLagOptions {
+  /** Milliseconds of lag past which the connection counts as lagging; 0 disables probing. */
+  maxLagMs: number;
+  /** Called with each measured lag, in milliseconds (a probe's round trip). */
+  observe(lagMs: number): void;
+  /** Called when the connection starts lagging. */
+  onLagging(): void;
+  /** Closes the connection as a slow consumer. */
+  close(): void;
+}
+
+export class DeliveryLag implements LagSignal {
+  readonly #maxLagMs: number;
+  readonly #probeIntervalMs: number;
+  readonly #options: DeliveryLagOptions;
+  /** When the outstanding probe was sent, or undefined when none is. */
+  #probeSentAt: number | undefined;
+  #probeId = 0;
+  #lastProbeAt = -Infinity;
+  #lagging = false;
+  #caughtUp: (() => void)[] = [];
+  #lastLagMs = 0;
+
+  constructor(options: DeliveryLagOptions) {
+    this.#options = options;
+    this.#maxLagMs = options.maxLagMs;
+    this.#probeIntervalMs = options.maxLagMs / 2;
+  }
+
+  /** The last measured lag in milliseconds, or, when the outstanding probe is older, its age. */
+  lagMs(now: number): number {
+    return this.#probeSentAt === undefined ? this.#lastLagMs : Math.max(this.#lastLagMs, now - this.#probeSentAt);
+  }
+
+  isLagging(now: number): boolean {
+    if (this.#lagging) return true;
+    if (this.#probeSentAt === undefined || now - this.#probeSentAt <= this.#maxLagMs) return false;
+    this.#lagging = true;
+    this.#options.onLagging();
+    return true;
+  }
+
+  whenCaughtUp(callback: () => void): void {
+    this.#caughtUp.push(callback);
+  }
+
+  closeLagging(): void {
+    this.#caughtUp = [];
+    this.#options.close();
+  }
+
+  /** A ping frame to write right after the data being written now, when a probe is due; else undefined. */
+  probeFrame(now: number): Buffer | undefined {
+    if (this.#maxLagMs === 0 || this.#probeSentAt !== undefined || now - this.#lastProbeAt < this.#probeIntervalMs) return undefined;
+    this.#probeSentAt = now;
+    this.#lastProbeAt = now;
+    this.#probeId = (this.#probeId + 1) >>> 0;
+    const frame = Buffer.allocUnsafe(2 + PROBE_PAYLOAD_LENGTH);
+    frame[0] = PING_HEADER;
+    frame[1] = PROBE_PAYLOAD_LENGTH;
+    frame.writeUInt32BE(PROBE_MAGIC, 2);
+    frame.writeUInt32BE(this.#probeId, 6);
+    return frame;
+  }
+
+  /** A pong arrived with `payload`: if it answers the outstanding probe, the lag is measured and a lagging connection is caught up. */
+  acknowledge(payload: Buffer, now: number): void {
+    if (this.#probeSentAt === undefined || payload.length !== PROBE_PAYLOAD_LENGTH) return;
+    if (payload.readUInt32BE(0) !== PROBE_MAGIC || payload.readUInt32BE(4) !== this.#probeId) return;
+    this.#lastLagMs = now - this.#probeSentAt;
+    this.#probeSentAt = undefined;
+    this.#options.observe(this.#lastLagMs);
+    if (!this.#lagging) return;
+    this.#lagging = false;
+    const callbacks = this.#caughtUp;
+    this.#caughtUp = [];
+    for (const callback of callbacks) callback();
+  }
+}
