@@ -37,6 +37,7 @@ const SURFACE: Record<string, Surface> = {
       "ErrorCode",
       "ErrorContext",
       "ErrorPayload",
+      "LagPolicy",
       "LiveTopic",
       "LiveTopicsHooks",
       "ModuleStats",

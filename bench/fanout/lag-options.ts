@@ -1,22 +1,11 @@
 /**
  * The wsgen bench server's lag options, `--lag-policy P` (route option
- * `lagPolicy`) and `--max-lag-ms N` (app option `maxLagMs`), passed to the
- * runtime only when given, so the server runs the same on a runtime that
- * does not have them yet (an unknown option is not read).
- *
- * Typed through the runtime's own option types where they exist: once
- * RouteOptions has `lagPolicy` (WsAppOptions `maxLagMs`), its type is used
- * here and LAG_POLICIES must match it, else this file stops compiling.
+ * `lagPolicy`) and `--max-lag-ms N` (app option `maxLagMs`; 0 turns lag
+ * detection off), passed to the runtime only when given, so a run without
+ * them measures the runtime's defaults.
  */
-import type { RouteOptions, WsAppOptions } from "wsgen";
+import type { LagPolicy } from "wsgen";
 import { flag, integerFlag, usage } from "../support/args.js";
-import type { BarSubscriptionRequest, StampedBar } from "./models.js";
-
-/** `T[K]` when T has an optional key K of a known type, `Otherwise` until then. */
-type OptionType<T, K extends string, Otherwise> = T extends { [key in K]?: infer V } ? (unknown extends V ? Otherwise : V) : Otherwise;
-
-type LagPolicy = NonNullable<OptionType<RouteOptions<BarSubscriptionRequest, StampedBar>, "lagPolicy", "conflate" | "skip" | "close">>;
-type MaxLagMs = NonNullable<OptionType<WsAppOptions, "maxLagMs", number>>;
 
 export const LAG_POLICIES = ["conflate", "skip", "close"] as const satisfies readonly LagPolicy[];
 
@@ -31,6 +20,6 @@ export function routeLagOptions(argv: readonly string[]): { lagPolicy?: LagPolic
 }
 
 /** `{ maxLagMs }` for the app when `--max-lag-ms` was given, else `{}`. */
-export function appLagOptions(argv: readonly string[]): { maxLagMs?: MaxLagMs } {
-  return flag(argv, "--max-lag-ms") === undefined ? {} : { maxLagMs: integerFlag(argv, "--max-lag-ms", 1) };
+export function appLagOptions(argv: readonly string[]): { maxLagMs?: number } {
+  return flag(argv, "--max-lag-ms") === undefined ? {} : { maxLagMs: integerFlag(argv, "--max-lag-ms", 0, 0) };
 }

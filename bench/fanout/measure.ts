@@ -64,9 +64,11 @@ function serverFlags(target: string, port: number, rate: string, options: Measur
   const [base, lagPolicy] = target.split(":");
   const flags = ["--port", String(port), "--rate", rate];
   if (base !== "wsgen") return flags;
-  if (lagPolicy !== undefined) flags.push("--lag-policy", lagPolicy);
+  // "off" is no policy but no lag detection at all: the high-water mark alone, as before lag policies.
+  if (lagPolicy === "off") flags.push("--max-lag-ms", "0");
+  else if (lagPolicy !== undefined) flags.push("--lag-policy", lagPolicy);
   if (options.batchWindow !== "") flags.push("--batch-window", options.batchWindow);
-  if (options.maxLagMs !== "") flags.push("--max-lag-ms", options.maxLagMs);
+  if (options.maxLagMs !== "" && lagPolicy !== "off") flags.push("--max-lag-ms", options.maxLagMs);
   return flags;
 }
 

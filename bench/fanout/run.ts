@@ -16,7 +16,7 @@
  * the updates each client skipped, and the server's peak and final RSS.
  *
  *   npx tsx bench/fanout/run.ts --scenario overload --repeat 5
- *   … --lag-policy conflate,skip        # wsgen once per lagPolicy (route option; "none": not passed)
+ *   … --lag-policy off,conflate,skip    # wsgen once per lagPolicy (route option; "default": not passed; "off": maxLagMs 0, no lag detection)
  *   … --max-lag-ms 250                  # wsgen's maxLagMs (app option), passed only when given
  */
 import { flag, integerFlag, listFlag, usage } from "../support/args.js";
@@ -29,7 +29,7 @@ const SCENARIOS = {
   fanout: { clients: "100,1000,5000", rates: "100,1000,burst", seconds: 5, transport: "light", table: fanoutTable },
   overload: { clients: "1000", rates: "1000,burst", seconds: 10, transport: "ws", table: overloadTable },
 } as const;
-const LAG_POLICIES = ["none", "conflate", "skip", "close"];
+const LAG_POLICIES = ["default", "off", "conflate", "skip", "close"];
 
 const argv = process.argv;
 const scenarioName = flag(argv, "--scenario", "fanout");
@@ -44,15 +44,15 @@ const clientCounts = listFlag(argv, "--clients", scenario.clients).map((count) =
 const rates = listFlag(argv, "--rates", scenario.rates);
 for (const rate of rates)
   if (rate !== "burst" && !(Number(rate) > 0)) usage(`--rates takes messages per second or burst, got ${JSON.stringify(rate)}`);
-const lagPolicies = listFlag(argv, "--lag-policy", "none", LAG_POLICIES);
+const lagPolicies = listFlag(argv, "--lag-policy", "default", LAG_POLICIES);
 // `wsgen` runs once per asked lagPolicy; `wsgen:<policy>` names one run explicitly.
 const targetList = listFlag(argv, "--targets", TARGETS.join(",")).flatMap((target) => {
   const [base, policy] = target.split(":");
   if (!TARGETS.includes(base!) || (policy !== undefined && (base !== "wsgen" || !LAG_POLICIES.includes(policy)))) {
     usage(`--targets: ${JSON.stringify(target)} is not one of ${TARGETS.join(", ")} (or wsgen:<${LAG_POLICIES.join("|")}>)`);
   }
-  if (target !== "wsgen") return [policy === "none" ? "wsgen" : target];
-  return lagPolicies.map((lagPolicy) => (lagPolicy === "none" ? "wsgen" : `wsgen:${lagPolicy}`));
+  if (target !== "wsgen") return [policy === "default" ? "wsgen" : target];
+  return lagPolicies.map((lagPolicy) => (lagPolicy === "default" ? "wsgen" : `wsgen:${lagPolicy}`));
 });
 const targets = [...new Set(targetList)];
 const options = {

@@ -16,6 +16,7 @@ export { authenticated, type Authenticated, type AuthenticateResult } from "./ru
 export type { AuthorizeHook, AuthorizeResult, SubscribeAttempt } from "./runtime/authorization.js";
 export type { AsyncApiSecurityScheme } from "./runtime/asyncapi-security.js";
 export type { RouteOptions } from "./runtime/route-options.js";
+export type { LagPolicy } from "./runtime/lag-policy.js";
 export type { ModuleStats } from "./runtime/endpoint.js";
 export type { RateLimit } from "./runtime/token-bucket.js";
 export type { AsyncApiOptions, AsyncApiVersion } from "./runtime/asyncapi.js";
