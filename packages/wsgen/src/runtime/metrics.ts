@@ -21,6 +21,7 @@ type Reading = (stats: ModuleStats) => number;
 
 type SummedField =
   | "topics"
+  | "lingering"
   | "subscriptions"
   | "updatesDropped"
   | "subscriptionsForbidden"
@@ -35,6 +36,10 @@ const sum = (stats: ModuleStats, field: SummedField): number =>
 const GAUGES: Record<string, [help: string, reading: Reading]> = {
   wsgen_connections: ["Open WebSocket connections.", (stats) => stats.connections],
   wsgen_topics: ["Topics with at least one subscriber.", (stats) => sum(stats, "topics")],
+  wsgen_topics_lingering: [
+    "Topics without subscribers whose producer still runs for the route's lingerMs.",
+    (stats) => sum(stats, "lingering"),
+  ],
   wsgen_subscriptions: ["(topic, connection) subscriptions.", (stats) => sum(stats, "subscriptions")],
   wsgen_history_bytes: [
     "Bytes of update frames kept in the topics' histories for replay.",
