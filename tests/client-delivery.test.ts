@@ -5,7 +5,9 @@
  * resubscribe, and after two drops in a row), is told `recovered` for each
  * resubscribe, gets a reset with the server's reason when the history
  * cannot cover the drop or the server restarted, and drops duplicates and
- * reports gaps that a (bare) server sends.
+ * reports gaps that a (bare) server sends. A route's linger covers the drop
+ * of a topic's only subscriber; its latest value reaches a late subscriber
+ * at once, never after a newer update.
  */
 import { describe, expect, it } from "vitest";
 import { createClient, type Resubscription, type StreamEvent, type StreamReset } from "wsgen/client";
@@ -29,11 +31,13 @@ function clientOf(app: { port: number }, who: string, onError: (error: Error) =>
   return client;
 }
 
-/** A holder that keeps the topic live, and a mover subscribed to it whose connection the test drops; published 1..`before` first. */
-async function moverAndHolder(app: TicksApp, before: number) {
-  const holder = clientOf(app, "holder");
+/**
+ * A holder that keeps the topic live (unless `withHolder` is false: the mover is then its only subscriber), and a
+ * mover subscribed to it whose connection the test drops; published 1..`before` first.
+ */
+async function moverAndHolder(app: TicksApp, before: number, withHolder = true) {
   const held: number[] = [];
-  await holder.ticks.ticks.subscribe({ name: "a" }, (tick) => held.push(tick.n));
+  if (withHolder) await clientOf(app, "holder").ticks.ticks.subscribe({ name: "a" }, (tick) => held.push(tick.n));
   const errors: Error[] = [];
   const mover = clientOf(app, "mover", (error) => errors.push(error));
   const seen: number[] = [];
@@ -44,7 +48,7 @@ async function moverAndHolder(app: TicksApp, before: number) {
     onResubscribe: (resubscription) => resubscriptions.push(resubscription),
   });
   for (let n = 1; n <= before; n++) app.publish(n);
-  await eventually(() => seen.length === before && held.length === before, 3_000, "the updates before the drop");
+  await eventually(() => seen.length === before && held.length === (withHolder ? before : 0), 3_000, "the updates before the drop");
   /** Drops the mover, publishes `missed` more (numbered on from `next`) while it is away, and waits until it is back. */
   const dropWhile = async (publishAway: () => void): Promise<void> => {
     app.drop("mover");
@@ -103,6 +107,65 @@ describe("typed client: replay after a reconnect", () => {
     await eventually(() => seen.length === 3, 3_000, "the next live update");
     expect(seen).toEqual([1, 2, 3]);
     expect(resets).toEqual([]);
+  });
+});
+
+describe("typed client: a topic that lingers (lingerMs)", () => {
+  it("recovers the drop of the topic's only subscriber when the linger covers it: recovered, no reset, nothing missed", async () => {
+    const app = await ticksApp(0, { lingerMs: 2_000 });
+    const { seen, resets, resubscriptions, subscription, dropWhile } = await moverAndHolder(app, 3, false);
+    const epoch = subscription.position?.epoch;
+    await dropWhile(() => range(4, 8).forEach((n) => app.publish(n)));
+    await eventually(() => seen.length >= 8, 3_000, "the replay");
+    app.publish(9);
+    await eventually(() => seen.length >= 9, 3_000, "a live update after the replay");
+    expect(seen).toEqual(range(1, 9));
+    expect(resubscriptions).toEqual([
+      { topic: subscription.topic, recovered: true, reason: undefined, since: { epoch, seq: 3 }, position: { epoch, seq: 8 } },
+    ]);
+    expect(resets).toEqual([]);
+  });
+
+  it("is a reset (reason epoch) without a linger: the topic was removed with its only subscriber", async () => {
+    const app = await ticksApp();
+    const { resets, resubscriptions, dropWhile } = await moverAndHolder(app, 3, false);
+    await dropWhile(() => undefined);
+    await eventually(() => resets.length === 1, 3_000, "the reset");
+    expect(resubscriptions).toMatchObject([{ recovered: false, reason: "epoch" }]);
+  });
+});
+
+describe("typed client: the latest value (latestValue: true)", () => {
+  it("is sent at once to a subscriber of a topic that last changed a while ago, and never before a newer one when updates race", async () => {
+    const app = await ticksApp(0, { latestValue: true });
+    const held: number[] = [];
+    await clientOf(app, "holder").ticks.ticks.subscribe({ name: "a" }, (tick) => held.push(tick.n));
+    for (let n = 1; n <= 5; n++) app.publish(n);
+    await eventually(() => held.length === 5, 3_000, "the holder's updates");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const seen: number[] = [];
+    const subscription = await clientOf(app, "late").ticks.ticks.subscribe({ name: "a" }, (tick) => seen.push(tick.n));
+    expect(subscription.position).toEqual({ epoch: expect.any(String), seq: 5 });
+    // Right behind the response, not at the next publish: nothing is published now.
+    await eventually(() => seen.length === 1, 500, "the latest value");
+    expect(seen).toEqual([5]);
+
+    let n = 5;
+    const publisher = setInterval(() => app.publish(++n), 1);
+    cleanups.push(() => clearInterval(publisher));
+    const racers = await Promise.all(
+      range(1, 5).map(async (racer) => {
+        const got: number[] = [];
+        await new Promise((resolve) => setTimeout(resolve, racer * 7));
+        await clientOf(app, `racer${racer}`).ticks.ticks.subscribe({ name: "a" }, (tick) => got.push(tick.n));
+        return got;
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    clearInterval(publisher);
+    await eventually(() => racers.every((got) => got.at(-1) === n), 3_000, "every racer at the last update");
+    // Each starts at the latest value or the update after its response, then every newer one, in order: never an older one.
+    for (const got of racers) expect(got).toEqual(range(got[0]!, n));
   });
 });
 
