@@ -176,7 +176,7 @@ export class TopicLifecycle<Req, Holder> {
     for (const topic of this.#index.deleteHolder(holder)) this.#lastHolderLeft(topic);
   }
 
-  /** Whether an update of `generation` may still be delivered. */
+  /** Whether an update of `generation` may still be queued: delivered, or recorded while it lingers. */
   accepts(generation: TopicGeneration): boolean {
     return generation.state === "creating" || generation.state === "live" || generation.state === "lingering";
   }
@@ -200,7 +200,7 @@ export class TopicLifecycle<Req, Holder> {
     return this.#index.topicsOf(holder).size;
   }
 
-  /** Topics with at least one holder; lingering ones (none) are not among them. */
+  /** Topics with at least one holder (so not the lingering ones). */
   topics(): string[] {
     return [...this.#index.topics()];
   }
@@ -250,7 +250,7 @@ export class TopicLifecycle<Req, Holder> {
 
   #lastHolderLeft(topic: string): void {
     const generation = this.#current.get(topic);
-    // Its stream lives on while it lingers; shutdown does not wait for a linger.
+    // Its stream lives on while it lingers; a closed route lingers no more (shutdown removes at once).
     if (generation?.state === "live" && this.#lingerMs > 0 && !this.#closed) {
       this.#enter(generation, "lingering");
       return;
