@@ -60,22 +60,28 @@ async function moverAndHolder(app: TicksApp, before: number, withHolder = true) 
 }
 
 describe("typed client: replay after a reconnect", () => {
-  it("gets exactly the N updates published while it was away, in order, and is told recovered", async () => {
-    const app = await ticksApp();
-    const { seen, resets, resubscriptions, subscription, dropWhile } = await moverAndHolder(app, 3);
-    const epoch = subscription.position?.epoch;
-    expect(subscription.position).toEqual({ epoch: expect.any(String), seq: 3 });
-    await dropWhile(() => range(4, 10).forEach((n) => app.publish(n)));
-    await eventually(() => seen.length >= 10, 3_000, "the replay");
-    app.publish(11);
-    await eventually(() => seen.length >= 11, 3_000, "a live update after the replay");
-    expect(seen).toEqual(range(1, 11));
-    expect(resubscriptions).toEqual([
-      { topic: subscription.topic, recovered: true, reason: undefined, since: { epoch, seq: 3 }, position: { epoch, seq: 10 } },
-    ]);
-    expect(resets).toEqual([]);
-    expect(subscription.position).toEqual({ epoch, seq: 11 });
-  });
+  it.each([
+    ["while another subscriber holds the topic", {}, true],
+    ["as the topic's only subscriber, when the route's lingerMs covers the drop", { lingerMs: 2_000 }, false],
+  ] as const)(
+    "gets exactly the N updates published while it was away, in order, and is told recovered: %s",
+    async (_, options, withHolder) => {
+      const app = await ticksApp(0, options);
+      const { seen, resets, resubscriptions, subscription, dropWhile } = await moverAndHolder(app, 3, withHolder);
+      const epoch = subscription.position?.epoch;
+      expect(subscription.position).toEqual({ epoch: expect.any(String), seq: 3 });
+      await dropWhile(() => range(4, 10).forEach((n) => app.publish(n)));
+      await eventually(() => seen.length >= 10, 3_000, "the replay");
+      app.publish(11);
+      await eventually(() => seen.length >= 11, 3_000, "a live update after the replay");
+      expect(seen).toEqual(range(1, 11));
+      expect(resubscriptions).toEqual([
+        { topic: subscription.topic, recovered: true, reason: undefined, since: { epoch, seq: 3 }, position: { epoch, seq: 10 } },
+      ]);
+      expect(resets).toEqual([]);
+      expect(subscription.position).toEqual({ epoch, seq: 11 });
+    },
+  );
 
   it("misses none and repeats none when publishes race the resubscribe, and after two drops in a row", async () => {
     const app = await ticksApp(0, { historySize: 1_000 });
@@ -110,23 +116,8 @@ describe("typed client: replay after a reconnect", () => {
   });
 });
 
-describe("typed client: a topic that lingers (lingerMs)", () => {
-  it("recovers the drop of the topic's only subscriber when the linger covers it: recovered, no reset, nothing missed", async () => {
-    const app = await ticksApp(0, { lingerMs: 2_000 });
-    const { seen, resets, resubscriptions, subscription, dropWhile } = await moverAndHolder(app, 3, false);
-    const epoch = subscription.position?.epoch;
-    await dropWhile(() => range(4, 8).forEach((n) => app.publish(n)));
-    await eventually(() => seen.length >= 8, 3_000, "the replay");
-    app.publish(9);
-    await eventually(() => seen.length >= 9, 3_000, "a live update after the replay");
-    expect(seen).toEqual(range(1, 9));
-    expect(resubscriptions).toEqual([
-      { topic: subscription.topic, recovered: true, reason: undefined, since: { epoch, seq: 3 }, position: { epoch, seq: 8 } },
-    ]);
-    expect(resets).toEqual([]);
-  });
-
-  it("is a reset (reason epoch) without a linger: the topic was removed with its only subscriber", async () => {
+describe("typed client: a topic without a linger", () => {
+  it("is a reset (reason epoch) after its only subscriber's socket dropped: the topic was removed with it", async () => {
     const app = await ticksApp();
     const { resets, resubscriptions, dropWhile } = await moverAndHolder(app, 3, false);
     await dropWhile(() => undefined);
