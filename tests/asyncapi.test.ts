@@ -33,7 +33,15 @@ beforeAll(async () => {
       modules: [
         {
           name: "datafeed",
-          routes: [new BarWsRouter({ route: "bars", service: new RecordingService(), description: "OHLC bars", latestValue: true })],
+          routes: [
+            new BarWsRouter({
+              route: "bars",
+              service: new RecordingService(),
+              description: "OHLC bars",
+              latestValue: true,
+              lingerMs: 5_000,
+            }),
+          ],
         },
         {
           name: "broker",
@@ -152,7 +160,7 @@ describe("AsyncAPI operations (3.0.0)", () => {
 });
 
 describe("AsyncAPI delivery contract", () => {
-  it("documents seq, epoch, since, recovered/reason and each route's history and latest-value policy", async () => {
+  it("documents seq, epoch, since, recovered/reason and each route's history, linger and latest-value policy", async () => {
     for (const query of ["", "?version=2.6.0"]) {
       const document = await fetchJson(`/api/v1/datafeed/ws/asyncapi.json${query}`);
       const { messages, schemas } = document.components as Record<string, Record<string, any>>;
@@ -173,9 +181,11 @@ describe("AsyncAPI delivery contract", () => {
     const update = operations["bars.update"]!.description;
     expect(update).toMatch(/^OHLC bars\n\nDelivery: each topic is one stream in total order/);
     expect(update).toMatch(/History: the last 100 updates per topic, at most 65536 bytes, each for 120000 ms/);
+    expect(update).toMatch(/Linger: a topic's producer and stream stay alive for 5000 ms after its last subscriber leaves/);
     expect(update).toMatch(/Latest value: a new subscriber gets the topic's latest update/);
     const broker = (await fetchJson("/api/v1/broker/ws/asyncapi.json")).operations as Record<string, { description: string }>;
     expect(broker["orders.update"]!.description).toMatch(/Latest value: not sent/);
+    expect(broker["orders.update"]!.description).toMatch(/Linger: none; .* recovery needs another subscriber holding the topic meanwhile/);
   });
 });
 

@@ -5,7 +5,9 @@
  * resubscribe, and after two drops in a row), is told `recovered` for each
  * resubscribe, gets a reset with the server's reason when the history
  * cannot cover the drop or the server restarted, and drops duplicates and
- * reports gaps that a (bare) server sends.
+ * reports gaps that a (bare) server sends. A route's linger covers the drop
+ * of a topic's only subscriber; its latest value reaches a late subscriber
+ * at once, never after a newer update.
  */
 import { describe, expect, it } from "vitest";
 import { createClient, type Resubscription, type StreamEvent, type StreamReset } from "wsgen/client";
@@ -29,11 +31,13 @@ function clientOf(app: { port: number }, who: string, onError: (error: Error) =>
   return client;
 }
 
-/** A holder that keeps the topic live, and a mover subscribed to it whose connection the test drops; published 1..`before` first. */
-async function moverAndHolder(app: TicksApp, before: number) {
-  const holder = clientOf(app, "holder");
+/**
+ * A holder that keeps the topic live (unless `withHolder` is false: the mover is then its only subscriber), and a
+ * mover subscribed to it whose connection the test drops; published 1..`before` first.
+ */
+async function moverAndHolder(app: TicksApp, before: number, withHolder = true) {
   const held: number[] = [];
-  await holder.ticks.ticks.subscribe({ name: "a" }, (tick) => held.push(tick.n));
+  if (withHolder) await clientOf(app, "holder").ticks.ticks.subscribe({ name: "a" }, (tick) => held.push(tick.n));
   const errors: Error[] = [];
   const mover = clientOf(app, "mover", (error) => errors.push(error));
   const seen: number[] = [];
@@ -44,7 +48,7 @@ async function moverAndHolder(app: TicksApp, before: number) {
     onResubscribe: (resubscription) => resubscriptions.push(resubscription),
   });
   for (let n = 1; n <= before; n++) app.publish(n);
-  await eventually(() => seen.length === before && held.length === before, 3_000, "the updates before the drop");
+  await eventually(() => seen.length === before && held.length === (withHolder ? before : 0), 3_000, "the updates before the drop");
   /** Drops the mover, publishes `missed` more (numbered on from `next`) while it is away, and waits until it is back. */
   const dropWhile = async (publishAway: () => void): Promise<void> => {
     app.drop("mover");
@@ -56,22 +60,28 @@ async function moverAndHolder(app: TicksApp, before: number) {
 }
 
 describe("typed client: replay after a reconnect", () => {
-  it("gets exactly the N updates published while it was away, in order, and is told recovered", async () => {
-    const app = await ticksApp();
-    const { seen, resets, resubscriptions, subscription, dropWhile } = await moverAndHolder(app, 3);
-    const epoch = subscription.position?.epoch;
-    expect(subscription.position).toEqual({ epoch: expect.any(String), seq: 3 });
-    await dropWhile(() => range(4, 10).forEach((n) => app.publish(n)));
-    await eventually(() => seen.length >= 10, 3_000, "the replay");
-    app.publish(11);
-    await eventually(() => seen.length >= 11, 3_000, "a live update after the replay");
-    expect(seen).toEqual(range(1, 11));
-    expect(resubscriptions).toEqual([
-      { topic: subscription.topic, recovered: true, reason: undefined, since: { epoch, seq: 3 }, position: { epoch, seq: 10 } },
-    ]);
-    expect(resets).toEqual([]);
-    expect(subscription.position).toEqual({ epoch, seq: 11 });
-  });
+  it.each([
+    ["while another subscriber holds the topic", {}, true],
+    ["as the topic's only subscriber, when the route's lingerMs covers the drop", { lingerMs: 2_000 }, false],
+  ] as const)(
+    "gets exactly the N updates published while it was away, in order, and is told recovered: %s",
+    async (_, options, withHolder) => {
+      const app = await ticksApp(0, options);
+      const { seen, resets, resubscriptions, subscription, dropWhile } = await moverAndHolder(app, 3, withHolder);
+      const epoch = subscription.position?.epoch;
+      expect(subscription.position).toEqual({ epoch: expect.any(String), seq: 3 });
+      await dropWhile(() => range(4, 10).forEach((n) => app.publish(n)));
+      await eventually(() => seen.length >= 10, 3_000, "the replay");
+      app.publish(11);
+      await eventually(() => seen.length >= 11, 3_000, "a live update after the replay");
+      expect(seen).toEqual(range(1, 11));
+      expect(resubscriptions).toEqual([
+        { topic: subscription.topic, recovered: true, reason: undefined, since: { epoch, seq: 3 }, position: { epoch, seq: 10 } },
+      ]);
+      expect(resets).toEqual([]);
+      expect(subscription.position).toEqual({ epoch, seq: 11 });
+    },
+  );
 
   it("misses none and repeats none when publishes race the resubscribe, and after two drops in a row", async () => {
     const app = await ticksApp(0, { historySize: 1_000 });
@@ -103,6 +113,50 @@ describe("typed client: replay after a reconnect", () => {
     await eventually(() => seen.length === 3, 3_000, "the next live update");
     expect(seen).toEqual([1, 2, 3]);
     expect(resets).toEqual([]);
+  });
+});
+
+describe("typed client: a topic without a linger", () => {
+  it("is a reset (reason epoch) after its only subscriber's socket dropped: the topic was removed with it", async () => {
+    const app = await ticksApp();
+    const { resets, resubscriptions, dropWhile } = await moverAndHolder(app, 3, false);
+    await dropWhile(() => undefined);
+    await eventually(() => resets.length === 1, 3_000, "the reset");
+    expect(resubscriptions).toMatchObject([{ recovered: false, reason: "epoch" }]);
+  });
+});
+
+describe("typed client: the latest value (latestValue: true)", () => {
+  it("is sent at once to a subscriber of a topic that last changed a while ago, and never before a newer one when updates race", async () => {
+    const app = await ticksApp(0, { latestValue: true });
+    const held: number[] = [];
+    await clientOf(app, "holder").ticks.ticks.subscribe({ name: "a" }, (tick) => held.push(tick.n));
+    for (let n = 1; n <= 5; n++) app.publish(n);
+    await eventually(() => held.length === 5, 3_000, "the holder's updates");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const seen: number[] = [];
+    const subscription = await clientOf(app, "late").ticks.ticks.subscribe({ name: "a" }, (tick) => seen.push(tick.n));
+    expect(subscription.position).toEqual({ epoch: expect.any(String), seq: 5 });
+    // Right behind the response, not at the next publish: nothing is published now.
+    await eventually(() => seen.length === 1, 500, "the latest value");
+    expect(seen).toEqual([5]);
+
+    let n = 5;
+    const publisher = setInterval(() => app.publish(++n), 1);
+    cleanups.push(() => clearInterval(publisher));
+    const racers = await Promise.all(
+      range(1, 5).map(async (racer) => {
+        const got: number[] = [];
+        await new Promise((resolve) => setTimeout(resolve, racer * 7));
+        await clientOf(app, `racer${racer}`).ticks.ticks.subscribe({ name: "a" }, (tick) => got.push(tick.n));
+        return got;
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    clearInterval(publisher);
+    await eventually(() => racers.every((got) => got.at(-1) === n), 3_000, "every racer at the last update");
+    // Each starts at the latest value or the update after its response, then every newer one, in order: never an older one.
+    for (const got of racers) expect(got).toEqual(range(got[0]!, n));
   });
 });
 

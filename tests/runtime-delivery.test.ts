@@ -5,48 +5,15 @@
  * replay when the history cannot cover it, the latest value on subscribe,
  * and a clear answer to a bad `since`.
  */
-import { afterEach, describe, expect, it } from "vitest";
-import type { RouteOptions, TopicUpdater, WsAppOptions, WsRouteService } from "wsgen";
-import { BarWsRouter, RecordingService, bar, type Bar, type BarSubscriptionRequest } from "./support/fixtures.js";
-import { TestClient, type Frame } from "./support/client.js";
-import { eventually, startApp, type RunningApp } from "./support/server.js";
+import { describe, expect, it } from "vitest";
+import type { TopicUpdater, WsRouteService } from "wsgen";
+import { RecordingService, bar, type Bar, type BarSubscriptionRequest } from "./support/fixtures.js";
+import { log, range, seqs, settle, start, startWith, updates, useBarsApps, type BarOptions } from "./support/bars-delivery.js";
+import { eventually } from "./support/server.js";
 
 const AAPL = 'bars:{"resolution":"1D","symbol":"AAPL"}';
 const MSFT = 'bars:{"resolution":"1D","symbol":"MSFT"}';
-const running: RunningApp[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((app) => app.stop()));
-});
-
-type BarOptions = Partial<RouteOptions<BarSubscriptionRequest, Bar>>;
-
-/** An app (with `appOptions`) with one bars route on `service` (a RecordingService unless given). */
-async function startWith<Service extends WsRouteService<BarSubscriptionRequest, Bar>>(
-  options: BarOptions,
-  service: Service,
-  appOptions: Partial<WsAppOptions> = {},
-) {
-  const routes = [new BarWsRouter({ route: "bars", service, ...options })];
-  const app = await startApp({ ...appOptions, modules: [{ name: "datafeed", routes }] });
-  running.push(app);
-  const connect = (): Promise<TestClient> => TestClient.connect(app.wsUrl("datafeed"));
-  return { app, connect, service };
-}
-const start = (options: BarOptions = {}) => startWith(options, new RecordingService<BarSubscriptionRequest, Bar>());
-
-/** Every frame `client` receives from now on, in arrival order (TestClient.next takes frames out of its own list). */
-function log(client: TestClient): Frame[] {
-  const frames: Frame[] = [];
-  client.socket.on("message", (data: Buffer) => frames.push(JSON.parse(data.toString()) as Frame));
-  return frames;
-}
-
-const updates = (frames: Frame[]): Frame[] => frames.filter((frame) => frame.type === "bars.update");
-const seqs = (frames: Frame[]): number[] => updates(frames).map((frame) => frame.payload.seq as number);
-const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, index) => from + index);
-
-/** A ping round trip: every frame the server wrote before its pong has arrived. */
-const settle = async (client: TestClient): Promise<void> => void (await client.request("ping"));
+useBarsApps();
 
 describe("stream positions", () => {
   it("number each topic's updates from 1 in one epoch, which the subscribe response states", async () => {

@@ -77,6 +77,9 @@ describe("route options", () => {
     ["historySize", 2.5, "an integer of at least 0"],
     ["historyMaxBytes", 0, "a positive integer"],
     ["historyTtlMs", 0, "a number from 1 to 2147483647"],
+    ["lingerMs", -1, "a number from 0 to 2147483647"],
+    ["lingerMs", 2_147_483_648, "a number from 0 to 2147483647"],
+    ["lingerMs", Number.NaN, "a number from 0 to 2147483647"],
   ])("refuses %s = %s with ERR_INVALID_OPTION", (name, value, expected) => {
     let error: unknown;
     try {
@@ -94,6 +97,7 @@ describe("route options", () => {
     ["service", { createTopic: () => undefined }, "an object with createTopic and removeTopic methods"],
     ["validateUpdates", "no", "true or false"],
     ["latestValue", 1, "true or false"],
+    ["lingerMs", "5", "a number from 0 to 2147483647"],
   ])("refuses %s = %j with ERR_INVALID_OPTION", (name, value, expected) => {
     const options = { route: "bars", service: new RecordingService(), [name]: value } as ConstructorParameters<typeof BarWsRouter>[0];
     expect(() => new BarWsRouter(options)).toThrow(

@@ -242,19 +242,27 @@ describe("invariants under random operation sequences", () => {
   /**
    * The invariants TopicLifecycle states (src/runtime/topic-lifecycle.ts), checked from the service's side:
    * slow creations and removals, failing creations, late updates from every generation ever created, and a
-   * shutdown at a random point.
+   * shutdown at a random point; with no linger, a tiny one (whose timers fire between the operations) and
+   * one far longer than the test (which only shutdown ends).
    */
   it("keeps the topic lifecycle's invariants with slow services, late updates and a shutdown at any point", async () => {
+    // Shutdown is rarer than the rest, so that most sequences do a lot before it (a closed route no longer lingers).
     const lifecycleOp = fc.oneof(
-      operation,
-      fc.record({ action: fc.constant("update" as const), generation: fc.nat(), symbol: fc.constantFrom("AAPL", "MSFT") }),
-      fc.record({ action: fc.constant("shutdown" as const) }),
+      { arbitrary: operation, weight: 4 },
+      {
+        arbitrary: fc.record({ action: fc.constant("update" as const), generation: fc.nat(), symbol: fc.constantFrom("AAPL", "MSFT") }),
+        weight: 2,
+      },
+      { arbitrary: fc.record({ action: fc.constant("shutdown" as const) }), weight: 1 },
+      // Time for creations to settle (so topics go live, and linger when left) and for a tiny linger to run out.
+      { arbitrary: fc.record({ action: fc.constant("pause" as const), ms: fc.constantFrom(0, 2) }), weight: 2 },
     );
     await fc.assert(
       fc.asyncProperty(
         fc.array(lifecycleOp, { maxLength: 30 }),
         fc.array(fc.constantFrom(0, 1, 2), { minLength: 8, maxLength: 8 }),
-        async (operations, delays) => {
+        fc.constantFrom(0, 1, 60_000),
+        async (operations, delays, lingerMs) => {
           const turns = async (count: number): Promise<void> => {
             for (let i = 0; i < count; i++) await new Promise((resolve) => setImmediate(resolve));
           };
@@ -295,7 +303,7 @@ describe("invariants under random operation sequences", () => {
               phase.delete(topic);
             },
           };
-          const route = new BarWsRouter({ route: "bars", service });
+          const route = new BarWsRouter({ route: "bars", service, lingerMs });
           route.mount({ module: "fuzz", reportError: () => undefined });
           /** Invariant 4: a frame a subscriber receives comes from the topic's creating or live generation. */
           const receiving = (id: string): RouteClient<unknown> => ({
@@ -322,6 +330,9 @@ describe("invariants under random operation sequences", () => {
               shutdown ??= route.shutdown(1_000).then(() => {
                 if (phase.size > 0) violations.push(`when shutdown resolved: ${JSON.stringify([...phase])}`);
               });
+            } else if (op.action === "pause") {
+              await turns(3);
+              if (op.ms > 0) await new Promise((resolve) => setTimeout(resolve, op.ms));
             } else if (op.action === "update") {
               const target = updaters.filter((updater) => updater.topic.includes(op.symbol));
               const updater = target[op.generation % Math.max(1, target.length)];
@@ -336,22 +347,33 @@ describe("invariants under random operation sequences", () => {
                 subscribers = subscribers.map((s, i) => (i === op.client ? receiving(`c${i}'`) : s));
               }
             }
-            if (op.action !== "shutdown" && "createDelay" in op && op.createDelay > 0) await turns(1);
+            if ("createDelay" in op && op.createDelay > 0) await turns(1);
           }
           await Promise.all(pending);
           await turns(8);
-          // Invariant 3: once creations settled, a topic with holders is live.
-          if (shutdown === undefined) {
-            for (const topic of route.topics()) {
+          // Invariant 3: once creations settled, a topic with holders is live; one live without holders lingers.
+          const checkLiveIffHeld = (): void => {
+            const held = new Set(route.topics());
+            for (const topic of held) {
               if (phase.get(topic) !== "live") violations.push(`${topic} has holders but is ${phase.get(topic) ?? "not running"}`);
             }
+            const unheld = [...phase].filter(([topic, state]) => state === "live" && !held.has(topic)).length;
+            if (unheld !== route.stats().lingering) violations.push(`${unheld} live without holders, ${route.stats().lingering} lingering`);
+            if (lingerMs === 0 && unheld > 0) violations.push(`${unheld} live without holders and without a linger`);
+          };
+          if (shutdown === undefined) checkLiveIffHeld();
+          if (shutdown === undefined && lingerMs > 0) {
+            // Every subscriber leaves: the topics linger (and, with a long linger, only shutdown removes them).
+            for (const subscriber of subscribers) route.release(subscriber);
+            await turns(4);
+            checkLiveIffHeld();
           }
           // Invariant 5: shutdown resolves once everything created is removed.
           shutdownBegan = true;
           await (shutdown ?? route.shutdown(1_000));
           if (phase.size > 0) violations.push(`after shutdown: ${JSON.stringify([...phase])}`);
           expect(violations).toEqual([]);
-          expect(route.stats()).toMatchObject({ topics: 0, subscriptions: 0 });
+          expect(route.stats()).toMatchObject({ topics: 0, lingering: 0, subscriptions: 0 });
         },
       ),
       { numRuns: 300 },

@@ -13,12 +13,13 @@ import type { LagPolicy } from "./lag-policy.js";
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
 
-/** A route's history, latest-value and lag options, resolved (WsRoute's `deliveryPolicy`). */
+/** A route's history, latest-value, linger and lag options, resolved (WsRoute's `deliveryPolicy`). */
 export interface DeliveryPolicy {
   historySize: number;
   historyMaxBytes: number;
   historyTtlMs: number;
   latestValue: boolean;
+  lingerMs: number;
   lagPolicy: LagPolicy;
 }
 
@@ -93,7 +94,7 @@ export const subscriptionResponseSchema: JsonObject = {
       type: "string",
       enum: [...RECOVERY_FAILURE_REASONS],
       description:
-        "With recovered: false: epoch (another stream), trimmed (past the history's size), expired (past its age), ahead (since is past the last update), too_large (the replay does not fit what the connection may still buffer, its high-water mark; never sent in part).",
+        "With recovered: false: epoch (another stream: the server restarted, or the topic had no subscriber for longer than its route's linger), trimmed (past the history's size), expired (past its age), ahead (since is past the last update), too_large (the replay does not fit what the connection may still buffer, its high-water mark; never sent in part).",
     },
   },
 };
@@ -117,9 +118,13 @@ export function deliveryDescription(policy: DeliveryPolicy | undefined): string 
   const history =
     policy.historySize === 0
       ? "History: none (a resubscribe recovers only when nothing was published meanwhile)."
-      : `History: the last ${policy.historySize} updates per topic, at most ${policy.historyMaxBytes} bytes, each for ${policy.historyTtlMs} ms. A topic's stream ends when its last subscriber leaves (its producer stops): the next subscriber starts a new epoch.`;
+      : `History: the last ${policy.historySize} updates per topic, at most ${policy.historyMaxBytes} bytes, each for ${policy.historyTtlMs} ms.`;
+  const linger =
+    policy.lingerMs > 0
+      ? `Linger: a topic's producer and stream stay alive for ${policy.lingerMs} ms after its last subscriber leaves, so a client that was its only subscriber recovers when it resubscribes within that time; then the stream ends and the next subscriber starts a new epoch.`
+      : "Linger: none; a topic's stream ends when its last subscriber leaves (its producer stops): the next subscriber starts a new epoch, so recovery needs another subscriber holding the topic meanwhile.";
   const latest = policy.latestValue
     ? "Latest value: a new subscriber gets the topic's latest update right after its subscribe response, at the response's seq."
     : "Latest value: not sent; a new subscriber sees the next update.";
-  return `${GUARANTEE} ${history} ${latest} ${LAG_POLICY_WORDS[policy.lagPolicy]}`;
+  return `${GUARANTEE} ${history} ${linger} ${latest} ${LAG_POLICY_WORDS[policy.lagPolicy]}`;
 }

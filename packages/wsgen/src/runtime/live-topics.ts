@@ -9,6 +9,9 @@
  *   orders.publish((request) => request.accountId === order.accountId, order);
  *
  * Optional hooks start and stop a producer per topic (a timer, a feed).
+ * A topic stays here until its removeTopic, so also while it lingers after
+ * its last subscriber left (a route's `lingerMs`): publishes to it are still
+ * recorded in its history, for a subscriber that comes back.
  */
 import type { TopicContext, TopicUpdater, WsRouteService } from "./service.js";
 

@@ -23,6 +23,7 @@ type Reading = (stats: ModuleStats) => number;
 
 type SummedField =
   | "topics"
+  | "lingering"
   | "subscriptions"
   | "updatesDropped"
   | "subscriptionsForbidden"
@@ -40,6 +41,10 @@ const sum = (stats: ModuleStats, field: SummedField): number =>
 const GAUGES: Record<string, [help: string, reading: Reading]> = {
   wsgen_connections: ["Open WebSocket connections.", (stats) => stats.connections],
   wsgen_topics: ["Topics with at least one subscriber.", (stats) => sum(stats, "topics")],
+  wsgen_topics_lingering: [
+    "Topics without subscribers whose producer still runs for the route's lingerMs.",
+    (stats) => sum(stats, "lingering"),
+  ],
   wsgen_subscriptions: ["(topic, connection) subscriptions.", (stats) => sum(stats, "subscriptions")],
   wsgen_lagging_subscribers: [
     "Subscribers whose updates are held back now because they lag more than maxLagMs (per route: one per lagging connection).",

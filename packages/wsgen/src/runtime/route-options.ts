@@ -52,11 +52,21 @@ export interface RouteOptions<Req, Data, Route extends string = string, User = u
   historyMaxBytes?: number;
   /**
    * Milliseconds an update stays replayable. (A topic's stream ends when its
-   * last subscriber leaves: its producer stops, so the next stream has a new
-   * epoch.)
+   * last subscriber leaves, after `lingerMs`: its producer stops, so the next
+   * stream has a new epoch.)
    * @default 120000 (2 minutes: a network drop or a server-side deploy of one process)
    */
   historyTtlMs?: number;
+  /**
+   * Milliseconds (0 to 2147483647) a topic's producer and stream stay alive
+   * after its last subscriber left, before `removeTopic`. A client that was
+   * the topic's only subscriber and lost its network then recovers (its
+   * `since` is of the same epoch) when it resubscribes within this time, and
+   * a new subscriber joins without a `createTopic`; the cost is the producer
+   * running that long for nobody. Shutdown does not wait for it.
+   * @default 0 (removeTopic at once: recovery needs another subscriber holding the topic meanwhile)
+   */
+  lingerMs?: number;
   /**
    * Send each new subscriber the topic's latest update right after its
    * subscribe.response (at the response's `seq`), so a quiet topic is not
@@ -89,6 +99,7 @@ export const ROUTE_DEFAULTS = {
   historySize: 100,
   historyMaxBytes: 65_536,
   historyTtlMs: 120_000,
+  lingerMs: 0,
   latestValue: false,
   lagPolicy: "skip",
 } as const satisfies Defaults<Omit<RouteOptions<unknown, unknown>, "service" | "route">>;
@@ -118,16 +129,22 @@ export function lagPolicyOf(options: Pick<RouteOptions<unknown, unknown>, "lagPo
   );
 }
 
-/** A route's resolved history limits and lag policy (by default, ROUTE_DEFAULTS'), as its AsyncAPI document states them. */
+/** A route's `lingerMs`, checked (ERR_INVALID_OPTION). */
+export function lingerOf(options: Pick<RouteOptions<unknown, unknown>, "lingerMs">): number {
+  return checkInRange("lingerMs", options.lingerMs ?? ROUTE_DEFAULTS.lingerMs, 0, MAX_TIMER_MS);
+}
+
+/** A route's resolved history limits, linger and lag policy (by default, ROUTE_DEFAULTS'), as its AsyncAPI document states them. */
 export function deliveryPolicyOf(
   limits: HistoryLimits = historyLimits({}),
-  lagPolicy: LagPolicy = ROUTE_DEFAULTS.lagPolicy,
+  { lingerMs = ROUTE_DEFAULTS.lingerMs, lagPolicy = ROUTE_DEFAULTS.lagPolicy }: { lingerMs?: number; lagPolicy?: LagPolicy } = {},
 ): DeliveryPolicy {
   return {
     historySize: limits.size,
     historyMaxBytes: limits.maxBytes,
     historyTtlMs: limits.ttlMs,
     latestValue: limits.keepLatest,
+    lingerMs,
     lagPolicy,
   };
 }

@@ -8,7 +8,10 @@ import type { LagCounts } from "./lag-policy.js";
 import type { HistoryStats } from "./topic-history.js";
 
 export interface RouteStats extends LagCounts {
+  /** Topics with at least one subscriber (lingering ones are not among them). */
   topics: number;
+  /** Topics without subscribers whose producer and stream still run, for the route's `lingerMs`. */
+  lingering: number;
   subscriptions: number;
   queued: number;
   updatesDropped: number;

@@ -4,7 +4,8 @@
  * extend it and only supply the declaration: the route name, the two schemas
  * and their model names.
  *
- * Its topics' lifecycle is a TopicLifecycle (topic-lifecycle.ts). Updates
+ * Its topics' lifecycle is a TopicLifecycle (topic-lifecycle.ts), whose
+ * topics linger `lingerMs` after their last subscriber left. Updates
  * from the service go through a bounded UpdateQueue, are validated, take the
  * next position of their topic's stream and are encoded once as WebSocket
  * frames, kept in the topic's history, and written to that topic's holders
@@ -20,7 +21,7 @@ import { encodeRetainedTextFrame, type EncodedFrames } from "./frame.js";
 import { describeError, reportToConsole, WsgenError } from "./errors.js";
 import { check, isBoolean, isFunction, isService } from "./option-checks.js";
 import { LaggingHolders } from "./lag-policy.js";
-import { deliveryPolicyOf, historyLimits, lagPolicyOf, ROUTE_DEFAULTS, type RouteOptions } from "./route-options.js";
+import { deliveryPolicyOf, historyLimits, lagPolicyOf, lingerOf, ROUTE_DEFAULTS, type RouteOptions } from "./route-options.js";
 import {
   isRouteName,
   operationType,
@@ -124,7 +125,8 @@ export class WsRoute<Req, Data, User = unknown> {
     this.#encodeUpdate = updateEncoder(this.name);
     const limits = historyLimits(options);
     const lagPolicy = lagPolicyOf(options);
-    this.deliveryPolicy = deliveryPolicyOf(limits, lagPolicy);
+    const lingerMs = lingerOf(options);
+    this.deliveryPolicy = deliveryPolicyOf(limits, { lingerMs, lagPolicy });
     this.#delivery = new TopicDelivery(new MemoryTopicHistory(limits), limits.keepLatest);
     this.#lagging = new LaggingHolders({
       policy: lagPolicy,
@@ -138,16 +140,19 @@ export class WsRoute<Req, Data, User = unknown> {
       onDeliverError: (error) => this.#report(error, `${updateType(this.name)} fan-out`),
       onDrop: (update) => this.#skipDropped(update),
     });
-    this.#lifecycle = new TopicLifecycle<TopicCreation, Subscriber>({
-      create: (generation, creation) => creation(generation),
-      remove: (topic) => this.#removeTopic(topic),
-      onUnheld: (topic) => this.#delivery.history.release(topic),
-      onCreateFailed: (topic, error) =>
-        this.#report(
-          new WsgenError("ERR_SERVICE_FAILED", `createTopic("${topic}") failed: ${describeError(error)}`, { cause: error }),
-          operationType(this.name, "subscribe"),
-        ),
-    });
+    this.#lifecycle = new TopicLifecycle<TopicCreation, Subscriber>(
+      {
+        create: (generation, creation) => creation(generation),
+        remove: (topic) => this.#removeTopic(topic),
+        onUnheld: (topic) => this.#delivery.history.release(topic),
+        onCreateFailed: (topic, error) =>
+          this.#report(
+            new WsgenError("ERR_SERVICE_FAILED", `createTopic("${topic}") failed: ${describeError(error)}`, { cause: error }),
+            operationType(this.name, "subscribe"),
+          ),
+      },
+      lingerMs,
+    );
   }
 
   /** @internal Called once by the module that mounts this route. */
@@ -283,7 +288,8 @@ export class WsRoute<Req, Data, User = unknown> {
 
   /**
    * @internal Removes every topic (calling `removeTopic` for each created
-   * one) and stops the queue. Resolves when every removeTopic has settled.
+   * one, lingering ones at once) and stops the queue. Resolves when every
+   * removeTopic has settled.
    */
   async shutdown(timeoutMs: number): Promise<void> {
     await this.#lifecycle.shutdown(timeoutMs);
@@ -294,6 +300,7 @@ export class WsRoute<Req, Data, User = unknown> {
   stats(): RouteStats {
     return {
       topics: this.#lifecycle.topicCount,
+      lingering: this.#lifecycle.lingeringCount,
       subscriptions: this.#lifecycle.subscriptionCount,
       queued: this.#queue.size,
       updatesDropped: this.#queue.dropped,
@@ -309,7 +316,7 @@ export class WsRoute<Req, Data, User = unknown> {
     };
   }
 
-  /** Topics with at least one subscriber. */
+  /** Topics with at least one subscriber: not the lingering ones (`stats().lingering` counts those). */
   topics(): string[] {
     return this.#lifecycle.topics();
   }
@@ -360,25 +367,21 @@ export class WsRoute<Req, Data, User = unknown> {
     );
   }
 
-  /** True when an update of `generation` would reach someone: the generation is live and its topic has holders. */
-  #deliverable(generation: TopicGeneration): boolean {
-    return this.#lifecycle.accepts(generation) && this.#lifecycle.holders(generation.topic).size > 0;
-  }
-
   /**
    * An update the full queue dropped takes its seq, so subscribers see the gap — but only one that would have
-   * been sent: of the stream's live generation (an ended one's stream is gone; the current one owes it nothing)
+   * been sent: of the stream's live or lingering generation (an ended one's stream is gone; the current one owes it nothing)
    * and valid (the check it would have had anyway). One that would not serialize still counts: finding out costs the encoding.
    */
   #skipDropped({ generation, data }: QueuedUpdate): void {
-    if (!this.#deliverable(generation) || (this.#validateUpdates && !this.dataSchema.safeParse(data).success)) return;
+    if (!this.#lifecycle.streams(generation) || (this.#validateUpdates && !this.dataSchema.safeParse(data).success)) return;
     this.#delivery.history.skip(generation.topic);
   }
 
   /** Validates one update, then positions, encodes and records it; undefined if it goes nowhere or is invalid. */
   #encode({ generation, data }: QueuedUpdate): { frame: EncodedFrames; position: StreamPosition } | undefined {
     const { topic } = generation;
-    if (!this.#deliverable(generation)) return undefined;
+    // Also while it lingers: nobody is written it now, but a subscriber back within the linger is replayed it.
+    if (!this.#lifecycle.streams(generation)) return undefined;
     let payload: unknown = data;
     if (this.#validateUpdates) {
       const parsed = this.dataSchema.safeParse(data);

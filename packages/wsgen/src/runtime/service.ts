@@ -24,8 +24,9 @@ export type TopicUpdater<Data> = (data: Data) => void;
 
 /**
  * A module's service for one route. `createTopic` is called when a topic
- * gets its first subscriber, `removeTopic` when it loses its last one, once
- * per creation. Either may be async; a `createTopic` that throws or rejects
+ * gets its first subscriber, `removeTopic` when it loses its last one (after
+ * the route's `lingerMs`, if no subscriber came back meanwhile), once per
+ * creation. Either may be async; a `createTopic` that throws or rejects
  * refuses the subscription.
  */
 export interface WsRouteService<Req = unknown, Data = unknown, User = unknown> {

@@ -5,15 +5,17 @@
  * (the scale-out issue's Redis) can stand behind it; MemoryTopicHistory is
  * the one in this process.
  *
- * A stream lives while its topic has subscribers. When the last one leaves,
+ * A stream lives while its topic has subscribers, and while it lingers after
+ * the last one left (its route's `lingerMs`: the producer still runs, so its
+ * updates are still recorded). When the linger is over (at once by default),
  * the service's removeTopic stops the producer, so whatever it would have
  * published next is never published: continuity is lost, and the stream is
- * forgotten at once. The topic's next stream has a new epoch, and a `since`
+ * forgotten. The topic's next stream has a new epoch, and a `since`
  * from the old one is answered `recovered: false` (reason "epoch") instead of
  * a recovery that could not know what it missed. Within a stream, each
  * update stays replayable for `ttlMs`.
  *
- * Memory bound, per route: topics with subscribers × (`maxBytes` of frames +
+ * Memory bound, per route: topics with subscribers or lingering × (`maxBytes` of frames +
  * up to `size` small entry records), plus one frame per topic when the
  * latest value is kept outside the window.
  */
@@ -25,7 +27,7 @@ import { TopicStream, type HistoryLimits, type Replay, type StreamEntry } from "
 export interface TopicHistory {
   /** `topic` has a subscriber: returns its stream's position, starting a stream (a new epoch) when it has none. */
   open(topic: string): StreamPosition;
-  /** `topic` has no subscriber left (its producer stops): its stream ends, and the next one has a new epoch. */
+  /** `topic` has no subscriber left and no longer lingers (its producer stops): its stream ends, and the next one has a new epoch. */
   release(topic: string): void;
   /** The position of `topic`'s stream, or undefined when it has none. */
   position(topic: string): StreamPosition | undefined;
@@ -43,7 +45,7 @@ export interface TopicHistory {
 }
 
 export interface HistoryStats {
-  /** Topics with a stream: those with subscribers. */
+  /** Topics with a stream: those with subscribers, and the lingering ones. */
   streams: number;
   /** Updates held for replay, over every stream. */
   entries: number;

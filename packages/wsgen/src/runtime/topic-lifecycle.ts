@@ -9,7 +9,11 @@
  *             createTopic waits for that removeTopic to settle.
  *   creating  createTopic is running. Holders that join wait for it.
  *   live      createTopic succeeded and the topic has holders.
- *   removing  the last holder left: removeTopic is running.
+ *   lingering the last holder left a live generation of a route with a
+ *             linger (`lingerMs` > 0): its producer keeps running and its
+ *             stream keeps its epoch for that long, so a holder that comes
+ *             back (a reconnect) rejoins it without a createTopic.
+ *   removing  the last holder left (after the linger, if any): removeTopic is running.
  *   ended     removeTopic settled, createTopic failed, or a waiting
  *             generation was given up (no holder left, or shutdown).
  *
@@ -17,6 +21,8 @@
  *                       │ └─────created, no holder left──▶ removing
  *                       └──failed (every holder refused)──▶ ended
  *   live ──last holder leaves / shutdown──▶ removing ──removeTopic settled──▶ ended
+ *   live ──last holder leaves, lingerMs > 0──▶ lingering ──join──▶ live
+ *                                                 └──linger ran out / shutdown──▶ removing
  *   removing ──join──▶ a new generation, waiting
  *   waiting ──previous removal settled──▶ creating, or ended (no holder left / shutdown)
  *
@@ -27,26 +33,32 @@
  *   1. createTopic and removeTopic of a topic alternate: a removal follows
  *      each successful creation exactly once, and a creation never overlaps
  *      the previous generation's removal.
- *   2. A topic has at most one generation that is waiting, creating or live.
+ *   2. A topic has at most one generation that is waiting, creating, live
+ *      or lingering.
  *   3. A topic with holders has a current generation that is waiting,
  *      creating or live; once its creation settled, a topic is live iff it
- *      has holders.
- *   4. Updates count only while their own generation is creating or live:
- *      a late update of an ended generation is dropped, never misdelivered.
+ *      has holders, and lingering only without holders, for at most
+ *      `lingerMs` (removeTopic then follows: "last one gone → removeTopic
+ *      exactly once" holds, delayed).
+ *   4. Updates count only while their own generation is creating, live or
+ *      lingering: a late update of an ended generation is dropped, never
+ *      misdelivered.
  *   5. Shutdown resolves when every removal, superseded ones included, has
- *      settled; after it began no creation starts, and every generation that
- *      was created is removed (one still creating at the timeout, once it
- *      settles).
+ *      settled; after it began no creation starts, no generation lingers
+ *      (lingering ones are removed at once, without waiting for their
+ *      timers), and every generation that was created is removed (one still
+ *      creating at the timeout, once it settles).
  */
 import { TopicIndex } from "./topic-index.js";
 
-export type GenerationState = "waiting" | "creating" | "live" | "removing" | "ended";
+export type GenerationState = "waiting" | "creating" | "live" | "lingering" | "removing" | "ended";
 
 /** The legal moves of a generation. */
 const TRANSITIONS: Readonly<Record<GenerationState, readonly GenerationState[]>> = {
   waiting: ["creating", "ended"],
   creating: ["live", "removing", "ended"],
-  live: ["removing"],
+  live: ["lingering", "removing"],
+  lingering: ["live", "removing"],
   removing: ["ended"],
   ended: [],
 };
@@ -65,7 +77,10 @@ export interface LifecycleHooks<Req> {
   remove(topic: string): Promise<void>;
   /** createTopic failed: every holder that waited for it was dropped. */
   onCreateFailed(topic: string, error: unknown): void;
-  /** `topic` has no holder left (the last one left, or every one was refused). */
+  /**
+   * `topic` has no holder left and does not linger (the last one left, every
+   * one was refused, or its linger ran out): its stream ends.
+   */
   onUnheld?(topic: string): void;
 }
 
@@ -79,6 +94,8 @@ class Generation<Req> implements TopicGeneration {
   settleCreated!: (error?: unknown) => void;
   /** Settles when this generation's removeTopic has settled. */
   ended: Promise<void> = Promise.resolve();
+  /** While lingering: the timer that removes it. */
+  linger: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     readonly topic: string,
@@ -102,10 +119,14 @@ export class TopicLifecycle<Req, Holder> {
   /** Every removeTopic in flight, including those of generations a new one has superseded. */
   readonly #removals = new Set<Promise<void>>();
   readonly #hooks: LifecycleHooks<Req>;
+  /** Milliseconds a live generation lingers after its last holder left (0: it is removed at once). */
+  readonly #lingerMs: number;
+  #lingering = 0;
   #closed = false;
 
-  constructor(hooks: LifecycleHooks<Req>) {
+  constructor(hooks: LifecycleHooks<Req>, lingerMs = 0) {
     this.#hooks = hooks;
+    this.#lingerMs = lingerMs;
   }
 
   /** True once shutdown began: no holder may join. */
@@ -124,7 +145,8 @@ export class TopicLifecycle<Req, Holder> {
 
   /**
    * Adds `holder` to `topic`, starting a generation when the topic has none
-   * that is waiting, creating or live. Resolves when createTopic succeeded;
+   * that is waiting, creating, live or lingering (a lingering one is live
+   * again, with no createTopic). Resolves when createTopic succeeded;
    * rejects with its error (and `holder` is dropped) when it failed, or when
    * it never ran (shutdown).
    */
@@ -132,6 +154,7 @@ export class TopicLifecycle<Req, Holder> {
     if (this.#closed) return Promise.reject(new GivenUp("the route is shutting down"));
     this.#index.add(topic, holder);
     const current = this.#current.get(topic);
+    if (current?.state === "lingering") this.#enter(current, "live");
     if (current !== undefined && current.state !== "removing") return current.created;
     const generation = new Generation(topic, request);
     this.#current.set(topic, generation);
@@ -153,9 +176,19 @@ export class TopicLifecycle<Req, Holder> {
     for (const topic of this.#index.deleteHolder(holder)) this.#lastHolderLeft(topic);
   }
 
-  /** Whether an update of `generation` may still be delivered. */
+  /** Whether an update of `generation` may still be queued: delivered, or recorded while it lingers. */
   accepts(generation: TopicGeneration): boolean {
-    return generation.state === "creating" || generation.state === "live";
+    return generation.state === "creating" || generation.state === "live" || generation.state === "lingering";
+  }
+
+  /**
+   * Whether an update of `generation` takes a position in its topic's stream:
+   * someone holds the topic, or it lingers (no holder now, but one coming
+   * back within the linger recovers it from the history).
+   */
+  streams(generation: TopicGeneration): boolean {
+    if (generation.state === "lingering") return true;
+    return this.accepts(generation) && this.#index.holders(generation.topic).size > 0;
   }
 
   holders(topic: string): ReadonlySet<Holder> {
@@ -167,13 +200,19 @@ export class TopicLifecycle<Req, Holder> {
     return this.#index.topicsOf(holder).size;
   }
 
-  /** Topics with at least one holder. */
+  /** Topics with at least one holder (so not the lingering ones). */
   topics(): string[] {
     return [...this.#index.topics()];
   }
 
+  /** Topics with at least one holder, as `topics()`. */
   get topicCount(): number {
     return this.#index.topicCount;
+  }
+
+  /** Topics that linger: no holder, their producer still running. */
+  get lingeringCount(): number {
+    return this.#lingering;
   }
 
   get subscriptionCount(): number {
@@ -181,14 +220,15 @@ export class TopicLifecycle<Req, Holder> {
   }
 
   /**
-   * Refuses new holders, lets pending creations settle (for at most
-   * `timeoutMs`), drops every holder, and resolves when every removal has
-   * settled. A creation still pending after the timeout is removed when it
-   * settles, as any creation left without holders is; a waiting generation
-   * never creates.
+   * Refuses new holders, removes lingering topics at once, lets pending
+   * creations settle (for at most `timeoutMs`), drops every holder, and
+   * resolves when every removal has settled. A creation still pending after
+   * the timeout is removed when it settles, as any creation left without
+   * holders is; a waiting generation never creates.
    */
   async shutdown(timeoutMs: number): Promise<void> {
     this.#closed = true;
+    for (const generation of [...this.#current.values()]) if (generation.state === "lingering") this.#stopLingering(generation);
     const creating = [...this.#current.values()].filter((generation) => generation.state === "creating");
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
@@ -209,10 +249,22 @@ export class TopicLifecycle<Req, Holder> {
   }
 
   #lastHolderLeft(topic: string): void {
-    this.#hooks.onUnheld?.(topic);
     const generation = this.#current.get(topic);
+    // Its stream lives on while it lingers; a closed route lingers no more (shutdown removes at once).
+    if (generation?.state === "live" && this.#lingerMs > 0 && !this.#closed) {
+      this.#enter(generation, "lingering");
+      return;
+    }
+    this.#hooks.onUnheld?.(topic);
     // A waiting or creating generation finds out when it next moves.
     if (generation?.state === "live") this.#enter(generation, "removing");
+  }
+
+  /** A linger is over (its timer ran out, or shutdown): the topic's stream ends and its producer is removed. */
+  #stopLingering(generation: Generation<Req>): void {
+    if (generation.state !== "lingering") return;
+    this.#hooks.onUnheld?.(generation.topic);
+    this.#enter(generation, "removing");
   }
 
   /**
@@ -226,6 +278,11 @@ export class TopicLifecycle<Req, Holder> {
     }
     const from = generation.state;
     generation.state = next;
+    if (from === "lingering") {
+      clearTimeout(generation.linger);
+      generation.linger = undefined;
+      this.#lingering -= 1;
+    }
     switch (next) {
       case "creating":
         this.#hooks.create(generation, generation.request).then(
@@ -256,6 +313,12 @@ export class TopicLifecycle<Req, Holder> {
           generation.settleCreated(reason);
           if (!(reason instanceof GivenUp)) this.#hooks.onCreateFailed(generation.topic, reason);
         }
+        break;
+      case "lingering":
+        this.#lingering += 1;
+        generation.linger = setTimeout(() => this.#stopLingering(generation), this.#lingerMs);
+        // A lingering topic must not keep the process alive; shutdown removes it anyway.
+        generation.linger.unref();
         break;
       case "waiting":
       case "live":
