@@ -26,6 +26,14 @@ import { DeliveryLag } from "./delivery-lag.js";
  */
 const OWED_HEADROOM = 2;
 
+/**
+ * How long a slow consumer's socket is kept after its 1013 close frame was
+ * queued behind what it has not read: long enough for the frame to reach the
+ * kernel when the client still reads at all, short enough that its buffers
+ * and its place in the connection count go soon (not after closeTimeout).
+ */
+const SLOW_CONSUMER_RELEASE_MS = 1_000;
+
 /** The slow-consumer options (`WsAppOptions`), resolved. */
 export interface ConnectionLimits {
   /** Bytes queued for a client above which it counts as slow. */
@@ -198,17 +206,29 @@ export class Connection<User = unknown> implements Subscriber {
   }
 
   /**
-   * Closes a client that cannot keep up with 1013, and drops its socket at
-   * once: its close handshake could only come back after it read everything
-   * buffered ahead of the close frame, so waiting `closeTimeout` for it would
-   * only keep the socket, its buffers and its place in the connection count.
-   * The close frame still reaches a client whose kernel buffer had room.
+   * Closes a client that cannot keep up with 1013 and drops its socket as
+   * soon as the close frame has left this process: at once when nothing was
+   * buffered ahead of it, else when the buffer drains, at most
+   * SLOW_CONSUMER_RELEASE_MS later. Its close handshake could only come back
+   * after it read everything ahead of the frame, so waiting `closeTimeout`
+   * for it would only keep the socket, its buffers and its place in the
+   * connection count.
    */
   closeSlowConsumer(): void {
     if (!this.isOpen) return;
     this.close(CloseCode.tryAgainLater, CloseReason.slowConsumer);
-    this.socket.terminate();
     this.#events.onSlowConsumerClosed(this);
+    if (this.#transport.writableLength === 0) {
+      this.socket.terminate();
+      return;
+    }
+    const release = (): void => {
+      clearTimeout(timer);
+      this.#transport.off("drain", release);
+      this.socket.terminate();
+    };
+    const timer = setTimeout(release, SLOW_CONSUMER_RELEASE_MS);
+    this.#transport.once("drain", release);
   }
 
   /** True the first time `kind` is seen on this connection, false after. */

@@ -13,20 +13,31 @@
  * A probe rides on a data write (the same writev, no extra system call),
  * at most one is outstanding, and one is sent at most every `maxLagMs / 2`
  * while data flows; an idle connection is never probed (the heartbeat
- * covers it). The connection is *lagging* from the moment its outstanding
- * probe is older than `maxLagMs` until that probe's pong arrives: then it
- * has read everything that was sent before the probe, and it is caught up.
+ * covers it). A connection whose outstanding probe is older than
+ * `maxLagMs` is *suspect* until the loop has polled since (io-turns.ts: if
+ * this process itself was stalled, the pong may be sitting unread), then
+ * *lagging* — until that probe's pong arrives: then it has read everything
+ * that was sent before the probe, and it is caught up. RFC 6455 lets a client answer only the
+ * most recent of several pings, so a pong to a heartbeat ping sent after
+ * the probe answers the probe too.
  */
+import { polledSince } from "./io-turns.js";
 
 /** Marks a ping payload as a lag probe ("wsgL"), so a heartbeat's pong is never taken for one. */
 const PROBE_MAGIC = 0x7773_674c;
 const PING_HEADER = 0x89; // FIN + ping opcode; unmasked, as a server's frames are
 const PROBE_PAYLOAD_LENGTH = 8;
 
+/**
+ * Where a connection stands: keeping up; suspect (its probe is overdue by
+ * the clock, but this process has not polled since, so the pong may be
+ * unread here); lagging (more than `maxLagMs` behind).
+ */
+export type LagState = "keeping-up" | "suspect" | "lagging";
+
 /** What routes see of a connection's lag (fan-out.ts): whether to hold its updates back, and when it caught up. */
 export interface LagSignal {
-  /** True while the connection's reader is more than `maxLagMs` behind. */
-  isLagging(now: number): boolean;
+  state(now: number): LagState;
   /** Calls `callback` once, when a lagging connection has caught up (synchronously, before any later write). */
   whenCaughtUp(callback: () => void): void;
   /** Closes the connection as a slow consumer (1013), releasing its socket and memory at once. */
@@ -52,6 +63,8 @@ export class DeliveryLag implements LagSignal {
   #probeSentAt: number | undefined;
   #probeId = 0;
   #lastProbeAt = -Infinity;
+  /** A heartbeat ping went out after the outstanding probe: its pong covers the probe too. */
+  #pingedSinceProbe = false;
   #lagging = false;
   #caughtUp: (() => void)[] = [];
   #lastLagMs = 0;
@@ -67,12 +80,13 @@ export class DeliveryLag implements LagSignal {
     return this.#probeSentAt === undefined ? this.#lastLagMs : Math.max(this.#lastLagMs, now - this.#probeSentAt);
   }
 
-  isLagging(now: number): boolean {
-    if (this.#lagging) return true;
-    if (this.#probeSentAt === undefined || now - this.#probeSentAt <= this.#maxLagMs) return false;
+  state(now: number): LagState {
+    if (this.#lagging) return "lagging";
+    if (this.#probeSentAt === undefined || now - this.#probeSentAt <= this.#maxLagMs) return "keeping-up";
+    if (!polledSince(this.#probeSentAt + this.#maxLagMs)) return "suspect";
     this.#lagging = true;
     this.#options.onLagging();
-    return true;
+    return "lagging";
   }
 
   whenCaughtUp(callback: () => void): void {
@@ -89,6 +103,7 @@ export class DeliveryLag implements LagSignal {
     if (this.#maxLagMs === 0 || this.#probeSentAt !== undefined || now - this.#lastProbeAt < this.#probeIntervalMs) return undefined;
     this.#probeSentAt = now;
     this.#lastProbeAt = now;
+    this.#pingedSinceProbe = false;
     this.#probeId = (this.#probeId + 1) >>> 0;
     const frame = Buffer.allocUnsafe(2 + PROBE_PAYLOAD_LENGTH);
     frame[0] = PING_HEADER;
@@ -98,14 +113,22 @@ export class DeliveryLag implements LagSignal {
     return frame;
   }
 
-  /** A pong arrived with `payload`: if it answers the outstanding probe, the lag is measured and a lagging connection is caught up. */
+  /** A ping other than a probe (the heartbeat's) was sent. */
+  pinged(): void {
+    if (this.#probeSentAt !== undefined) this.#pingedSinceProbe = true;
+  }
+
+  /**
+   * A pong arrived with `payload`: if it answers the outstanding probe, or a
+   * ping sent after it, the lag is measured and a lagging connection is caught up.
+   */
   acknowledge(payload: Buffer, now: number): void {
-    if (this.#probeSentAt === undefined || payload.length !== PROBE_PAYLOAD_LENGTH) return;
-    if (payload.readUInt32BE(0) !== PROBE_MAGIC || payload.readUInt32BE(4) !== this.#probeId) return;
+    if (this.#probeSentAt === undefined) return;
+    const isProbe = payload.length === PROBE_PAYLOAD_LENGTH && payload.readUInt32BE(0) === PROBE_MAGIC;
+    if (isProbe ? payload.readUInt32BE(4) !== this.#probeId : !this.#pingedSinceProbe) return;
     this.#lastLagMs = now - this.#probeSentAt;
     this.#probeSentAt = undefined;
     this.#options.observe(this.#lastLagMs);
-    if (!this.#lagging) return;
     this.#lagging = false;
     const callbacks = this.#caughtUp;
     this.#caughtUp = [];

@@ -413,6 +413,7 @@ export class WsEndpoint<User = unknown> {
       }
       connection.alive = false;
       connection.socket.ping();
+      connection.lag.pinged();
     }
   }
 }

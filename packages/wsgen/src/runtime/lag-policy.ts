@@ -15,6 +15,10 @@
  *   close     it is closed with 1013 at once (its socket and memory go
  *             with it), for routes where a gap is worse than a reconnect.
  *
+ * A *suspect* subscriber (its probe overdue while this process may itself
+ * have stalled) has its updates held back in full until it is known either
+ * way: caught up, it gets them all; lagging, its policy applies to them.
+ *
  * Held-back state is one entry per (lagging subscriber, topic), referencing
  * frames shared with every other subscriber: a lagging client costs no
  * copy of the stream.
@@ -45,6 +49,8 @@ interface HeldBack {
   newest: EncodedFrames;
   newestPosition: StreamPosition;
   count: number;
+  /** Every update held while the subscriber was only suspect, until it is found lagging. */
+  provisional: EncodedUpdate[] | undefined;
 }
 
 export interface LaggingHoldersOptions {
@@ -82,8 +88,9 @@ export class LaggingHolders {
    */
   holdBack(holder: Subscriber, topic: string, updates: readonly EncodedUpdate[], now: number): boolean {
     const lag = holder.lag;
-    if (lag === undefined || !lag.isLagging(now)) return false;
-    if (this.policy === "close") {
+    const state = lag?.state(now) ?? "keeping-up";
+    if (lag === undefined || state === "keeping-up") return false;
+    if (state === "lagging" && this.policy === "close") {
       lag.closeLagging();
       return true;
     }
@@ -94,24 +101,35 @@ export class LaggingHolders {
     }
     const first = updates[0]!.position;
     const last = updates.at(-1)!;
-    const held = topics.get(topic);
+    let held = topics.get(topic);
     if (held === undefined) {
       const after = { epoch: first.epoch, seq: first.seq - 1 };
-      topics.set(topic, { after, newest: last.frame, newestPosition: last.position, count: updates.length });
+      held = {
+        after,
+        newest: last.frame,
+        newestPosition: last.position,
+        count: updates.length,
+        provisional: state === "suspect" ? [] : undefined,
+      };
+      topics.set(topic, held);
     } else {
       held.newest = last.frame;
       held.newestPosition = last.position;
       held.count += updates.length;
+      if (state === "lagging") held.provisional = undefined;
     }
+    held.provisional?.push(...updates);
     this.#onHeldBack(holder, topic, last.position);
     return true;
   }
 
-  /** `subscriber` no longer holds `topic`: nothing is owed to it there. */
+  /** Nothing held back of `topic` is owed to `subscriber` any more (it left, or was answered a newer position). */
   leave(topic: string, subscriber: Subscriber): void {
     const topics = this.#heldBack.get(subscriber);
     if (topics === undefined) return;
     topics.delete(topic);
+    // Its caught-up callback stays registered and then finds nothing; the count of lagging subscribers is right at once.
+    if (topics.size === 0) this.#heldBack.delete(subscriber);
   }
 
   /** `subscriber` is gone. */
@@ -132,6 +150,11 @@ export class LaggingHolders {
     const runs: EncodedFrames[] = [];
     let room = holder.sendRoom ?? Infinity;
     for (const [topic, held] of topics) {
+      if (held.provisional !== undefined) {
+        // Never found lagging: everything held goes, as it would have.
+        runs.push(...held.provisional.map((update) => update.frame));
+        continue;
+      }
       const missed = this.policy === "skip" ? this.#missed(topic, held, room) : undefined;
       if (missed !== undefined) {
         runs.push(...missed.frames);

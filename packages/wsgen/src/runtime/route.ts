@@ -203,6 +203,8 @@ export class WsRoute<Req, Data, User = unknown> {
     const { topic, joinedAt, since, message } = joined;
     // A replay that does not fit waits for room; meanwhile live updates go to the history, which the start replays.
     if (since !== undefined && joinedAt !== undefined) await this.#delivery.roomFor(topic, client, since);
+    // Already live and lagging: what was held back is older than the position this answer states, so it never follows it.
+    if (joinedAt === undefined) this.#lagging.leave(topic, client);
     let response: SubscriptionResponse = { status: "ok", message, topic };
     this.#delivery.start(topic, client, joinedAt, since, ({ position }) => {
       response = { ...response, ...position };
