@@ -110,11 +110,15 @@ const INTERNAL: Record<string, Surface> = {
       "buildModuleAsyncApi",
       "compareStrings",
       "deliveryPolicyOf",
+      "historyLimits",
       "isModuleName",
       "isRouteName",
+      "LAG_POLICIES",
+      "lagPolicyOf",
       "RESERVED_MODULE_NAMES",
+      "ROUTE_DEFAULTS",
     ],
-    types: ["AsyncApiVersion", "ModuleSpec", "RouteSpec"],
+    types: ["AsyncApiVersion", "LagPolicy", "ModuleSpec", "RouteSpec", "RouteOptions"],
   },
 };
 
