@@ -2,12 +2,7 @@
  * The broker module: its service, its generated routers and its HTTP
  * endpoints. Every broker subscription names an `accountId`; a trader may
  * subscribe to their own accounts only, on every route, on every subscribe.
- *
- * Delivery: positions are state (latest value kept: a new subscriber gets the
- * position that changed last at once); orders and executions are events,
- * replayed from history to a page that resubscribes after a drop (the
- * default 100 updates within 2 minutes per account is far more than a
- * trader's orders in that time), never summed up by a latest value.
+ * Their delivery (latest value, lag policy) is declared in ws.ts.
  */
 import type { Router } from "express";
 import { defineModule, type SubscribeAttempt, type WsModuleDefinition } from "wsgen";
@@ -35,7 +30,7 @@ export function createBrokerModule(options: { market: Market; tickMs: number; au
     name: "broker",
     routes: [
       new OrderWsRouter<BrokerUser>({ service: service.orders, authorize: ownAccountsOnly }),
-      new PositionWsRouter<BrokerUser>({ service: service.positions, authorize: ownAccountsOnly, latestValue: true }),
+      new PositionWsRouter<BrokerUser>({ service: service.positions, authorize: ownAccountsOnly }),
       new ExecutionWsRouter<BrokerUser>({ service: service.executions, authorize: ownAccountsOnly }),
     ],
   });

@@ -1,8 +1,6 @@
 /**
  * The datafeed module: its service and its generated routers, ready to mount.
- * Bars and quotes are state: each route keeps its topics' latest value, so a
- * page that subscribes, or resubscribes after a drop it could not recover,
- * shows the current bar and quote at once instead of a blank or stale panel.
+ * Their delivery (latest value, conflation) is declared in ws.ts.
  */
 import { defineModule, type WsModuleDefinition } from "wsgen";
 import type { Market } from "../../market.js";
@@ -16,10 +14,7 @@ export function createDatafeedModule(options: { market: Market; tickMs: number }
   const service = new DatafeedService(options);
   const module = defineModule({
     name: "datafeed",
-    routes: [
-      new BarWsRouter({ service: service.bars, latestValue: true }),
-      new QuoteWsRouter({ service: service.quotes, latestValue: true }),
-    ],
+    routes: [new BarWsRouter({ service: service.bars }), new QuoteWsRouter({ service: service.quotes })],
   });
   return { module, service };
 }
