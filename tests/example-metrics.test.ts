@@ -12,7 +12,7 @@ import { eventually } from "./support/server.js";
 let app: TradingApp;
 let base: string;
 beforeAll(async () => {
-  app = createTradingApp({ tickMs: 5 });
+  app = createTradingApp({ tickMs: 5, lingerMs: 0 }); // producers stop as the last subscriber leaves, so the churn test sees them go
   await new Promise<void>((resolve) => app.server.listen(0, "127.0.0.1", resolve));
   base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 });

@@ -16,7 +16,7 @@ let base: string;
 const ws = (module: string): string => `${base.replace("http", "ws")}/api/v1/${module}/ws`;
 
 beforeAll(async () => {
-  app = createTradingApp({ tickMs: 20 });
+  app = createTradingApp({ tickMs: 20, lingerMs: 0 }); // producers stop as the last subscriber leaves, as the lifecycle tests check
   await new Promise<void>((resolve) => app.server.listen(0, "127.0.0.1", resolve));
   base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 });

@@ -117,9 +117,49 @@ describe("generated code on the runtime", () => {
       });
       // The generated router validates with the model's schema.
       expect((await client.subscribe("bars", { symbol: 1 })).payload.status).toBe("error");
+      // ws.ts declares `@latestValue`: a new subscriber gets the latest bar right after its response.
+      const late = await TestClient.connect(running.wsUrl("datafeed"));
+      const lateReply = await late.subscribe("bars", { symbol: "AAPL" });
+      expect(lateReply.payload).toMatchObject({ status: "ok", seq: 1 });
+      expect((await late.next((frame) => frame.type === "bars.update")).payload).toEqual({
+        topic: reply.payload.topic,
+        payload: bar,
+        seq: 1,
+        epoch: reply.payload.epoch,
+      });
     } finally {
       await running.stop();
     }
+  });
+
+  it("applies the delivery options ws.ts declares as the class's defaults; options passed to it win", async () => {
+    type Options = { service: WsRouteService<unknown, unknown> } & Partial<Record<"historySize" | "latestValue" | "lagPolicy", unknown>>;
+    type Router = new (options: Options) => AnyRoute & { deliveryPolicy: unknown };
+    const { BarWsRouter } = (await import(pathToFileURL(join(root, "src/modules/datafeed/ws_generated/index.ts")).href)) as {
+      BarWsRouter: Router;
+    };
+    const { OrderWsRouter } = (await import(pathToFileURL(join(root, "src/modules/broker/ws_generated/index.ts")).href)) as {
+      OrderWsRouter: Router;
+    };
+    const service: WsRouteService<unknown, unknown> = { createTopic: () => undefined, removeTopic: () => undefined };
+    const defaults = { historySize: 100, historyMaxBytes: 65_536, historyTtlMs: 120_000, latestValue: false, lingerMs: 0, lagPolicy: "skip" };
+    // `@latestValue`, `@lagPolicy conflate`, `@historySize 500`; the rest are the runtime's defaults.
+    expect(new BarWsRouter({ service }).deliveryPolicy).toEqual({
+      ...defaults,
+      historySize: 500,
+      latestValue: true,
+      lagPolicy: "conflate",
+    });
+    // An explicit option wins; an undefined one means the declared default, as undefined means "not given" everywhere.
+    expect(new BarWsRouter({ service, latestValue: false, lagPolicy: "close", historySize: undefined }).deliveryPolicy).toEqual({
+      ...defaults,
+      historySize: 500,
+      lagPolicy: "close",
+    });
+    // The runtime still checks what is passed.
+    expect(() => new BarWsRouter({ service, lagPolicy: "fast" })).toThrow(expect.objectContaining({ code: "ERR_INVALID_OPTION" }));
+    // A route whose ws.ts alias declares nothing is on the runtime's defaults.
+    expect(new OrderWsRouter({ service }).deliveryPolicy).toEqual(defaults);
   });
 });
 

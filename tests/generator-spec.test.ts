@@ -33,6 +33,22 @@ describe("wsgen spec", () => {
     expect(existsSync(join(root, "src/modules/datafeed/specs_generated/datafeed_asyncapi.json"))).toBe(true);
   });
 
+  it("states the delivery policy each route's ws.ts tags declare, else the runtime's defaults", () => {
+    const datafeed = JSON.parse(readFileSync(join(root, "src/modules/datafeed/specs_generated/datafeed_asyncapi.json"), "utf8"));
+    const bars = datafeed.operations["bars.update"].description as string;
+    // The description is the JSDoc text alone: neither the delivery tags nor `@see` are part of it.
+    expect(bars).toMatch(/^Bars of one symbol\.\n\nDelivery: /);
+    expect(bars).toContain("History: the last 500 updates per topic, at most 65536 bytes, each for 120000 ms.");
+    expect(bars).toContain("Latest value: a new subscriber gets the topic's latest update right after its subscribe response");
+    expect(bars).toContain("Lag policy: conflate.");
+    expect(datafeed.operations["bars.subscribe"].description).toBe(bars);
+    const broker = JSON.parse(readFileSync(join(root, "src/modules/broker/specs_generated/broker_asyncapi.json"), "utf8"));
+    const order = broker.operations["order.update"].description as string;
+    expect(order).toContain("History: the last 100 updates per topic");
+    expect(order).toContain("Latest value: not sent");
+    expect(order).toContain("Lag policy: skip.");
+  });
+
   it("writes 2.6.0 on request", async () => {
     const run = await runCli(root, ["spec", "--modules", "datafeed", "--asyncapi", "2.6.0"]);
     expect(run.code).toBe(0);

@@ -110,11 +110,16 @@ const INTERNAL: Record<string, Surface> = {
       "buildModuleAsyncApi",
       "compareStrings",
       "deliveryPolicyOf",
+      "historyLimits",
       "isModuleName",
       "isRouteName",
+      "LAG_POLICIES",
+      "lagPolicyOf",
+      "lingerOf",
       "RESERVED_MODULE_NAMES",
+      "ROUTE_DEFAULTS",
     ],
-    types: ["AsyncApiVersion", "ModuleSpec", "RouteSpec"],
+    types: ["AsyncApiVersion", "LagPolicy", "ModuleSpec", "RouteSpec", "RouteOptions"],
   },
 };
 

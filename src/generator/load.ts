@@ -11,6 +11,7 @@ import { dirname, join, resolve } from "node:path";
 import type { Node as MorphNode, Project, SourceFile, Symbol as MorphSymbol, TypeAliasDeclaration } from "ts-morph";
 import type { ResolvedConfig } from "./config.js";
 import { checkModuleNames } from "./config.js";
+import { readDeliveryTags, type DeclaredOptions } from "./delivery-tags.js";
 import { collectProblems, InputError, type Problem, type SourceLocation } from "./errors.js";
 import { compareStrings, isRouteName } from "wsgen/internal";
 import { defaultRouteName, toKebabCase } from "./names.js";
@@ -38,7 +39,10 @@ export interface RouterDeclaration {
   route: string;
   /** `<kebab-name>.ts` */
   fileName: string;
+  /** The JSDoc text before the tags. */
   description: string | undefined;
+  /** The delivery options its tags declare (`@latestValue`, `@lagPolicy conflate`): the generated class's defaults. */
+  options: DeclaredOptions;
   request: ModelRef;
   data: ModelRef;
   location: SourceLocation;
@@ -207,7 +211,8 @@ function readRouterAlias(config: ResolvedConfig, alias: TypeAliasDeclaration, ou
     );
   }
   const docs = alias.getJsDocs();
-  const routeTag = docs.flatMap((doc) => doc.getTags()).find((tag) => tag.getTagName() === "route");
+  const tags = docs.flatMap((doc) => doc.getTags());
+  const routeTag = tags.find((tag) => tag.getTagName() === "route");
   const route = routeTag !== undefined ? (routeTag.getCommentText() ?? "").trim() : defaultRouteName(name);
   if (!isRouteName(route)) {
     throw InputError.at(
@@ -217,6 +222,8 @@ function readRouterAlias(config: ResolvedConfig, alias: TypeAliasDeclaration, ou
       "ERR_ROUTE_NAME",
     );
   }
+  const options = readDeliveryTags(tags, name, (node) => locationOf(config, node));
+  // The text before the first tag: no tag, delivery or other, is part of it.
   const description = docs
     .map((doc) => doc.getDescription().trim())
     .filter((text) => text.length > 0)
@@ -226,6 +233,7 @@ function readRouterAlias(config: ResolvedConfig, alias: TypeAliasDeclaration, ou
     route,
     fileName: `${toKebabCase(name)}.ts`,
     description: description.length > 0 ? description : undefined,
+    options,
     request: resolveModel(config, args[0] as MorphNode, outputDir, name, "request"),
     data: resolveModel(config, args[1] as MorphNode, outputDir, name, "data"),
     location,

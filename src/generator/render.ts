@@ -11,6 +11,7 @@ import Handlebars from "handlebars";
 import type { ResolvedConfig } from "./config.js";
 import type { ModelRef, ModuleDeclarations, RouterDeclaration } from "./load.js";
 import { compareStrings, RESERVED_MODULE_NAMES } from "wsgen/internal";
+import { declaredInOrder } from "./delivery-tags.js";
 import { InputError } from "./errors.js";
 import { importSpecifier, relativeTo } from "./paths.js";
 
@@ -131,6 +132,8 @@ function routerContext(router: RouterDeclaration, source: string) {
     name: router.name,
     route: router.route,
     description: router.description,
+    // The class's defaults, as literals.
+    declared: declaredInOrder(router.options).map(([name, value]) => ({ name, literal: JSON.stringify(value) })),
     request: router.request,
     data: router.data,
     requestLocal,

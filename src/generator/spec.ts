@@ -16,6 +16,9 @@ import {
   buildMergedAsyncApi,
   buildModuleAsyncApi,
   deliveryPolicyOf,
+  historyLimits,
+  lagPolicyOf,
+  lingerOf,
   type AsyncApiVersion,
   type ModuleSpec,
   type RouteSpec,
@@ -128,8 +131,11 @@ async function moduleSpec(module: ModuleDeclarations): Promise<ModuleSpec> {
       requestSchema: await schemaOf(router.request),
       dataName: router.data.modelName,
       dataSchema: await schemaOf(router.data),
-      // ws.ts declares no route options: the written document states the default policy, as an app on defaults serves it.
-      deliveryPolicy: deliveryPolicyOf(),
+      // The policy ws.ts declares (the generated class's defaults), as an app that passes no delivery option serves it.
+      deliveryPolicy: deliveryPolicyOf(historyLimits(router.options), {
+        lingerMs: lingerOf(router.options),
+        lagPolicy: lagPolicyOf(router.options),
+      }),
     });
   }
   return { name: module.name, routes };

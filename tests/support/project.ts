@@ -80,7 +80,7 @@ export const baseFiles: Record<string, string> = {
   "wsgen.config.json": JSON.stringify({ modulesDir: "src/modules" }, null, 2),
 };
 
-/** Two modules, three routers, models reached through a rename and an `export *`. */
+/** Two modules, three routers, models reached through a rename and an `export *`; the bars route declares its delivery in ws.ts. */
 export const twoModuleFiles: Record<string, string> = {
   ...baseFiles,
   "src/models/broker.ts": [
@@ -123,7 +123,14 @@ export const twoModuleFiles: Record<string, string> = {
     'import type { WsRouter as Router } from "wsgen";',
     'import type * as models from "../../models/index.js";',
     "",
-    "/** @route bars */",
+    "/**",
+    " * Bars of one symbol.",
+    " * @route bars",
+    " * @latestValue",
+    " * @see https://example.com/bars",
+    " * @lagPolicy conflate",
+    " * @historySize 500",
+    " */",
     "type BarWsRouter = Router<models.BarSubscriptionRequest, models.Bar>;",
     "export type { BarWsRouter };",
     "",

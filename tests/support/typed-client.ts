@@ -53,7 +53,7 @@ export async function exampleWithClient(
 
 /** The example on `port` (0: one the OS picks). */
 export async function startExample(port = 0): Promise<{ app: TradingApp; port: number }> {
-  const app = createTradingApp({ tickMs: 10 });
+  const app = createTradingApp({ tickMs: 10, lingerMs: 0 }); // the lifecycle tests see a producer stop as its last subscriber leaves
   await new Promise<void>((resolve) => app.server.listen(port, "127.0.0.1", resolve));
   return { app, port: (app.server.address() as AddressInfo).port };
 }

@@ -46,6 +46,12 @@ export interface TradingAppOptions {
    * (auth.ts), whatever this is.
    */
   allowedOrigins?: string[];
+  /**
+   * Overrides the `@lingerMs` every route declares in ws.ts (tests pass 0 to
+   * see a producer stop as its last subscriber leaves). Default: as declared
+   * (broker 30 s, datafeed 5 s).
+   */
+  lingerMs?: number;
   /** Passed to the wsgen runtime (heartbeat, limits, onError, …). */
   ws?: Omit<WsAppOptions<BrokerUser>, "modules">;
 }
@@ -68,8 +74,9 @@ export function createTradingApp(options: TradingAppOptions = {}): TradingApp {
       ? jwtAuth(options.jwtSecret, { allowedOrigins: options.allowedOrigins ?? [] })
       : undefined;
   const traderOfRequest = auth === undefined ? undefined : async (request: Request) => traderOf(await auth.authenticate(request)) ?? null;
-  const datafeed = createDatafeedModule({ market, tickMs });
-  const broker = createBrokerModule({ market, tickMs, auth: traderOfRequest && { traderOf: traderOfRequest } });
+  const { lingerMs } = options;
+  const datafeed = createDatafeedModule({ market, tickMs, lingerMs });
+  const broker = createBrokerModule({ market, tickMs, lingerMs, auth: traderOfRequest && { traderOf: traderOfRequest } });
 
   const http = express();
   http.disable("x-powered-by");

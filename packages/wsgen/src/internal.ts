@@ -16,5 +16,6 @@ export {
   type RouteSpec,
 } from "./runtime/asyncapi.js";
 export { compareStrings } from "./util/compare.js";
-export { deliveryPolicyOf } from "./runtime/route-options.js";
+export { deliveryPolicyOf, historyLimits, lagPolicyOf, lingerOf, ROUTE_DEFAULTS, type RouteOptions } from "./runtime/route-options.js";
+export { LAG_POLICIES, type LagPolicy } from "./runtime/lag-policy.js";
 export { RESERVED_MODULE_NAMES } from "./client/typed-client.js";

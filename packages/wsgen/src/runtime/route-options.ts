@@ -9,7 +9,12 @@ import type { WsRouteService } from "./service.js";
 import { LAG_POLICIES, type LagPolicy } from "./lag-policy.js";
 import type { HistoryLimits } from "./topic-stream.js";
 
-/** What the user passes to a route: to a generated router class, or with its declaration to `WsRoute`. */
+/**
+ * What the user passes to a route: to a generated router class, or with its declaration to `WsRoute`.
+ * The delivery options (`historySize`, `historyMaxBytes`, `historyTtlMs`, `latestValue`, `lagPolicy`)
+ * may be declared in ws.ts as JSDoc tags of the alias (`@latestValue`, `@lagPolicy conflate`): the
+ * generated class then defaults to those instead of the defaults below, and an option passed here wins.
+ */
 export interface RouteOptions<Req, Data, Route extends string = string, User = unknown> {
   /** Starts and stops data per topic. */
   service: WsRouteService<Req, Data, User>;

@@ -4,10 +4,13 @@ import { WsRoute, type RouteOptions } from "wsgen";
 import { BarSubscriptionRequest, Bar } from "../../../models/datafeed.js";
 
 /**
- * The `bars` route.
+ * Bars of one symbol.
  *
  * - request model: `BarSubscriptionRequest` (`bars.subscribe`, `bars.unsubscribe`)
  * - data model: `Bar` (`bars.update`)
+ * - delivery declared in ws.ts: `historySize: 500`, `latestValue: true`, `lagPolicy: "conflate"`.
+ *   These are the defaults here: an option passed to the constructor wins
+ *   (and the served AsyncAPI document then differs from the committed one).
  *
  * `User` is the type of the user `authenticate` returns, as the `authorize`
  * hook and the service's `TopicContext` see it: `new BarWsRouter<Trader>({...})`.
@@ -17,7 +20,11 @@ export class BarWsRouter<User = unknown> extends WsRoute<BarSubscriptionRequest,
 
   constructor(options: RouteOptions<BarSubscriptionRequest, Bar, "bars", User>) {
     super({
+      description: "Bars of one symbol.",
       ...options,
+      historySize: options.historySize ?? 500,
+      latestValue: options.latestValue ?? true,
+      lagPolicy: options.lagPolicy ?? "conflate",
       route: BarWsRouter.routeName,
       request: BarSubscriptionRequest,
       data: Bar,

@@ -2,12 +2,7 @@
  * The broker module: its service, its generated routers and its HTTP
  * endpoints. Every broker subscription names an `accountId`; a trader may
  * subscribe to their own accounts only, on every route, on every subscribe.
- *
- * Delivery: positions are state (latest value kept: a new subscriber gets the
- * position that changed last at once); orders and executions are events,
- * replayed from history to a page that resubscribes after a drop (the
- * default 100 updates within 2 minutes per account is far more than a
- * trader's orders in that time), never summed up by a latest value.
+ * Their delivery (latest value, lag policy) is declared in ws.ts.
  */
 import type { Router } from "express";
 import { defineModule, type SubscribeAttempt, type WsModuleDefinition } from "wsgen";
@@ -25,18 +20,25 @@ export function ownAccountsOnly({ user, request }: SubscribeAttempt<BrokerUser, 
   return user === null || user.accounts.includes(request.accountId) || `account ${request.accountId} is not one of ${user.sub}'s accounts`;
 }
 
-export function createBrokerModule(options: { market: Market; tickMs: number; auth?: BrokerHttpAuth | undefined }): {
+/** `lingerMs`, when given, overrides the linger ws.ts declares (tests). */
+export function createBrokerModule(options: {
+  market: Market;
+  tickMs: number;
+  lingerMs?: number | undefined;
+  auth?: BrokerHttpAuth | undefined;
+}): {
   module: WsModuleDefinition<BrokerUser>;
   service: BrokerService;
   router: Router;
 } {
   const service = new BrokerService(options);
+  const { lingerMs } = options;
   const module = defineModule<BrokerUser>({
     name: "broker",
     routes: [
-      new OrderWsRouter<BrokerUser>({ service: service.orders, authorize: ownAccountsOnly }),
-      new PositionWsRouter<BrokerUser>({ service: service.positions, authorize: ownAccountsOnly, latestValue: true }),
-      new ExecutionWsRouter<BrokerUser>({ service: service.executions, authorize: ownAccountsOnly }),
+      new OrderWsRouter<BrokerUser>({ service: service.orders, authorize: ownAccountsOnly, lingerMs }),
+      new PositionWsRouter<BrokerUser>({ service: service.positions, authorize: ownAccountsOnly, lingerMs }),
+      new ExecutionWsRouter<BrokerUser>({ service: service.executions, authorize: ownAccountsOnly, lingerMs }),
     ],
   });
   return { module, service, router: createBrokerRouter(service, options.auth) };

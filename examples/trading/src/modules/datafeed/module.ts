@@ -1,15 +1,14 @@
 /**
  * The datafeed module: its service and its generated routers, ready to mount.
- * Bars and quotes are state: each route keeps its topics' latest value, so a
- * page that subscribes, or resubscribes after a drop it could not recover,
- * shows the current bar and quote at once instead of a blank or stale panel.
+ * Their delivery (latest value, conflation) is declared in ws.ts.
  */
 import { defineModule, type WsModuleDefinition } from "wsgen";
 import type { Market } from "../../market.js";
 import { DatafeedService } from "./service.js";
 import { BarWsRouter, QuoteWsRouter } from "./ws_generated/index.js";
 
-export function createDatafeedModule(options: { market: Market; tickMs: number }): {
+/** `lingerMs`, when given, overrides the linger ws.ts declares (tests). */
+export function createDatafeedModule(options: { market: Market; tickMs: number; lingerMs?: number | undefined }): {
   module: WsModuleDefinition;
   service: DatafeedService;
 } {
@@ -17,8 +16,8 @@ export function createDatafeedModule(options: { market: Market; tickMs: number }
   const module = defineModule({
     name: "datafeed",
     routes: [
-      new BarWsRouter({ service: service.bars, latestValue: true }),
-      new QuoteWsRouter({ service: service.quotes, latestValue: true }),
+      new BarWsRouter({ service: service.bars, lingerMs: options.lingerMs }),
+      new QuoteWsRouter({ service: service.quotes, lingerMs: options.lingerMs }),
     ],
   });
   return { module, service };

@@ -8,6 +8,9 @@ import { ExecutionSubscriptionRequest, Execution } from "../../../models/broker.
  *
  * - request model: `ExecutionSubscriptionRequest` (`executions.subscribe`, `executions.unsubscribe`)
  * - data model: `Execution` (`executions.update`)
+ * - delivery declared in ws.ts: `lagPolicy: "skip"`, `lingerMs: 30000`.
+ *   These are the defaults here: an option passed to the constructor wins
+ *   (and the served AsyncAPI document then differs from the committed one).
  *
  * `User` is the type of the user `authenticate` returns, as the `authorize`
  * hook and the service's `TopicContext` see it: `new ExecutionWsRouter<Trader>({...})`.
@@ -19,6 +22,8 @@ export class ExecutionWsRouter<User = unknown> extends WsRoute<ExecutionSubscrip
     super({
       description: "Executions (fills) of one account, optionally of one symbol.",
       ...options,
+      lagPolicy: options.lagPolicy ?? "skip",
+      lingerMs: options.lingerMs ?? 30000,
       route: ExecutionWsRouter.routeName,
       request: ExecutionSubscriptionRequest,
       data: Execution,

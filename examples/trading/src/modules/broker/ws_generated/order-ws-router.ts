@@ -8,6 +8,9 @@ import { AccountSubscriptionRequest, PlacedOrder } from "../../../models/broker.
  *
  * - request model: `AccountSubscriptionRequest` (`orders.subscribe`, `orders.unsubscribe`)
  * - data model: `PlacedOrder` (`orders.update`)
+ * - delivery declared in ws.ts: `lagPolicy: "skip"`, `lingerMs: 30000`.
+ *   These are the defaults here: an option passed to the constructor wins
+ *   (and the served AsyncAPI document then differs from the committed one).
  *
  * `User` is the type of the user `authenticate` returns, as the `authorize`
  * hook and the service's `TopicContext` see it: `new OrderWsRouter<Trader>({...})`.
@@ -19,6 +22,8 @@ export class OrderWsRouter<User = unknown> extends WsRoute<AccountSubscriptionRe
     super({
       description: "Orders of one account, each time one is placed or changes state.",
       ...options,
+      lagPolicy: options.lagPolicy ?? "skip",
+      lingerMs: options.lingerMs ?? 30000,
       route: OrderWsRouter.routeName,
       request: AccountSubscriptionRequest,
       data: PlacedOrder,

@@ -8,6 +8,9 @@ import { AccountSubscriptionRequest, Position } from "../../../models/broker.js"
  *
  * - request model: `AccountSubscriptionRequest` (`positions.subscribe`, `positions.unsubscribe`)
  * - data model: `Position` (`positions.update`)
+ * - delivery declared in ws.ts: `latestValue: true`, `lagPolicy: "conflate"`, `lingerMs: 30000`.
+ *   These are the defaults here: an option passed to the constructor wins
+ *   (and the served AsyncAPI document then differs from the committed one).
  *
  * `User` is the type of the user `authenticate` returns, as the `authorize`
  * hook and the service's `TopicContext` see it: `new PositionWsRouter<Trader>({...})`.
@@ -19,6 +22,9 @@ export class PositionWsRouter<User = unknown> extends WsRoute<AccountSubscriptio
     super({
       description: "Positions of one account, each time a fill changes one.",
       ...options,
+      latestValue: options.latestValue ?? true,
+      lagPolicy: options.lagPolicy ?? "conflate",
+      lingerMs: options.lingerMs ?? 30000,
       route: PositionWsRouter.routeName,
       request: AccountSubscriptionRequest,
       data: Position,

@@ -8,6 +8,9 @@ import { BarSubscriptionRequest, Bar } from "../../../models/datafeed.js";
  *
  * - request model: `BarSubscriptionRequest` (`bars.subscribe`, `bars.unsubscribe`)
  * - data model: `Bar` (`bars.update`)
+ * - delivery declared in ws.ts: `latestValue: true`, `lagPolicy: "conflate"`, `lingerMs: 5000`.
+ *   These are the defaults here: an option passed to the constructor wins
+ *   (and the served AsyncAPI document then differs from the committed one).
  *
  * `User` is the type of the user `authenticate` returns, as the `authorize`
  * hook and the service's `TopicContext` see it: `new BarWsRouter<Trader>({...})`.
@@ -19,6 +22,9 @@ export class BarWsRouter<User = unknown> extends WsRoute<BarSubscriptionRequest,
     super({
       description: "OHLCV bars of one symbol at one resolution, one per tick.",
       ...options,
+      latestValue: options.latestValue ?? true,
+      lagPolicy: options.lagPolicy ?? "conflate",
+      lingerMs: options.lingerMs ?? 5000,
       route: BarWsRouter.routeName,
       request: BarSubscriptionRequest,
       data: Bar,

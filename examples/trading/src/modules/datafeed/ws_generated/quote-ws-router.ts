@@ -8,6 +8,9 @@ import { QuoteSubscriptionRequest, Quote } from "../../../models/datafeed.js";
  *
  * - request model: `QuoteSubscriptionRequest` (`quotes.subscribe`, `quotes.unsubscribe`)
  * - data model: `Quote` (`quotes.update`)
+ * - delivery declared in ws.ts: `latestValue: true`, `lagPolicy: "conflate"`, `lingerMs: 5000`.
+ *   These are the defaults here: an option passed to the constructor wins
+ *   (and the served AsyncAPI document then differs from the committed one).
  *
  * `User` is the type of the user `authenticate` returns, as the `authorize`
  * hook and the service's `TopicContext` see it: `new QuoteWsRouter<Trader>({...})`.
@@ -19,6 +22,9 @@ export class QuoteWsRouter<User = unknown> extends WsRoute<QuoteSubscriptionRequ
     super({
       description: "Quotes of a list of symbols, one per tick, round robin.",
       ...options,
+      latestValue: options.latestValue ?? true,
+      lagPolicy: options.lagPolicy ?? "conflate",
+      lingerMs: options.lingerMs ?? 5000,
       route: QuoteWsRouter.routeName,
       request: QuoteSubscriptionRequest,
       data: Quote,
