@@ -142,7 +142,14 @@ describe("generated code on the runtime", () => {
       OrderWsRouter: Router;
     };
     const service: WsRouteService<unknown, unknown> = { createTopic: () => undefined, removeTopic: () => undefined };
-    const defaults = { historySize: 100, historyMaxBytes: 65_536, historyTtlMs: 120_000, latestValue: false, lingerMs: 0, lagPolicy: "skip" };
+    const defaults = {
+      historySize: 100,
+      historyMaxBytes: 65_536,
+      historyTtlMs: 120_000,
+      latestValue: false,
+      lingerMs: 0,
+      lagPolicy: "skip",
+    };
     // `@latestValue`, `@lagPolicy conflate`, `@historySize 500`; the rest are the runtime's defaults.
     expect(new BarWsRouter({ service }).deliveryPolicy).toEqual({
       ...defaults,
