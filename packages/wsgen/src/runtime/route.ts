@@ -6,31 +6,21 @@
  *
  * Its topics' lifecycle is a TopicLifecycle (topic-lifecycle.ts), whose
  * topics linger `lingerMs` after their last subscriber left. Updates
- * from the service go through a bounded UpdateQueue, are validated, take the
- * next position of their topic's stream and are encoded once as WebSocket
- * frames, kept in the topic's history, and written to that topic's holders
- * only (fan-out.ts). How a subscriber starts on a stream — replay after its
+ * from the service take RouteUpdates' path (route-updates.ts): a bounded
+ * queue, validation, the next position of their topic's stream, frames
+ * encoded once and kept in the history, then that topic's holders only. How a subscriber starts on a stream — replay after its
  * `since`, the latest value — is TopicDelivery's (topic-delivery.ts); what a
  * lagging subscriber gets meanwhile is its LaggingHolders' (lag-policy.ts).
  */
 import type { z } from "zod";
 import type { DeliveryPolicy } from "./asyncapi-wire.js";
 import { authorizeSubscribe, type AuthorizeHook } from "./authorization.js";
-import { fanOut, type EncodedUpdate, type Subscriber } from "./fan-out.js";
-import { encodeRetainedTextFrame, type EncodedFrames } from "./frame.js";
+import type { Subscriber } from "./fan-out.js";
 import { describeError, reportToConsole, WsgenError } from "./errors.js";
 import { check, isBoolean, isFunction, isService } from "./option-checks.js";
 import { LaggingHolders } from "./lag-policy.js";
 import { deliveryPolicyOf, historyLimits, lagPolicyOf, lingerOf, ROUTE_DEFAULTS, type RouteOptions } from "./route-options.js";
-import {
-  isRouteName,
-  operationType,
-  updateEncoder,
-  type RouteOperation,
-  updateType,
-  type SubscriptionResponse,
-  type UpdateEncoder,
-} from "../protocol/messages.js";
+import { isRouteName, operationType, updateEncoder, type RouteOperation, type SubscriptionResponse } from "../protocol/messages.js";
 import { positionProblem, type StreamPosition } from "../protocol/positions.js";
 import { REQUEST_SHAPE_DEFAULTS, requestShapeProblem } from "./request-shape.js";
 import type { TopicUpdater, WsRouteService } from "./service.js";
@@ -41,7 +31,7 @@ import type { RouteStats } from "./route-stats.js";
 import { invalidRequest, refused, type RequestFailure } from "./subscription-refusals.js";
 import { MemoryTopicHistory } from "./topic-history.js";
 import { TopicLifecycle, type TopicGeneration } from "./topic-lifecycle.js";
-import { UpdateQueue } from "./update-queue.js";
+import { RouteUpdates } from "./route-updates.js";
 import { checkZodSchema } from "./zod-check.js";
 
 /** What a generated class supplies: the route name, the two schemas and their model names. */
@@ -70,8 +60,6 @@ export type { RouteClient, RouteHost, SubscribeOptions } from "./route-host.js";
  */
 type TopicCreation = (generation: TopicGeneration) => Promise<void>;
 
-type QueuedUpdate = { generation: TopicGeneration; data: unknown };
-
 /** A subscribe that joined its topic: at which position (undefined: it was live already), and what it asked to recover. */
 type Joined = { topic: string; joinedAt: StreamPosition | undefined; since: StreamPosition | undefined; message: string };
 
@@ -89,15 +77,10 @@ export class WsRoute<Req, Data, User = unknown> {
 
   readonly #authorize: AuthorizeHook<User, Req> | undefined;
   readonly #lifecycle: TopicLifecycle<TopicCreation, Subscriber>;
-  readonly #queue: UpdateQueue<QueuedUpdate>;
-  readonly #validateUpdates: boolean;
-  readonly #encodeUpdate: UpdateEncoder;
+  readonly #updates: RouteUpdates;
   readonly #delivery: TopicDelivery;
   readonly #lagging: LaggingHolders;
   #host: RouteHost<User> | undefined;
-  #updatesInvalid = 0;
-  #updatesPublished = 0;
-  #framesSent = 0;
   #subscriptionsForbidden = 0;
   #requestsOverShapeLimits = 0;
 
@@ -121,8 +104,6 @@ export class WsRoute<Req, Data, User = unknown> {
     this.dataSchema = options.data;
     this.requestName = options.requestName;
     this.dataName = options.dataName;
-    this.#validateUpdates = options.validateUpdates ?? ROUTE_DEFAULTS.validateUpdates;
-    this.#encodeUpdate = updateEncoder(this.name);
     const limits = historyLimits(options);
     const lagPolicy = lagPolicyOf(options);
     const lingerMs = lingerOf(options);
@@ -132,13 +113,6 @@ export class WsRoute<Req, Data, User = unknown> {
       policy: lagPolicy,
       history: this.#delivery.history,
       onHeldBack: (subscriber, topic, position) => this.#delivery.heldBack(subscriber, topic, position),
-    });
-    this.#queue = new UpdateQueue<QueuedUpdate>({
-      capacity: options.queueCapacity ?? ROUTE_DEFAULTS.queueCapacity,
-      batchWindowMs: options.batchWindowMs ?? ROUTE_DEFAULTS.batchWindowMs,
-      deliver: (updates) => this.#fanOut(updates),
-      onDeliverError: (error) => this.#report(error, `${updateType(this.name)} fan-out`),
-      onDrop: (update) => this.#skipDropped(update),
     });
     this.#lifecycle = new TopicLifecycle<TopicCreation, Subscriber>(
       {
@@ -153,6 +127,19 @@ export class WsRoute<Req, Data, User = unknown> {
       },
       lingerMs,
     );
+    this.#updates = new RouteUpdates({
+      route: this.name,
+      dataName: this.dataName,
+      dataSchema: this.dataSchema,
+      validate: options.validateUpdates ?? ROUTE_DEFAULTS.validateUpdates,
+      encode: updateEncoder(this.name),
+      queueCapacity: options.queueCapacity,
+      batchWindowMs: options.batchWindowMs,
+      topics: this.#lifecycle,
+      delivery: this.#delivery,
+      lagging: this.#lagging,
+      report: (error, where) => this.#report(error, where),
+    });
   }
 
   /** @internal Called once by the module that mounts this route. */
@@ -295,7 +282,7 @@ export class WsRoute<Req, Data, User = unknown> {
    */
   async shutdown(timeoutMs: number): Promise<void> {
     await this.#lifecycle.shutdown(timeoutMs);
-    this.#queue.close();
+    this.#updates.close();
     this.#delivery.history.close();
   }
 
@@ -304,11 +291,7 @@ export class WsRoute<Req, Data, User = unknown> {
       topics: this.#lifecycle.topicCount,
       lingering: this.#lifecycle.lingeringCount,
       subscriptions: this.#lifecycle.subscriptionCount,
-      queued: this.#queue.size,
-      updatesDropped: this.#queue.dropped,
-      updatesInvalid: this.#updatesInvalid,
-      updatesPublished: this.#updatesPublished,
-      framesSent: this.#framesSent,
+      ...this.#updates.counts,
       subscriptionsForbidden: this.#subscriptionsForbidden,
       requestsOverShapeLimits: this.#requestsOverShapeLimits,
       ...this.#delivery.counts,
@@ -326,7 +309,7 @@ export class WsRoute<Req, Data, User = unknown> {
   async #createTopic(generation: TopicGeneration, request: Req, user: User): Promise<void> {
     const topicUpdate: TopicUpdater<Data> = (data) => {
       // Updates for an ended generation of the topic are late, not errors.
-      if (this.#lifecycle.accepts(generation)) this.#queue.push({ generation, data });
+      if (this.#lifecycle.accepts(generation)) this.#updates.push(generation, data);
     };
     const { topic } = generation;
     await this.service.createTopic(topic, topicUpdate, { route: this.name, topic, request, user });
@@ -341,69 +324,6 @@ export class WsRoute<Req, Data, User = unknown> {
         operationType(this.name, "unsubscribe"),
       );
     }
-  }
-
-  /** Validates and encodes a drained batch, then writes it to the holders (fan-out.ts). */
-  #fanOut(updates: readonly QueuedUpdate[]): void {
-    const encoded: EncodedUpdate[] = [];
-    for (const update of updates) {
-      const { topic } = update.generation;
-      try {
-        const positioned = this.#encode(update);
-        if (positioned !== undefined) encoded.push({ topic, ...positioned });
-      } catch (error) {
-        // One update that cannot be serialized (a BigInt, a cycle, a throwing toJSON) costs only itself.
-        this.#updatesInvalid += 1;
-        this.#report(
-          new WsgenError("ERR_INVALID_UPDATE", `update for "${topic}" could not be serialized: ${describeError(error)}`, { cause: error }),
-          updateType(this.name),
-        );
-      }
-    }
-    if (encoded.length === 0) return;
-    const now = performance.now();
-    this.#framesSent += fanOut(
-      encoded,
-      (topic) => this.#delivery.holders(topic, this.#lifecycle.holders(topic)),
-      (holder, topic, updates) => this.#lagging.holdBack(holder, topic, updates, now),
-    );
-  }
-
-  /**
-   * An update the full queue dropped takes its seq, so subscribers see the gap — but only one that would have
-   * been sent: of the stream's live or lingering generation (an ended one's stream is gone; the current one owes it nothing)
-   * and valid (the check it would have had anyway). One that would not serialize still counts: finding out costs the encoding.
-   */
-  #skipDropped({ generation, data }: QueuedUpdate): void {
-    if (!this.#lifecycle.streams(generation) || (this.#validateUpdates && !this.dataSchema.safeParse(data).success)) return;
-    this.#delivery.history.skip(generation.topic);
-  }
-
-  /** Validates one update, then positions, encodes and records it; undefined if it goes nowhere or is invalid. */
-  #encode({ generation, data }: QueuedUpdate): { frame: EncodedFrames; position: StreamPosition } | undefined {
-    const { topic } = generation;
-    // Also while it lingers: nobody is written it now, but a subscriber back within the linger is replayed it.
-    if (!this.#lifecycle.streams(generation)) return undefined;
-    let payload: unknown = data;
-    if (this.#validateUpdates) {
-      const parsed = this.dataSchema.safeParse(data);
-      if (!parsed.success) {
-        this.#updatesInvalid += 1;
-        this.#report(
-          new WsgenError("ERR_INVALID_UPDATE", `update for "${topic}" does not match ${this.dataName}: ${parsed.error.message}`),
-          updateType(this.name),
-        );
-        return undefined;
-      }
-      payload = parsed.data;
-    }
-    let position!: StreamPosition; // set by publish, which calls the encoder exactly once
-    const frame = this.#delivery.publish(topic, (at) => {
-      position = at;
-      return encodeRetainedTextFrame(this.#encodeUpdate(topic, payload, at));
-    });
-    this.#updatesPublished += 1;
-    return { frame, position };
   }
 
   /**
