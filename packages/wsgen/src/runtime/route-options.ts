@@ -84,8 +84,10 @@ export interface RouteOptions<Req, Data, Route extends string = string, User = u
   /**
    * What a subscriber gets of this route while its reader is more than the
    * app's `maxLagMs` behind (lag-policy.ts): `"conflate"` holds back all but
-   * the newest update of each topic until it has caught up (state: quotes, a
-   * forming bar, positions); `"skip"` holds back everything and then sends
+   * the newest update of each topic until it has caught up (state whose every
+   * update replaces the previous one: one instrument's quote, a forming bar;
+   * not a topic whose updates are rows of different keys, such as quotes of
+   * several symbols, where the newest alone would leave the others stale); `"skip"` holds back everything and then sends
    * what it missed from the history, or the newest update and a visible gap
    * when the history no longer holds it all (events: orders, executions);
    * `"close"` closes it with 1013. Subscribers that keep up are never affected.

@@ -2,7 +2,10 @@
  * The datafeed routes. Bars and quotes are state: each route keeps its
  * topics' latest value, so a page that subscribes, or resubscribes after a
  * drop it could not recover, shows the current bar and quote at once instead
- * of a blank or stale panel; a client that lags gets the newest of each.
+ * of a blank or stale panel. A client that lags gets the newest bar of its
+ * topic (conflate: each update is the symbol's bar); quotes skip and catch
+ * up from the history instead, since a topic's updates are quotes of
+ * several symbols, and the newest alone would leave the others stale.
  * They linger 5 s: a reload recovers, and a producer is not kept long for
  * a symbol nobody watches any more.
  */
@@ -22,7 +25,7 @@ export type BarWsRouter = WsRouter<BarSubscriptionRequest, Bar>;
  * Quotes of a list of symbols, one per tick, round robin.
  * @route quotes
  * @latestValue
- * @lagPolicy conflate
+ * @lagPolicy skip
  * @lingerMs 5_000
  */
 export type QuoteWsRouter = WsRouter<QuoteSubscriptionRequest, Quote>;

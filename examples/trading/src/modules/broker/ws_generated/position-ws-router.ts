@@ -8,7 +8,7 @@ import { AccountSubscriptionRequest, Position } from "../../../models/broker.js"
  *
  * - request model: `AccountSubscriptionRequest` (`positions.subscribe`, `positions.unsubscribe`)
  * - data model: `Position` (`positions.update`)
- * - delivery declared in ws.ts: `latestValue: true`, `lagPolicy: "conflate"`, `lingerMs: 30000`.
+ * - delivery declared in ws.ts: `latestValue: true`, `lagPolicy: "skip"`, `lingerMs: 30000`.
  *   These are the defaults here: an option passed to the constructor wins
  *   (and the served AsyncAPI document then differs from the committed one).
  *
@@ -23,7 +23,7 @@ export class PositionWsRouter<User = unknown> extends WsRoute<AccountSubscriptio
       description: "Positions of one account, each time a fill changes one.",
       ...options,
       latestValue: options.latestValue ?? true,
-      lagPolicy: options.lagPolicy ?? "conflate",
+      lagPolicy: options.lagPolicy ?? "skip",
       lingerMs: options.lingerMs ?? 30000,
       route: PositionWsRouter.routeName,
       request: AccountSubscriptionRequest,

@@ -8,7 +8,7 @@ import { QuoteSubscriptionRequest, Quote } from "../../../models/datafeed.js";
  *
  * - request model: `QuoteSubscriptionRequest` (`quotes.subscribe`, `quotes.unsubscribe`)
  * - data model: `Quote` (`quotes.update`)
- * - delivery declared in ws.ts: `latestValue: true`, `lagPolicy: "conflate"`, `lingerMs: 5000`.
+ * - delivery declared in ws.ts: `latestValue: true`, `lagPolicy: "skip"`, `lingerMs: 5000`.
  *   These are the defaults here: an option passed to the constructor wins
  *   (and the served AsyncAPI document then differs from the committed one).
  *
@@ -23,7 +23,7 @@ export class QuoteWsRouter<User = unknown> extends WsRoute<QuoteSubscriptionRequ
       description: "Quotes of a list of symbols, one per tick, round robin.",
       ...options,
       latestValue: options.latestValue ?? true,
-      lagPolicy: options.lagPolicy ?? "conflate",
+      lagPolicy: options.lagPolicy ?? "skip",
       lingerMs: options.lingerMs ?? 5000,
       route: QuoteWsRouter.routeName,
       request: QuoteSubscriptionRequest,
