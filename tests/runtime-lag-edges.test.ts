@@ -100,7 +100,7 @@ async function withLaggingClient(route: TickRouteOptions) {
   await lagging.client.subscribe("ticks", { name: "t" });
   lagging.answerAll(); // the probe that rode on the response
   await eventually(() => server.stats().deliveryLag.count >= 1, 2_000, "the first probe answered");
-  await sleep(MAX_LAG_MS); // past the probe interval, so update 1 carries the next probe
+  await sleep(MAX_LAG_MS * 4 + 10); // past the probe interval (4 × maxLagMs after a fast pong), so update 1 carries the next probe
   server.publish();
   await eventually(() => lagging.seqs().length === 1 && lagging.pings.some(isProbe), 2_000, "update 1 and its probe");
   await sleep(MAX_LAG_MS * 2); // the probe unanswered past maxLagMs: lagging
@@ -171,7 +171,7 @@ describe("a lag probe whose pong never comes", () => {
       }
     });
     await client.subscribe("ticks", { name: "t" });
-    await sleep(MAX_LAG_MS);
+    await sleep(MAX_LAG_MS * 4 + 10);
     coalesce = true;
     const publisher = setInterval(() => server.publish(), 5);
     try {
@@ -198,7 +198,7 @@ describe("a stall of the server's own event loop", () => {
       const client = await TestClient.connect(server.url);
       await client.subscribe("ticks", { name: "t" });
       await eventually(() => server.stats().deliveryLag.count >= 1, 2_000, "the response's probe answered");
-      await sleep(60);
+      await sleep(210); // past the probe interval (4 × maxLagMs after a fast pong)
       let stalled = false;
       client.socket.on("ping", (payload: Buffer) => {
         // ws has already written the pong. Now the process is busy for 120 ms (the server's loop with

@@ -26,6 +26,9 @@ import { DeliveryLag } from "./delivery-lag.js";
  */
 const OWED_HEADROOM = 2;
 
+/** Bytes under which copying a run to append a probe costs less than writing the two as a writev. */
+const SMALL_WRITE = 16 * 1024;
+
 /**
  * How long a slow consumer's socket is kept after its 1013 close frame was
  * queued behind what it has not read: long enough for the frame to reach the
@@ -98,6 +101,8 @@ export class Connection<User = unknown> implements Subscriber {
     this.#events = events;
     this.lag = new DeliveryLag({
       maxLagMs: limits.maxLagMs,
+      // A quarter of the mark: a fast stream is probed well before its buffers reach it.
+      probeBytes: Math.max(limits.highWaterMark / 4, 16 * 1024),
       observe: (lagMs) => events.onLagMeasured(this, lagMs),
       onLagging: () => events.onLagging(this),
       close: () => this.closeSlowConsumer(),
@@ -163,10 +168,12 @@ export class Connection<User = unknown> implements Subscriber {
       bytes += run.bytes.length;
       count += run.frames.length;
     }
-    const probe = this.lag.probeFrame(performance.now());
+    const probe = this.lag.probeFrame(performance.now(), bytes);
     if (this.socket.bufferedAmount + bytes <= limit) {
       // Everything fits: one system call (writev for several runs, or with a probe), no copy.
       if (runs.length === 1 && probe === undefined) this.#transport.write(runs[0]!.bytes);
+      // A small run and its probe as one buffer: one plain write is cheaper than a corked writev.
+      else if (runs.length === 1 && bytes <= SMALL_WRITE) this.#transport.write(Buffer.concat([runs[0]!.bytes, probe!]));
       else {
         this.#transport.cork();
         for (const run of runs) this.#transport.write(run.bytes);

@@ -11,9 +11,12 @@
  * plus the time to read what was queued ahead of it.
  *
  * A probe rides on a data write (the same writev, no extra system call),
- * at most one is outstanding, and one is sent at most every `maxLagMs / 2`
- * while data flows; an idle connection is never probed (the heartbeat
- * covers it). A connection whose outstanding probe is older than
+ * and at most one is outstanding. Its pong costs the server a read of its
+ * own, so probes follow what there is to lose: the next one goes with the
+ * first write after `probeBytes` were written since the last (a fast stream
+ * is watched closely, whatever the clock), or after `maxLagMs / 2` when the
+ * last one came back slow (over a quarter of `maxLagMs`), else after
+ * `4 × maxLagMs`. An idle connection is never probed (the heartbeat covers it). A connection whose outstanding probe is older than
  * `maxLagMs` is *suspect* until the loop has polled since (io-turns.ts: if
  * this process itself was stalled, the pong may be sitting unread), then
  * *lagging* — until that probe's pong arrives: then it has read everything
@@ -47,6 +50,8 @@ export interface LagSignal {
 export interface DeliveryLagOptions {
   /** Milliseconds of lag past which the connection counts as lagging; 0 disables probing. */
   maxLagMs: number;
+  /** Bytes written after which the next write carries a probe, whatever the time. */
+  probeBytes: number;
   /** Called with each measured lag, in milliseconds (a probe's round trip). */
   observe(lagMs: number): void;
   /** Called when the connection starts lagging. */
@@ -57,12 +62,12 @@ export interface DeliveryLagOptions {
 
 export class DeliveryLag implements LagSignal {
   readonly #maxLagMs: number;
-  readonly #probeIntervalMs: number;
   readonly #options: DeliveryLagOptions;
   /** When the outstanding probe was sent, or undefined when none is. */
   #probeSentAt: number | undefined;
   #probeId = 0;
   #lastProbeAt = -Infinity;
+  #bytesSinceProbe = 0;
   /** A heartbeat ping went out after the outstanding probe: its pong covers the probe too. */
   #pingedSinceProbe = false;
   #lagging = false;
@@ -72,7 +77,6 @@ export class DeliveryLag implements LagSignal {
   constructor(options: DeliveryLagOptions) {
     this.#options = options;
     this.#maxLagMs = options.maxLagMs;
-    this.#probeIntervalMs = options.maxLagMs / 2;
   }
 
   /** The last measured lag in milliseconds, or, when the outstanding probe is older, its age. */
@@ -98,9 +102,13 @@ export class DeliveryLag implements LagSignal {
     this.#options.close();
   }
 
-  /** A ping frame to write right after the data being written now, when a probe is due; else undefined. */
-  probeFrame(now: number): Buffer | undefined {
-    if (this.#maxLagMs === 0 || this.#probeSentAt !== undefined || now - this.#lastProbeAt < this.#probeIntervalMs) return undefined;
+  /** A ping frame to write right after the `bytes` being written now, when a probe is due; else undefined. */
+  probeFrame(now: number, bytes: number): Buffer | undefined {
+    if (this.#maxLagMs === 0) return undefined;
+    this.#bytesSinceProbe += bytes;
+    if (this.#probeSentAt !== undefined) return undefined;
+    if (this.#bytesSinceProbe < this.#options.probeBytes && now - this.#lastProbeAt < this.#probeInterval()) return undefined;
+    this.#bytesSinceProbe = 0;
     this.#probeSentAt = now;
     this.#lastProbeAt = now;
     this.#pingedSinceProbe = false;
@@ -111,6 +119,11 @@ export class DeliveryLag implements LagSignal {
     frame.writeUInt32BE(PROBE_MAGIC, 2);
     frame.writeUInt32BE(this.#probeId, 6);
     return frame;
+  }
+
+  /** Milliseconds between probes: short for a client whose last probe came back slow, long for one that keeps up. */
+  #probeInterval(): number {
+    return this.#lastLagMs > this.#maxLagMs / 4 ? this.#maxLagMs / 2 : this.#maxLagMs * 4;
   }
 
   /** A ping other than a probe (the heartbeat's) was sent. */
