@@ -38,8 +38,13 @@ function seqs(client: TestClient): number[] {
   return client.frames.filter((frame) => frame.type === "ticks.update").map((frame) => frame.payload.seq as number);
 }
 
-/** A server with one ticks route, a client that keeps up and one that stops reading; publishing 20 updates every 2 ms. */
-async function withLaggingClient(route: Omit<RouteOptions, "service" | "route">, app: Partial<WsAppOptions> = {}) {
+/**
+ * A server with one ticks route and `clients` subscribed clients, the last
+ * of them paused (it reads nothing more, so it answers no lag probe, until
+ * resumed), while 20 updates are published every 2 ms; `stop` ends the
+ * publishing and resolves once the queue drained, with how many there were.
+ */
+async function publishing(clients: number, route: Omit<RouteOptions, "service" | "route">, app: Partial<WsAppOptions> = {}) {
   const service = new RecordingService<Feed, Tick>();
   running = await startApp({
     modules: [{ name: "feed", routes: [new TickWsRouter({ route: "ticks", service, validateUpdates: false, ...route })] }],
@@ -47,23 +52,33 @@ async function withLaggingClient(route: Omit<RouteOptions, "service" | "route">,
     ...app,
   });
   const stats = () => running!.app.stats().modules.feed!;
-  const healthy = await TestClient.connect(running.wsUrl("feed"));
-  const lagging = await TestClient.connect(running.wsUrl("feed"));
-  await healthy.subscribe("ticks", { name: "t" });
-  await lagging.subscribe("ticks", { name: "t" });
+  const connected: TestClient[] = [];
+  for (let i = 0; i < clients; i++) {
+    const client = await TestClient.connect(running.wsUrl("feed"));
+    await client.subscribe("ticks", { name: "t" });
+    connected.push(client);
+  }
   let published = 0;
-  const publish = (count: number): void => {
-    for (let i = 0; i < count; i++) service.publish(TOPIC, { n: ++published, pad });
+  publisher = setInterval(() => {
+    for (let i = 0; i < 20; i++) service.publish(TOPIC, { n: ++published, pad });
+  }, 2);
+  connected.at(-1)!.socket.pause();
+  const stop = async (): Promise<number> => {
+    clearInterval(publisher);
+    await eventually(() => stats().routes.ticks!.queued === 0, 5_000, "the queue drained");
+    return published;
   };
-  publisher = setInterval(() => publish(20), 2);
-  lagging.socket.pause(); // reads nothing more, so it answers no lag probe, until resumed
+  return { stats, clients: connected, published: () => published, stop };
+}
+
+/** A client that keeps up and one that stopped reading, found lagging and kept behind for 2,000 more updates. */
+async function withLaggingClient(route: Omit<RouteOptions, "service" | "route">, app: Partial<WsAppOptions> = {}) {
+  const { stats, clients, published, stop } = await publishing(2, route, app);
   await eventually(() => stats().routes.ticks!.laggingSubscribers === 1, 10_000, "the paused client detected as lagging");
-  // A while longer behind, then the publisher stops and the last updates drain.
-  const detectedAt = published;
-  await eventually(() => published >= detectedAt + 2_000, 10_000, "2,000 more updates");
-  clearInterval(publisher);
-  await eventually(() => stats().routes.ticks!.queued === 0, 5_000, "the queue drained");
-  return { stats, healthy, lagging, published };
+  const detectedAt = published();
+  await eventually(() => published() >= detectedAt + 2_000, 10_000, "2,000 more updates");
+  const [healthy, lagging] = clients as [TestClient, TestClient];
+  return { stats, healthy, lagging, published: await stop() };
 }
 
 /** The healthy client got every update, 1..published, in order. */
@@ -115,28 +130,12 @@ describe("lagPolicy", () => {
   });
 
   it("close: a lagging client is closed with 1013 and let go at once, not after the close timeout", async () => {
-    const service = new RecordingService<Feed, Tick>();
-    running = await startApp({
-      modules: [{ name: "feed", routes: [new TickWsRouter({ route: "ticks", service, validateUpdates: false, lagPolicy: "close" })] }],
-      heartbeatInterval: 0,
-      closeTimeout: 60_000,
-    });
-    const stats = () => running!.app.stats().modules.feed!;
-    const healthy = await TestClient.connect(running.wsUrl("feed"));
-    const lagging = await TestClient.connect(running.wsUrl("feed"));
-    await healthy.subscribe("ticks", { name: "t" });
-    await lagging.subscribe("ticks", { name: "t" });
-    let published = 0;
-    publisher = setInterval(() => {
-      for (let i = 0; i < 20; i++) service.publish(TOPIC, { n: ++published, pad });
-    }, 2);
-    lagging.socket.pause();
+    const { stats, clients, stop } = await publishing(2, { lagPolicy: "close" }, { closeTimeout: 60_000 });
+    const [healthy, lagging] = clients as [TestClient, TestClient];
     // Gone from the server's count while the client has still not read a byte: nothing waits for its handshake.
     await eventually(() => stats().connections === 1, 10_000, "the lagging client let go");
     expect(stats().slowConsumerCloses).toBe(1);
-    clearInterval(publisher);
-    await eventually(() => stats().routes.ticks!.queued === 0, 5_000, "the queue drained");
-    await expectWhole(healthy, published);
+    await expectWhole(healthy, await stop());
     lagging.socket.resume();
     // The close frame reaches it when its kernel buffer had room for it; else the socket just ends.
     const { code } = await lagging.closed;
@@ -156,24 +155,15 @@ describe("lagPolicy", () => {
   });
 
   it("sends no probe with maxLagMs 0, and then holds no client back (the high-water mark alone bounds it)", async () => {
-    const service = new RecordingService<Feed, Tick>();
-    running = await startApp({
-      modules: [{ name: "feed", routes: [new TickWsRouter({ route: "ticks", service, validateUpdates: false, lagPolicy: "conflate" })] }],
-      heartbeatInterval: 0,
-      maxLagMs: 0,
-      highWaterMark: 64 * 1024 * 1024,
-    });
-    const stats = () => running!.app.stats().modules.feed!;
-    const paused = await TestClient.connect(running.wsUrl("feed"));
-    await paused.subscribe("ticks", { name: "t" });
-    paused.socket.pause();
-    let published = 0;
-    publisher = setInterval(() => {
-      for (let i = 0; i < 20; i++) service.publish(TOPIC, { n: ++published, pad });
-    }, 2);
-    await eventually(() => published >= 4_000, 10_000, "4,000 updates");
-    clearInterval(publisher);
-    await eventually(() => stats().routes.ticks!.queued === 0, 5_000, "the queue drained");
+    const {
+      stats,
+      clients,
+      published: count,
+      stop,
+    } = await publishing(1, { lagPolicy: "conflate" }, { maxLagMs: 0, highWaterMark: 64 * 1024 * 1024 });
+    const [paused] = clients as [TestClient];
+    await eventually(() => count() >= 4_000, 10_000, "4,000 updates");
+    const published = await stop();
     expect(stats().routes.ticks!.laggingSubscribers).toBe(0);
     const got = await resume(paused, published);
     expect(got).toEqual(Array.from({ length: published }, (_, i) => i + 1));
