@@ -54,8 +54,9 @@ export interface MeasureOptions {
   maxRssMiB: number;
   /** A folder for V8 CPU profiles of both processes, or "" for none. */
   profileDir: string;
-  /** wsgen only: `--batch-window`, `--max-lag-ms` (passed when not ""). */
+  /** wsgen only: `--batch-window`, `--queue-capacity`, `--max-lag-ms` (passed when not ""). */
   batchWindow: string;
+  queueCapacity: string;
   maxLagMs: string;
 }
 
@@ -68,6 +69,7 @@ function serverFlags(target: string, port: number, rate: string, options: Measur
   if (lagPolicy === "off") flags.push("--max-lag-ms", "0");
   else if (lagPolicy !== undefined) flags.push("--lag-policy", lagPolicy);
   if (options.batchWindow !== "") flags.push("--batch-window", options.batchWindow);
+  if (options.queueCapacity !== "") flags.push("--queue-capacity", options.queueCapacity);
   if (options.maxLagMs !== "" && lagPolicy !== "off") flags.push("--max-lag-ms", options.maxLagMs);
   return flags;
 }

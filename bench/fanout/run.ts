@@ -18,6 +18,7 @@
  *   npx tsx bench/fanout/run.ts --scenario overload --repeat 5
  *   … --lag-policy off,conflate,skip    # wsgen once per lagPolicy (route option; "default": not passed; "off": maxLagMs 0, no lag detection)
  *   … --max-lag-ms 250                  # wsgen's maxLagMs (app option), passed only when given
+ *   … --queue-capacity 1000             # wsgen's route queueCapacity (the bench server's own default is 100,000)
  */
 import { flag, integerFlag, listFlag, usage } from "../support/args.js";
 import { medians } from "../support/figures.js";
@@ -61,6 +62,7 @@ const options = {
   maxRssMiB: integerFlag(argv, "--max-rss-mib", 4096),
   profileDir: flag(argv, "--profile", ""),
   batchWindow: flag(argv, "--batch-window", ""),
+  queueCapacity: flag(argv, "--queue-capacity", ""),
   maxLagMs: flag(argv, "--max-lag-ms", ""),
 };
 if (options.maxLagMs !== "") integerFlag(argv, "--max-lag-ms", 1);

@@ -1,7 +1,7 @@
 /**
  * The wsgen fan-out target, through the generated router as users run it:
  *   node bench/fanout/servers/wsgen-server.js --port P --rate R|burst   (plain Node, built package; --port 0: any free port, printed)
- *     [--batch-window MS] [--lag-policy conflate|skip|close] [--max-lag-ms N]   (each passed to the runtime only when given)
+ *     [--batch-window MS] [--queue-capacity N] [--lag-policy conflate|skip|close] [--max-lag-ms N]   (each passed to the runtime only when given)
  *   node --import tsx --conditions=wsgen-source bench/fanout/servers/wsgen-server.ts …   (from source)
  * listens on 127.0.0.1:P (datafeed module at /api/v1/datafeed/ws) and, while
  * `bars:{"resolution":"1D","symbol":"AAPL"}` has subscribers, publishes
@@ -20,6 +20,8 @@ import { serverArgs, stampedBar, startPacer } from "../pacer.js";
 const { port, rate } = serverArgs(process.argv);
 // `--batch-window MS` overrides the route's batchWindowMs (default: the runtime's).
 const batchWindowMs = flag(process.argv, "--batch-window") === undefined ? undefined : integerFlag(process.argv, "--batch-window", 0, 0);
+// `--queue-capacity N` overrides the route's queue (default here 100,000, so a burst measures fan-out, not the queue's drops).
+const queueCapacity = integerFlag(process.argv, "--queue-capacity", 100_000);
 // Spread, not written out: a runtime without these options compiles and runs the same (see lag-options.ts).
 const lagOptions = routeLagOptions(process.argv);
 const maxLagOptions = appLagOptions(process.argv);
@@ -39,7 +41,7 @@ const server = createServer();
 // The default 1 MiB high-water mark, but a client past it has frames dropped (the load client counts them
 // as gaps) instead of being closed, so an overloaded run still finishes and shows what it lost. No heartbeat.
 createWsApp({
-  modules: [{ name: "datafeed", routes: [new StampedBarWsRouter({ service, queueCapacity: 100_000, batchWindowMs, ...lagOptions })] }],
+  modules: [{ name: "datafeed", routes: [new StampedBarWsRouter({ service, queueCapacity, batchWindowMs, ...lagOptions })] }],
   heartbeatInterval: 0,
   slowConsumer: "drop",
   maxSubscriptionsPerConnection: 10,
