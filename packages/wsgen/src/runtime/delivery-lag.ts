@@ -10,18 +10,21 @@
  * time from a probe to its pong is the real delivery lag: the round trip
  * plus the time to read what was queued ahead of it.
  *
- * A probe rides on a data write (the same writev, no extra system call),
- * and at most one is outstanding. Its pong costs the server a read of its
- * own, so probes follow what there is to lose: the next one goes with the
- * first write after `probeBytes` were written since the last (a fast stream
- * is watched closely, whatever the clock), or after `maxLagMs / 2` when the
- * last one came back slow (over a quarter of `maxLagMs`), else after
- * `4 × maxLagMs`. An idle connection is never probed (the heartbeat covers it). A connection whose outstanding probe is older than
- * `maxLagMs` is *suspect* until the loop has polled since (io-turns.ts: if
- * this process itself was stalled, the pong may be sitting unread), then
- * *lagging* — until that probe's pong arrives: then it has read everything
- * that was sent before the probe, and it is caught up. RFC 6455 lets a client answer only the
- * most recent of several pings, so a pong to a heartbeat ping sent after
+ * A probe rides on a data write (the same buffer or writev, no extra system
+ * call), and at most one is outstanding. Its pong costs the server a read of
+ * its own, so probes follow what there is to lose: the next one goes with
+ * the first write after `probeBytes` were written since the last (a fast
+ * stream is watched closely, whatever the clock), or after `maxLagMs / 2`
+ * when the last one came back slow (over a quarter of `maxLagMs`), else
+ * after `4 × maxLagMs`. An idle connection is never probed (the heartbeat
+ * covers it).
+ *
+ * A connection whose outstanding probe is older than `maxLagMs` is
+ * *suspect* until the loop has polled since (io-turns.ts: if this process
+ * itself stalled, the pong may be sitting unread), then *lagging* — until
+ * that probe's pong arrives: then it has read everything that was sent
+ * before the probe, and it is caught up. RFC 6455 lets a client answer only
+ * the most recent of several pings, so a pong to a heartbeat ping sent after
  * the probe answers the probe too.
  */
 import { polledSince } from "./io-turns.js";
