@@ -41,6 +41,7 @@ const SURFACE: Record<string, Surface> = {
       "LiveTopic",
       "LiveTopicsHooks",
       "ModuleStats",
+      "PublishResult",
       "RateLimit",
       "RecoveryFailureReason",
       "RouteDeclaration",
@@ -52,6 +53,7 @@ const SURFACE: Record<string, Surface> = {
       "SubscriptionErrorCode",
       "SubscriptionResponse",
       "TopicContext",
+      "TopicPublisher",
       "TopicUpdate",
       "TopicUpdater",
       "WsApp",
@@ -228,9 +230,19 @@ describe("the public API", () => {
         .sort(byName);
     };
     expect(members("WsRoute")).toEqual(
-      ["dataName", "dataSchema", "description", "name", "parseRequest", "requestName", "requestSchema", "service", "stats", "topics"].sort(
-        byName,
-      ),
+      [
+        "dataName",
+        "dataSchema",
+        "description",
+        "name",
+        "parseRequest",
+        "publish",
+        "requestName",
+        "requestSchema",
+        "service",
+        "stats",
+        "topics",
+      ].sort(byName),
     );
     expect(members("WsApp")).toEqual(["asyncapi", "attach", "close", "handleRequest", "handleUpgrade", "stats"].sort(byName));
   });

@@ -7,7 +7,7 @@ export { createWsApp, type AppStats, type WsApp } from "./runtime/ws-app.js";
 export { defineModule, type WsModuleDefinition } from "./runtime/module.js";
 export { WsRoute, type RouteDeclaration, type WsRouter } from "./runtime/route.js";
 export type { RouteStats } from "./runtime/route-stats.js";
-export type { TopicContext, TopicUpdater, WsRouteService } from "./runtime/service.js";
+export type { PublishResult, TopicContext, TopicPublisher, TopicUpdater, WsRouteService } from "./runtime/service.js";
 export { LiveTopics, type LiveTopic, type LiveTopicsHooks } from "./runtime/live-topics.js";
 export { WsgenError, type ErrorContext, type WsgenErrorCode } from "./runtime/errors.js";
 export { buildTopic } from "./protocol/topic.js";

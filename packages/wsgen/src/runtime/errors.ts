@@ -17,6 +17,8 @@ export type WsgenErrorCode =
   | "ERR_INVALID_FRAME"
   | "ERR_CLIENT_ERRORS_SUPPRESSED"
   | "ERR_INVALID_UPDATE"
+  | "ERR_INVALID_REQUEST"
+  | "ERR_NOT_BOUND"
   | "ERR_ZOD_VERSION";
 
 export class WsgenError extends Error {

@@ -6,14 +6,20 @@
  *
  *   const orders = new LiveTopics<OrderSubscriptionRequest, PlacedOrder>();
  *   new OrderWsRouter({ service: orders });
- *   orders.publish((request) => request.accountId === order.accountId, order);
+ *   await orders.publishTo({ accountId: order.accountId }, order);   // the one topic it names
+ *   orders.publish((request) => request.accountId === order.accountId, order); // every match
+ *
+ * `publishTo` goes through the route the service was given (route.publish:
+ * one lookup by topic, built by the one topic builder); `publish` scans the
+ * live topics, for updates that reach several (a predicate over requests).
  *
  * Optional hooks start and stop a producer per topic (a timer, a feed).
  * A topic stays here until its removeTopic, so also while it lingers after
  * its last subscriber left (a route's `lingerMs`): publishes to it are still
  * recorded in its history, for a subscriber that comes back.
  */
-import type { TopicContext, TopicUpdater, WsRouteService } from "./service.js";
+import { WsgenError } from "./errors.js";
+import type { PublishResult, TopicContext, TopicPublisher, TopicUpdater, WsRouteService } from "./service.js";
 
 export interface LiveTopic<Req, Data> {
   topic: string;
@@ -31,6 +37,7 @@ export interface LiveTopicsHooks<Req, Data> {
 export class LiveTopics<Req, Data> implements WsRouteService<Req, Data> {
   readonly #topics = new Map<string, LiveTopic<Req, Data>>();
   readonly #hooks: LiveTopicsHooks<Req, Data>;
+  readonly #routes: TopicPublisher<Req, Data>[] = [];
 
   constructor(hooks: LiveTopicsHooks<Req, Data> = {}) {
     this.#hooks = hooks;
@@ -51,6 +58,30 @@ export class LiveTopics<Req, Data> implements WsRouteService<Req, Data> {
     const live = this.#topics.get(topic);
     this.#topics.delete(topic);
     if (live !== undefined) await this.#hooks.onRemove?.(live);
+  }
+
+  /** @internal Called by each route given this service. */
+  bind(route: TopicPublisher<Req, Data>): void {
+    this.#routes.push(route);
+  }
+
+  /**
+   * Sends `data` to the topic `request` names, through the route this
+   * service was given (`route.publish`): `accepted`, or `not_live` when
+   * nobody subscribes to it. Rejects ERR_NOT_BOUND before the service was
+   * given to a router, or when it was given to several (publish through the
+   * route you mean instead), and as `route.publish` does for a bad request or data.
+   */
+  publishTo(request: Req, data: Data): Promise<PublishResult> {
+    if (this.#routes.length !== 1) {
+      const routes = this.#routes.map((route) => `"${route.name}"`).join(", ");
+      const why =
+        this.#routes.length === 0
+          ? "it was not given to a router yet: pass it as a router's `service` first"
+          : `it serves several routes (${routes}): call publish on the route you mean`;
+      return Promise.reject(new WsgenError("ERR_NOT_BOUND", `LiveTopics.publishTo: ${why}.`));
+    }
+    return this.#routes[0]!.publish(request, data);
   }
 
   /** Sends `data` to every live topic whose request satisfies `matches`. Returns how many topics got it. */

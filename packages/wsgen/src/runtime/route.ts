@@ -23,7 +23,7 @@ import { deliveryPolicyOf, historyLimits, lagPolicyOf, lingerOf, ROUTE_DEFAULTS,
 import { isRouteName, operationType, updateEncoder, type RouteOperation, type SubscriptionResponse } from "../protocol/messages.js";
 import { positionProblem, type StreamPosition } from "../protocol/positions.js";
 import { REQUEST_SHAPE_DEFAULTS, requestShapeProblem } from "./request-shape.js";
-import type { TopicUpdater, WsRouteService } from "./service.js";
+import type { PublishResult, TopicPublisher, TopicUpdater, WsRouteService } from "./service.js";
 import { encodeTopic } from "../protocol/topic.js";
 import { TopicDelivery } from "./topic-delivery.js";
 import type { RouteClient, RouteHost, SubscribeOptions } from "./route-host.js";
@@ -63,7 +63,7 @@ type TopicCreation = (generation: TopicGeneration) => Promise<void>;
 /** A subscribe that joined its topic: at which position (undefined: it was live already), and what it asked to recover. */
 type Joined = { topic: string; joinedAt: StreamPosition | undefined; since: StreamPosition | undefined; message: string };
 
-export class WsRoute<Req, Data, User = unknown> {
+export class WsRoute<Req, Data, User = unknown> implements TopicPublisher<Req, Data> {
   /** The route name: the prefix of its operations (`orders.subscribe`) and topics (`orders:{…}`). */
   readonly name: string;
   readonly description: string | undefined;
@@ -78,6 +78,7 @@ export class WsRoute<Req, Data, User = unknown> {
   readonly #authorize: AuthorizeHook<User, Req> | undefined;
   readonly #lifecycle: TopicLifecycle<TopicCreation, Subscriber>;
   readonly #updates: RouteUpdates;
+  readonly #validatesUpdates: boolean;
   readonly #delivery: TopicDelivery;
   readonly #lagging: LaggingHolders;
   #host: RouteHost<User> | undefined;
@@ -127,11 +128,12 @@ export class WsRoute<Req, Data, User = unknown> {
       },
       lingerMs,
     );
+    this.#validatesUpdates = options.validateUpdates ?? ROUTE_DEFAULTS.validateUpdates;
     this.#updates = new RouteUpdates({
       route: this.name,
       dataName: this.dataName,
       dataSchema: this.dataSchema,
-      validate: options.validateUpdates ?? ROUTE_DEFAULTS.validateUpdates,
+      validate: this.#validatesUpdates,
       encode: updateEncoder(this.name),
       queueCapacity: options.queueCapacity,
       batchWindowMs: options.batchWindowMs,
@@ -140,6 +142,7 @@ export class WsRoute<Req, Data, User = unknown> {
       lagging: this.#lagging,
       report: (error, where) => this.#report(error, where),
     });
+    this.service.bind?.(this);
   }
 
   /** @internal Called once by the module that mounts this route. */
@@ -251,6 +254,39 @@ export class WsRoute<Req, Data, User = unknown> {
       this.#report(new WsgenError("ERR_AUTHORIZE_FAILED", `authorize failed: ${describeError(error)}`, { cause: error }), where, client);
       return refused("internal_error", "authorization failed with an internal error", topic);
     }
+  }
+
+  /**
+   * Publishes `data` to the topic `request` names (built as a subscribe's
+   * would be: parsed, defaults applied), from outside any socket handler —
+   * an HTTP endpoint, a job. One lookup by topic, however many are live.
+   * Resolves `accepted` when the topic's producer runs (it is being created,
+   * live, or lingering) and the update is queued, `not_live` when nobody
+   * subscribes to it. Rejects ERR_INVALID_REQUEST for a request the route's
+   * schema refuses, ERR_INVALID_UPDATE for data its data schema refuses
+   * (with `validateUpdates`).
+   */
+  // Async though nothing here waits: a broker that publishes elsewhere (another process) answers later.
+  // eslint-disable-next-line @typescript-eslint/require-await
+  async publish(request: Req, data: Data): Promise<PublishResult> {
+    const parsed = this.parseRequest(request);
+    if (!parsed.ok) {
+      const why = "error" in parsed ? parsed.error.message : "shape" in parsed ? parsed.shape : parsed.notJson;
+      throw new WsgenError("ERR_INVALID_REQUEST", `route "${this.name}": publish to a request that names no topic: ${why}`);
+    }
+    if (this.#validatesUpdates) {
+      const checked = this.dataSchema.safeParse(data);
+      if (!checked.success) {
+        throw new WsgenError(
+          "ERR_INVALID_UPDATE",
+          `route "${this.name}": published data does not match ${this.dataName}: ${checked.error.message}`,
+        );
+      }
+    }
+    const generation = this.#lifecycle.accepting(parsed.topic);
+    if (generation === undefined) return { status: "not_live" };
+    this.#updates.push(generation, data);
+    return { status: "accepted" };
   }
 
   /** @internal Unsubscribes `subscriber` from the topic `payload` names. */

@@ -22,6 +22,15 @@ export interface TopicContext<Req, User = unknown> {
 /** Pushes one update for the topic it was created for. Never throws, never blocks. */
 export type TopicUpdater<Data> = (data: Data) => void;
 
+/** What `route.publish` answers: the update was queued for the topic, or nobody subscribes to it (nothing is kept). */
+export type PublishResult = { status: "accepted" } | { status: "not_live" };
+
+/** A route as the service it was given sees it: its name, and publishing to a topic by its request. */
+export interface TopicPublisher<Req, Data> {
+  readonly name: string;
+  publish(request: Req, data: Data): Promise<PublishResult>;
+}
+
 /**
  * A module's service for one route. `createTopic` is called when a topic
  * gets its first subscriber, `removeTopic` when it loses its last one (after
@@ -32,4 +41,6 @@ export type TopicUpdater<Data> = (data: Data) => void;
 export interface WsRouteService<Req = unknown, Data = unknown, User = unknown> {
   createTopic(topic: string, topicUpdate: TopicUpdater<Data>, context: TopicContext<Req, User>): void | Promise<void>;
   removeTopic(topic: string): void | Promise<void>;
+  /** Called once by each route given this service, so the service can publish through it (LiveTopics.publishTo). */
+  bind?(route: TopicPublisher<Req, Data>): void;
 }

@@ -181,6 +181,12 @@ export class TopicLifecycle<Req, Holder> {
     return generation.state === "creating" || generation.state === "live" || generation.state === "lingering";
   }
 
+  /** `topic`'s current generation when it accepts updates (creating, live or lingering), else undefined. */
+  accepting(topic: string): TopicGeneration | undefined {
+    const current = this.#current.get(topic);
+    return current !== undefined && this.accepts(current) ? current : undefined;
+  }
+
   /**
    * Whether an update of `generation` takes a position in its topic's stream:
    * someone holds the topic, or it lingers (no holder now, but one coming

@@ -141,7 +141,8 @@ export class BrokerService {
     );
     const holding = this.#applyFill(order.accountId, order.symbol, order.side === "buy" ? order.qty : -order.qty, price);
     const position = this.#position(order.accountId, order.symbol, holding);
-    this.positions.publish((request) => request.accountId === order.accountId, position);
+    // The one topic the account's positions are: a lookup by topic, not a scan of every live one.
+    this.positions.publishTo({ accountId: order.accountId }, position).catch(reportPublishFailure);
   }
 
   /** Updates the holding: average price on additions, kept on reductions, reset when the side flips. */
@@ -176,6 +177,11 @@ export class BrokerService {
   }
 
   #publishOrder(order: PlacedOrder): void {
-    this.orders.publish((request) => request.accountId === order.accountId, order);
+    this.orders.publishTo({ accountId: order.accountId }, order).catch(reportPublishFailure);
   }
+}
+
+/** A publish the route refused (data that does not match its model): a bug here, so say it loudly, but keep serving. */
+function reportPublishFailure(error: unknown): void {
+  console.error("[trading] publish refused:", error);
 }
