@@ -61,8 +61,14 @@ export class LiveTopics<Req, Data> implements WsRouteService<Req, Data> {
   }
 
   /** @internal Called by each route given this service. */
-  bind(route: TopicPublisher<Req, Data>): void {
+  bindRoute(route: TopicPublisher<Req, Data>): void {
     this.#routes.push(route);
+  }
+
+  /** @internal Called by a route given this service when it shuts down. */
+  unbindRoute(route: TopicPublisher<Req, Data>): void {
+    const at = this.#routes.indexOf(route);
+    if (at !== -1) this.#routes.splice(at, 1);
   }
 
   /**

@@ -142,7 +142,7 @@ export class WsRoute<Req, Data, User = unknown> implements TopicPublisher<Req, D
       lagging: this.#lagging,
       report: (error, where) => this.#report(error, where),
     });
-    this.service.bind?.(this);
+    this.service.bindRoute?.(this);
   }
 
   /** @internal Called once by the module that mounts this route. */
@@ -163,9 +163,14 @@ export class WsRoute<Req, Data, User = unknown> implements TopicPublisher<Req, D
    * a Set, a Map, a Date… from a transform; see protocol/topic.ts).
    */
   parseRequest(payload: unknown): { ok: true; topic: string; request: Req } | ({ ok: false } & RequestFailure) {
+    return this.#parse(payload, true);
+  }
+
+  /** parseRequest; `fromClient`: a shape over the limits counts in `requestsOverShapeLimits` (a server-side publish's does not). */
+  #parse(payload: unknown, fromClient: boolean): { ok: true; topic: string; request: Req } | ({ ok: false } & RequestFailure) {
     const shape = requestShapeProblem(payload, this.#host?.requestShape ?? REQUEST_SHAPE_DEFAULTS);
     if (shape !== undefined) {
-      this.#requestsOverShapeLimits += 1;
+      if (fromClient) this.#requestsOverShapeLimits += 1;
       return { ok: false, shape };
     }
     const parsed = this.requestSchema.safeParse(payload);
@@ -260,20 +265,18 @@ export class WsRoute<Req, Data, User = unknown> implements TopicPublisher<Req, D
    * Publishes `data` to the topic `request` names (built as a subscribe's
    * would be: parsed, defaults applied), from outside any socket handler —
    * an HTTP endpoint, a job. One lookup by topic, however many are live.
-   * Resolves `accepted` when the topic's producer runs (it is being created,
-   * live, or lingering) and the update is queued, `not_live` when nobody
-   * subscribes to it. Rejects ERR_INVALID_REQUEST for a request the route's
-   * schema refuses, ERR_INVALID_UPDATE for data its data schema refuses
-   * (with `validateUpdates`).
+   * Resolves `accepted` when the update is queued for the topic's
+   * subscribers (or its history, while it lingers), `not_live` when nobody
+   * subscribes to it or the route is shutting down. The request may also be
+   * the parsed one (what createTopic was handed, where the schema transforms).
+   * Rejects ERR_INVALID_REQUEST for a request that names no topic,
+   * ERR_INVALID_UPDATE for data its data schema refuses (with
+   * `validateUpdates`) or JSON cannot serialize.
    */
   // Async though nothing here waits: a broker that publishes elsewhere (another process) answers later.
   // eslint-disable-next-line @typescript-eslint/require-await
   async publish(request: Req, data: Data): Promise<PublishResult> {
-    const parsed = this.parseRequest(request);
-    if (!parsed.ok) {
-      const why = "error" in parsed ? parsed.error.message : "shape" in parsed ? parsed.shape : parsed.notJson;
-      throw new WsgenError("ERR_INVALID_REQUEST", `route "${this.name}": publish to a request that names no topic: ${why}`);
-    }
+    const topic = this.#publishedTopic(request);
     if (this.#validatesUpdates) {
       const checked = this.dataSchema.safeParse(data);
       if (!checked.success) {
@@ -283,10 +286,29 @@ export class WsRoute<Req, Data, User = unknown> implements TopicPublisher<Req, D
         );
       }
     }
-    const generation = this.#lifecycle.accepting(parsed.topic);
-    if (generation === undefined) return { status: "not_live" };
+    try {
+      JSON.stringify(data); // what fan-out would find out later and could only report to onError
+    } catch (error) {
+      throw new WsgenError("ERR_INVALID_UPDATE", `route "${this.name}": published data cannot be serialized: ${describeError(error)}`, {
+        cause: error,
+      });
+    }
+    const generation = this.#lifecycle.closed ? undefined : this.#lifecycle.accepting(topic);
+    // Only one that takes a position: a topic still being created whose subscribers all left would drop it.
+    if (generation === undefined || !this.#lifecycle.streams(generation)) return { status: "not_live" };
     this.#updates.push(generation, data);
     return { status: "accepted" };
+  }
+
+  /** The topic a published request names: parsed as a subscribe's, or already parsed (a live topic's own request). */
+  #publishedTopic(request: Req): string {
+    const parsed = this.#parse(request, false);
+    if (parsed.ok) return parsed.topic;
+    // A request of the schema's output form (a transform's) fails its input check; as such it names a topic only if that one is live.
+    const asParsed = encodeTopic(this.name, request);
+    if (asParsed.ok && this.#lifecycle.accepting(asParsed.topic) !== undefined) return asParsed.topic;
+    const why = "error" in parsed ? parsed.error.message : "shape" in parsed ? parsed.shape : parsed.notJson;
+    throw new WsgenError("ERR_INVALID_REQUEST", `route "${this.name}": publish to a request that names no topic: ${why}`);
   }
 
   /** @internal Unsubscribes `subscriber` from the topic `payload` names. */
@@ -317,6 +339,7 @@ export class WsRoute<Req, Data, User = unknown> implements TopicPublisher<Req, D
    * removeTopic has settled.
    */
   async shutdown(timeoutMs: number): Promise<void> {
+    this.service.unbindRoute?.(this);
     await this.#lifecycle.shutdown(timeoutMs);
     this.#updates.close();
     this.#delivery.history.close();

@@ -42,5 +42,7 @@ export interface WsRouteService<Req = unknown, Data = unknown, User = unknown> {
   createTopic(topic: string, topicUpdate: TopicUpdater<Data>, context: TopicContext<Req, User>): void | Promise<void>;
   removeTopic(topic: string): void | Promise<void>;
   /** Called once by each route given this service, so the service can publish through it (LiveTopics.publishTo). */
-  bind?(route: TopicPublisher<Req, Data>): void;
+  bindRoute?(route: TopicPublisher<Req, Data>): void;
+  /** Called when that route shuts down: it publishes nothing any more. */
+  unbindRoute?(route: TopicPublisher<Req, Data>): void;
 }
