@@ -82,11 +82,6 @@ export class DeliveryLag implements LagSignal {
     this.#maxLagMs = options.maxLagMs;
   }
 
-  /** The last measured lag in milliseconds, or, when the outstanding probe is older, its age. */
-  lagMs(now: number): number {
-    return this.#probeSentAt === undefined ? this.#lastLagMs : Math.max(this.#lastLagMs, now - this.#probeSentAt);
-  }
-
   state(now: number): LagState {
     if (this.#lagging) return "lagging";
     if (this.#probeSentAt === undefined || now - this.#probeSentAt <= this.#maxLagMs) return "keeping-up";

@@ -28,6 +28,7 @@ import type { LagSignal } from "./delivery-lag.js";
 import type { EncodedUpdate, Subscriber } from "./fan-out.js";
 import type { EncodedFrames } from "./frame.js";
 import type { TopicHistory } from "./topic-history.js";
+import { entryBytes } from "./topic-stream.js";
 
 export const LAG_POLICIES = ["conflate", "skip", "close"] as const;
 export type LagPolicy = (typeof LAG_POLICIES)[number];
@@ -174,15 +175,11 @@ export class LaggingHolders {
   #missed(topic: string, held: HeldBack, room: number): { frames: EncodedFrames[]; bytes: number } | undefined {
     const replay = this.#history.replayAfter(topic, held.after);
     if (!replay.ok) return undefined;
-    const frames: EncodedFrames[] = [];
-    let bytes = 0;
-    for (const entry of replay.entries) {
-      if (entry.seq > held.newestPosition.seq) break;
-      frames.push(entry.frame);
-      bytes += entry.frame.bytes.length;
-    }
+    const end = replay.entries.findIndex((entry) => entry.seq === held.newestPosition.seq);
     // A replay that ends before the newest held update would hide it; one over the room would be cut: neither is sent.
-    const complete = frames.length > 0 && replay.entries[frames.length - 1]!.seq === held.newestPosition.seq;
-    return complete && bytes <= room ? { frames, bytes } : undefined;
+    if (end === -1) return undefined;
+    const entries = replay.entries.slice(0, end + 1);
+    const bytes = entryBytes(entries);
+    return bytes <= room ? { frames: entries.map((entry) => entry.frame), bytes } : undefined;
   }
 }

@@ -65,6 +65,21 @@ export class RouteUpdates {
     this.#queue.push({ generation, data });
   }
 
+  /** Why `data` would not be sent (its schema refuses it, with `validate`, or JSON cannot serialize it), else undefined. */
+  refusal(data: unknown): string | undefined {
+    const { validate, dataSchema, dataName } = this.#options;
+    if (validate) {
+      const parsed = dataSchema.safeParse(data);
+      if (!parsed.success) return `does not match ${dataName}: ${parsed.error.message}`;
+    }
+    try {
+      JSON.stringify(data);
+    } catch (error) {
+      return `cannot be serialized: ${describeError(error)}`;
+    }
+    return undefined;
+  }
+
   /** Discards pending updates and refuses new ones. */
   close(): void {
     this.#queue.close();

@@ -5,12 +5,13 @@
  * and their model names.
  *
  * Its topics' lifecycle is a TopicLifecycle (topic-lifecycle.ts), whose
- * topics linger `lingerMs` after their last subscriber left. Updates
- * from the service take RouteUpdates' path (route-updates.ts): a bounded
- * queue, validation, the next position of their topic's stream, frames
- * encoded once and kept in the history, then that topic's holders only. How a subscriber starts on a stream — replay after its
- * `since`, the latest value — is TopicDelivery's (topic-delivery.ts); what a
- * lagging subscriber gets meanwhile is its LaggingHolders' (lag-policy.ts).
+ * topics linger `lingerMs` after their last subscriber left. Updates from
+ * the service take RouteUpdates' path (route-updates.ts): a bounded queue,
+ * validation, the next position of their topic's stream, frames encoded
+ * once and kept in the history, then that topic's holders only. How a
+ * subscriber starts on a stream — replay after its `since`, the latest
+ * value — is TopicDelivery's (topic-delivery.ts); what a lagging subscriber
+ * gets meanwhile is its LaggingHolders' (lag-policy.ts).
  */
 import type { z } from "zod";
 import type { DeliveryPolicy } from "./asyncapi-wire.js";
@@ -78,7 +79,6 @@ export class WsRoute<Req, Data, User = unknown> implements TopicPublisher<Req, D
   readonly #authorize: AuthorizeHook<User, Req> | undefined;
   readonly #lifecycle: TopicLifecycle<TopicCreation, Subscriber>;
   readonly #updates: RouteUpdates;
-  readonly #validatesUpdates: boolean;
   readonly #delivery: TopicDelivery;
   readonly #lagging: LaggingHolders;
   #host: RouteHost<User> | undefined;
@@ -128,12 +128,11 @@ export class WsRoute<Req, Data, User = unknown> implements TopicPublisher<Req, D
       },
       lingerMs,
     );
-    this.#validatesUpdates = options.validateUpdates ?? ROUTE_DEFAULTS.validateUpdates;
     this.#updates = new RouteUpdates({
       route: this.name,
       dataName: this.dataName,
       dataSchema: this.dataSchema,
-      validate: this.#validatesUpdates,
+      validate: options.validateUpdates ?? ROUTE_DEFAULTS.validateUpdates,
       encode: updateEncoder(this.name),
       queueCapacity: options.queueCapacity,
       batchWindowMs: options.batchWindowMs,
@@ -277,22 +276,9 @@ export class WsRoute<Req, Data, User = unknown> implements TopicPublisher<Req, D
   // eslint-disable-next-line @typescript-eslint/require-await
   async publish(request: Req, data: Data): Promise<PublishResult> {
     const topic = this.#publishedTopic(request);
-    if (this.#validatesUpdates) {
-      const checked = this.dataSchema.safeParse(data);
-      if (!checked.success) {
-        throw new WsgenError(
-          "ERR_INVALID_UPDATE",
-          `route "${this.name}": published data does not match ${this.dataName}: ${checked.error.message}`,
-        );
-      }
-    }
-    try {
-      JSON.stringify(data); // what fan-out would find out later and could only report to onError
-    } catch (error) {
-      throw new WsgenError("ERR_INVALID_UPDATE", `route "${this.name}": published data cannot be serialized: ${describeError(error)}`, {
-        cause: error,
-      });
-    }
+    // Told to the caller now: fan-out would find out later and could only report it to onError.
+    const refusal = this.#updates.refusal(data);
+    if (refusal !== undefined) throw new WsgenError("ERR_INVALID_UPDATE", `route "${this.name}": published data ${refusal}`);
     const generation = this.#lifecycle.closed ? undefined : this.#lifecycle.accepting(topic);
     // Only one that takes a position: a topic still being created whose subscribers all left would drop it.
     if (generation === undefined || !this.#lifecycle.streams(generation)) return { status: "not_live" };

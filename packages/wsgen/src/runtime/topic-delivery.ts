@@ -35,7 +35,7 @@ import type { EncodedFrames } from "./frame.js";
 import { Histogram, REPLAY_SIZE_BUCKETS, type HistogramSnapshot } from "./histogram.js";
 import type { RouteClient } from "./route-host.js";
 import type { TopicHistory } from "./topic-history.js";
-import type { Replay } from "./topic-stream.js";
+import { entryBytes, type Replay } from "./topic-stream.js";
 
 /**
  * How long a subscribe whose replay does not fit waits for the connection's
@@ -145,7 +145,7 @@ export class TopicDelivery {
   async roomFor(topic: string, subscriber: RouteClient<unknown>, since: StreamPosition): Promise<void> {
     const replay = this.#history.replayAfter(topic, since);
     if (!replay.ok || subscriber.whenDrained === undefined) return;
-    const bytes = replay.entries.reduce((sum, entry) => sum + entry.frame.bytes.length, 0);
+    const bytes = entryBytes(replay.entries);
     if (bytes > (subscriber.sendRoom ?? Infinity)) await subscriber.whenDrained(REPLAY_DRAIN_WAIT_MS);
   }
 
@@ -215,7 +215,7 @@ export class TopicDelivery {
   #replayWithin(topic: string, since: StreamPosition, room: number): Replay {
     const replay = this.#history.replayAfter(topic, since);
     if (!replay.ok) return replay;
-    const bytes = replay.entries.reduce((sum, entry) => sum + entry.frame.bytes.length, 0);
+    const bytes = entryBytes(replay.entries);
     // An empty replay always fits: a connection over its mark can still be told it missed nothing.
     return bytes <= Math.max(room, 0) ? replay : { ok: false, reason: "too_large" };
   }

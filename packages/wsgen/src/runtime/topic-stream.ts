@@ -31,6 +31,11 @@ export interface StreamEntry {
   readonly at: number;
 }
 
+/** Bytes of the entries' frames: what sending them takes of a connection's buffer. */
+export function entryBytes(entries: readonly StreamEntry[]): number {
+  return entries.reduce((sum, entry) => sum + entry.frame.bytes.length, 0);
+}
+
 /** Every update after a position, or why not all of them can be had. */
 export type Replay =
   { readonly ok: true; readonly entries: readonly StreamEntry[] } | { readonly ok: false; readonly reason: RecoveryFailureReason };
