@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The system packages the tests need, installed from Debian's apt when
-# missing: Chromium for the browser tests (driven by playwright-core).
+# missing: Chromium for the browser tests (driven by playwright-core) and
+# redis-server for the scale-out tests (each starts its own, persistence off).
 # Run by `npm test` and by .ci/run; a no-op when everything is there.
 set -euo pipefail
 
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
