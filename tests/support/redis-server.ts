@@ -12,11 +12,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "redis";
 
+/** A plain node-redis client on the test server. */
+export type AdminClient = ReturnType<typeof adminClient>;
+
+function adminClient(url: string) {
+  return createClient({ url, socket: { reconnectStrategy: () => 100 } });
+}
+
 export interface RedisServer {
   readonly port: number;
   readonly url: string;
   /** A plain client for the test's own checks (PUBSUB, CLIENT KILL, INFO, MONITOR…). */
-  admin(): Promise<ReturnType<typeof createClient>>;
+  admin(): Promise<AdminClient>;
   /** Kills the server (SIGKILL: no shutdown save) and starts it again, empty, on the same port. */
   restart(downMs?: number): Promise<void>;
   /** Kills it and waits until it has exited. */
@@ -37,7 +44,7 @@ export async function startRedisServer(): Promise<RedisServer> {
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
   let child: ChildProcess | undefined = await launch(port, dir);
-  const clients: ReturnType<typeof createClient>[] = [];
+  const clients: AdminClient[] = [];
 
   const kill = async (): Promise<void> => {
     const running = child;
@@ -52,7 +59,7 @@ export async function startRedisServer(): Promise<RedisServer> {
     port,
     url,
     async admin() {
-      const client = createClient({ url, socket: { reconnectStrategy: () => 100 } });
+      const client = adminClient(url);
       client.on("error", () => undefined);
       await client.connect();
       clients.push(client);
