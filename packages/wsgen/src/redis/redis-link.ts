@@ -98,13 +98,35 @@ export class RedisLink {
     }
   }
 
-  /** One listener per shard channel (a second subscribe would add a second listener). */
+  /**
+   * One listener per shard channel (a second subscribe would add a second
+   * listener). Fails at once while the pub/sub connection is down: node-redis
+   * would hold the request until it is back, or forever once it is closed.
+   */
   async subscribe(channel: string, listener: ChannelListener): Promise<void> {
-    await this.pubsub.sSubscribe(channel, listener, true);
+    if (!this.pubsub.isReady) throw new WsgenError("ERR_BROKER_UNAVAILABLE", "the Redis pub/sub connection is down");
+    await this.#bounded(this.pubsub.sSubscribe(channel, listener, true), `SSUBSCRIBE ${channel}`);
   }
 
+  /** Settles within the connect timeout, whatever the connection does (a closed one would never answer). */
   async unsubscribe(channel: string): Promise<void> {
-    await this.pubsub.sUnsubscribe(channel);
+    if (!this.pubsub.isOpen) return;
+    await this.#bounded(this.pubsub.sUnsubscribe(channel), `SUNSUBSCRIBE ${channel}`);
+  }
+
+  async #bounded(request: Promise<void>, what: string): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new WsgenError("ERR_BROKER_UNAVAILABLE", `${what}: no answer from Redis in ${this.#options.connectTimeoutMs} ms`)),
+        this.#options.connectTimeoutMs,
+      );
+    });
+    try {
+      await Promise.race([request, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   onPubsub(listener: (event: "lost" | "restored") => void): void {
