@@ -140,15 +140,18 @@ async function stop(code: number): Promise<void> {
   process.exit(failed ? 1 : 0);
 }
 
-let signals = 0;
+/** Under `npm run` one Ctrl-C can arrive more than once (from the terminal and relayed by npm and tsx): those count once. */
+const SAME_SIGNAL_MS = 1_000;
+let firstSignalAt: number | undefined;
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
   process.on(signal, () => {
-    signals += 1;
-    if (signals > 1) {
-      // A second Ctrl-C: the user will not wait for a clean stop.
-      for (const member of members) member.child.kill("SIGKILL");
+    if (firstSignalAt !== undefined) {
+      if (Date.now() - firstSignalAt < SAME_SIGNAL_MS) return;
+      // Another Ctrl-C later on: the user will not wait for a clean stop (the exit handler kills the rest).
+      say("cluster", `${signal} again: killing every process`, "red", process.stderr);
       process.exit(130);
     }
+    firstSignalAt = Date.now();
     say("cluster", `${signal}: stopping every process`);
     void stop(0);
   });
