@@ -9,14 +9,21 @@ import { startLocalRedis, type LocalRedis } from "../../examples/trading/cluster
 
 export { freePort } from "../../examples/trading/cluster/processes.js";
 
+/** A plain node-redis client on the test server. */
+export type AdminClient = ReturnType<typeof adminClient>;
+
+function adminClient(url: string) {
+  return createClient({ url, socket: { reconnectStrategy: () => 100 } });
+}
+
 export interface RedisServer extends LocalRedis {
   /** A plain client for the test's own checks (PUBSUB, CLIENT KILL, INFO, MONITOR…). */
-  admin(): Promise<ReturnType<typeof createClient>>;
+  admin(): Promise<AdminClient>;
 }
 
 export async function startRedisServer(): Promise<RedisServer> {
   const server = await startLocalRedis();
-  const clients: ReturnType<typeof createClient>[] = [];
+  const clients: AdminClient[] = [];
   return {
     port: server.port,
     url: server.url,
@@ -25,7 +32,7 @@ export async function startRedisServer(): Promise<RedisServer> {
     },
     restart: (downMs) => server.restart(downMs),
     async admin() {
-      const client = createClient({ url: server.url, socket: { reconnectStrategy: () => 100 } });
+      const client = adminClient(server.url);
       client.on("error", () => undefined);
       await client.connect();
       clients.push(client);
