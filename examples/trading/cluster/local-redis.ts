@@ -17,6 +17,8 @@ export interface LocalRedisOptions {
   port?: number;
   /** Everything redis-server prints, as it comes. @default dropped */
   onOutput?: (text: string) => void;
+  /** Runs it in its own process group, so that a Ctrl-C in the terminal does not reach it (its owner stops it). @default false */
+  detached?: boolean;
   /** Called when redis-server exits other than by `restart()` or `stop()`. @default nothing */
   onExit?: (code: number | null, signal: NodeJS.Signals | null) => void;
 }
@@ -41,7 +43,7 @@ export async function startLocalRedis(options: LocalRedisOptions = {}): Promise<
   const port = options.port ?? (await freePort());
   let child: ChildProcess | undefined;
   const start = async (): Promise<void> => {
-    const started = await launch(port, dir, options.onOutput);
+    const started = await launch(port, dir, options);
     child = started;
     // An exit nobody asked for: restart() and stop() clear `child` before they kill it.
     started.once("exit", (code, signal) => {
@@ -82,11 +84,11 @@ export async function startLocalRedis(options: LocalRedisOptions = {}): Promise<
   };
 }
 
-async function launch(port: number, dir: string, onOutput: ((text: string) => void) | undefined): Promise<ChildProcess> {
+async function launch(port: number, dir: string, { onOutput, detached = false }: LocalRedisOptions): Promise<ChildProcess> {
   const child = spawn(
     "redis-server",
     ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--protected-mode", "no"],
-    { stdio: ["ignore", "pipe", "pipe"] },
+    { stdio: ["ignore", "pipe", "pipe"], detached },
   );
   // Kept until it is ready, for the error that says why it did not get there.
   let output = "";

@@ -45,7 +45,12 @@ let width = "cluster".length;
 let expected = 0;
 
 /** Prints `text` as `[name] text`, line by line. */
-function say(name: string, text: string, color: (typeof PALETTE)[number] | "red" | "gray" = "gray", stream = process.stdout): void {
+function say(
+  name: string,
+  text: string,
+  color: (typeof PALETTE)[number] | "red" | "gray" = "gray",
+  stream: NodeJS.WritableStream = process.stdout,
+): void {
   const label = `[${name}]`.padEnd(width + 2);
   for (const line of text.split("\n")) stream.write(`${colors ? styleText(color, label) : label} ${line}\n`);
 }
@@ -59,8 +64,8 @@ function relay(
 ): void {
   if (stream === null) return;
   createInterface({ input: stream, crlfDelay: Infinity }).on("line", (line) => {
-    onLine(line);
     say(name, line, color);
+    onLine(line);
   });
 }
 
@@ -178,6 +183,7 @@ async function main(): Promise<void> {
   let redisUrl = process.env.REDIS_URL;
   if (redisUrl === undefined || redisUrl === "") {
     redis = await startLocalRedis({
+      detached: true,
       onOutput: (text) => say("redis", text.trimEnd(), "yellow"),
       onExit: (code, signal) => {
         if (stopping) return;

@@ -67,8 +67,8 @@ export interface TradingAppOptions {
   broker?: Broker;
   /**
    * How the demo page names the process that served it, so pages of two
-   * processes side by side tell which is which. Default:
-   * `${hostname()}:${process.pid}`, the redis broker's default node name.
+   * processes side by side tell which is which (main.ts passes the redis
+   * broker's node name). Default: `${hostname()}:${process.pid}`.
    */
   nodeName?: string;
   /** Passed to the wsgen runtime (heartbeat, limits, onError, …). */

@@ -80,7 +80,7 @@ async function connectBroker(url: string): Promise<RedisBroker> {
     return await redisBroker({ url });
   } catch (error) {
     console.error((error as Error).message);
-    console.error("REDIS_URL names the Redis this process shares topics through: start it, fix the URL, or unset REDIS_URL to run alone.");
+    console.error("(from REDIS_URL: unset it to run this process alone)");
     process.exit(1);
   }
 }
