@@ -5,10 +5,14 @@
  * the others with the same seq and epoch, its execution reaches a process
  * where nothing was produced, a subscriber resumes with `since` on another
  * process, and the demo page on one process shows an order placed through
- * another's. A Redis that cannot be reached is an exit 1 naming the URL.
+ * another's. Without REDIS_URL nothing of Redis is loaded; a Redis that
+ * cannot be reached is an exit 1 naming the URL.
  */
-import type { Browser } from "playwright-core";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser, SCREENSHOTS } from "./support/browser.js";
 import { TestClient, type Frame } from "./support/client.js";
@@ -150,12 +154,49 @@ describe("the example as a cluster", () => {
   }, 90_000);
 });
 
+const traceDirs: string[] = [];
+afterAll(() => {
+  for (const dir of traceDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** NODE_OPTIONS for a process that prints `LOADED <url>` for every module of Redis it loads (wsgen/redis, node-redis). */
+function tracingRedisImports(): { NODE_OPTIONS: string } {
+  const dir = mkdtempSync(join(tmpdir(), "wsgen-trace-"));
+  traceDirs.push(dir);
+  writeFileSync(
+    join(dir, "hooks.mjs"),
+    "export async function resolve(specifier, context, next) {\n" +
+      "  const resolved = await next(specifier, context);\n" +
+      "  if (/redis/.test(resolved.url)) process.stderr.write(`LOADED ${resolved.url}\\n`);\n" +
+      "  return resolved;\n}\n",
+  );
+  writeFileSync(
+    join(dir, "trace.mjs"),
+    `import { register } from "node:module";\nregister(${JSON.stringify(pathToFileURL(join(dir, "hooks.mjs")).href)});\n`,
+  );
+  return { NODE_OPTIONS: `--import ${join(dir, "trace.mjs")}` };
+}
+
+describe("the example alone", () => {
+  it("loads nothing of Redis without REDIS_URL", async () => {
+    const alone = await startExample({ ...tracingRedisImports(), REDIS_URL: "" });
+    try {
+      expect(alone.output()).toContain("scale-out off: this process serves alone");
+      expect(alone.output()).not.toContain("LOADED");
+    } finally {
+      await alone.stop("SIGKILL");
+    }
+  }, 40_000);
+});
+
 describe("the example with a Redis it cannot reach", () => {
   it("exits 1 within the connect timeout and a second, naming the URL", async () => {
     const url = `redis://127.0.0.1:${await freePort()}`;
     const started = Date.now();
-    const run = runExample({ REDIS_URL: url });
+    const run = runExample({ REDIS_URL: url, ...tracingRedisImports() });
     expect(await run.exited).toBe(1);
+    // The tracer sees what the test above says is not loaded without REDIS_URL.
+    expect(run.stderr()).toMatch(/LOADED .*\/redis\/index\.ts/);
     // 5 s is redisBroker's connectTimeoutMs; the rest is tsx loading the example on a busy machine.
     expect(Date.now() - started).toBeLessThan(5_000 + 1_000 + 4_000);
     expect(run.stderr()).toContain(`Redis at ${url} is unreachable`);
