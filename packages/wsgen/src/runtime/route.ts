@@ -27,7 +27,7 @@ import type { EncodedUpdate, Subscriber } from "./fan-out.js";
 import { describeError, reportToConsole, WsgenError } from "./errors.js";
 import { check, isBoolean, isFunction, isService } from "./option-checks.js";
 import { LaggingHolders } from "./lag-policy.js";
-import { deliveryPolicyOf, historyLimits, lagPolicyOf, lingerOf, ROUTE_DEFAULTS, type RouteOptions } from "./route-options.js";
+import { deliveryPolicyOf, historyLimits, lagPolicyOf, lingerOf, producerOf, ROUTE_DEFAULTS, type RouteOptions } from "./route-options.js";
 import {
   isRouteName,
   operationType,
@@ -125,6 +125,7 @@ export class WsRoute<Req, Data, User = unknown> implements TopicPublisher<Req, D
     this.requestName = options.requestName;
     this.dataName = options.dataName;
     this.#options = options;
+    producerOf(options);
     this.deliveryPolicy = deliveryPolicyOf(historyLimits(options), { lingerMs: lingerOf(options), lagPolicy: lagPolicyOf(options) });
     this.#wire(undefined);
     this.service.bindRoute?.(this);
@@ -173,6 +174,7 @@ export class WsRoute<Req, Data, User = unknown> implements TopicPublisher<Req, D
 
   /** The broker's streams for this route, given the sink through which they reach it. */
   #sharedStreams(host: RouteHost<User>): RouteStreams | undefined {
+    if (producerOf(this.#options) === "everywhere") return undefined;
     const framing = updateFraming(this.name);
     return host.broker?.routeStreams?.(
       {
