@@ -1,5 +1,5 @@
 /**
- * The example as a cluster (DESIGN.md "Scale-out contract"): a real
+ * The example as a cluster (docs/scale-out.md): a real
  * redis-server and three real example processes started with the same
  * REDIS_URL. An order placed over HTTP on one process reaches subscribers on
  * the others with the same seq and epoch, its execution reaches a process
