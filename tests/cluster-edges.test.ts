@@ -10,17 +10,7 @@ import { WsgenError } from "wsgen";
 import { redisBroker } from "wsgen/redis";
 import { TestClient } from "./support/client.js";
 import { bar } from "./support/fixtures.js";
-import {
-  Cluster,
-  REQUEST,
-  clientId,
-  expectContiguous,
-  nodeOf,
-  redisPid,
-  settledWithin,
-  subscribed,
-  updates,
-} from "./support/cluster-apps.js";
+import { Cluster, REQUEST, expectContiguous, redisPid, settledWithin, subscribed, updates } from "./support/cluster-apps.js";
 import { startRedisServer, type RedisServer } from "./support/redis-server.js";
 import { startTcpProxy } from "./support/tcp-proxy.js";
 import { eventually } from "./support/server.js";
@@ -41,7 +31,11 @@ const afterEachShared = async (): Promise<void> => {
 };
 const freshCluster = (): Cluster => (cluster = new Cluster(redis));
 
-const rejection = async (promise: Promise<unknown>): Promise<unknown> => promise.then(() => undefined, (error: unknown) => error);
+const rejection = async (promise: Promise<unknown>): Promise<unknown> =>
+  promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
 
 describe("redisBroker options", () => {
   afterEach(afterEachShared);

@@ -31,6 +31,8 @@ export interface ClusterAppOptions {
   publishEveryMs?: number;
   /** Runs in createTopic (after it was logged); a throw refuses. */
   onCreate?: (app: ClusterApp, topic: string) => void | Promise<void>;
+  /** Runs in removeTopic, before it is logged as done. */
+  onRemove?: (app: ClusterApp, topic: string) => void | Promise<void>;
   broker?: RedisBrokerOptions;
   route?: Partial<RouteOptions<BarSubscriptionRequest, Bar>>;
 }
@@ -38,7 +40,7 @@ export interface ClusterAppOptions {
 /** One cluster: its apps, and every createTopic/removeTopic of all of them in order. */
 export class Cluster {
   readonly apps: ClusterApp[] = [];
-  /** `+name` for a createTopic, `-name` for a removeTopic, cluster-wide, in the order they ran. */
+  /** `+name` when a createTopic starts, `-name` when a removeTopic is done, cluster-wide, in that order. */
   readonly log: string[] = [];
   #close = 0;
 
@@ -46,6 +48,7 @@ export class Cluster {
 
   async start(name: string, options: ClusterAppOptions = {}): Promise<ClusterApp> {
     const broker = await redisBroker({ url: this.redis.url, leaseMs: 600, tickMs: 100, log: () => undefined, ...options.broker });
+    const index = this.apps.length + 1;
     const created: string[] = [];
     const removed: string[] = [];
     const errors: unknown[] = [];
@@ -58,17 +61,19 @@ export class Cluster {
         this.log.push(`+${name}`);
         await options.onCreate?.(app, live.topic);
         if (options.publishEveryMs !== undefined) {
+          // volume: which app produced it, so a test can tell two producers apart.
           timers.set(
             live.topic,
-            setInterval(() => live.update(bar((this.#close += 1))), options.publishEveryMs),
+            setInterval(() => live.update({ ...bar((this.#close += 1)), volume: index }), options.publishEveryMs),
           );
         }
       },
-      onRemove: (live) => {
-        removed.push(live.topic);
-        this.log.push(`-${name}`);
+      onRemove: async (live) => {
         clearInterval(timers.get(live.topic));
         timers.delete(live.topic);
+        await options.onRemove?.(app, live.topic);
+        removed.push(live.topic);
+        this.log.push(`-${name}`);
       },
     });
     const route = new BarWsRouter({ route: "bars", service, historySize: 1000, historyMaxBytes: 1 << 22, ...options.route });
@@ -99,12 +104,18 @@ export class Cluster {
 
 export const REQUEST = { symbol: "AAPL", resolution: "1D" };
 
-export type Seen = { close: number; seq: number; epoch: string };
+/** An update as a client saw it; `by` is the index (from 1) of the app whose producer published it, 1 for a route.publish. */
+export type Seen = { close: number; seq: number; epoch: string; by: number };
 
 export const updatesOf = (frames: readonly Frame[]): Seen[] =>
   frames
     .filter((frame) => frame.type === "bars.update")
-    .map((frame) => ({ close: frame.payload.payload.close as number, seq: frame.payload.seq as number, epoch: frame.payload.epoch as string }));
+    .map((frame) => ({
+      close: frame.payload.payload.close as number,
+      seq: frame.payload.seq as number,
+      epoch: frame.payload.epoch as string,
+      by: frame.payload.payload.volume as number,
+    }));
 
 export const updates = (client: TestClient): Seen[] => updatesOf(client.frames);
 
@@ -129,8 +140,38 @@ export function expectContiguous(seen: readonly Seen[], allowGaps = false): void
   expect(contiguityProblems(seen, allowGaps)).toEqual([]);
 }
 
+/** Every frame each connection received, in order (TestClient.next takes the replies it matched out of `frames`). */
+const received = new WeakMap<TestClient, Frame[]>();
+
+/** A TestClient whose every frame, replies included, `framesOf` keeps. */
+export async function connectRecorded(url: string): Promise<TestClient> {
+  const client = await TestClient.connect(url);
+  const frames: Frame[] = [];
+  received.set(client, frames);
+  client.socket.on("message", (data: Buffer) => frames.push(JSON.parse(data.toString()) as Frame));
+  return client;
+}
+
+export function framesOf(client: TestClient): Frame[] {
+  const frames = received.get(client);
+  if (frames === undefined) throw new Error("not a connectRecorded client");
+  return frames;
+}
+
+/** A compact picture of the epochs a client went through: `epoch#first..last` per run of one epoch. */
+export function epochRuns(seen: readonly Seen[]): string[] {
+  const runs: string[] = [];
+  let start = 0;
+  for (let i = 1; i <= seen.length; i++) {
+    if (i < seen.length && seen[i]!.epoch === seen[start]!.epoch) continue;
+    runs.push(`${seen[start]!.epoch.slice(0, 4)}#${seen[start]!.seq}..${seen[i - 1]!.seq}`);
+    start = i;
+  }
+  return runs;
+}
+
 export async function subscribed(app: ClusterApp, payload: unknown = { symbol: "AAPL" }): Promise<TestClient> {
-  const client = await TestClient.connect(app.running.wsUrl("datafeed"));
+  const client = await connectRecorded(app.running.wsUrl("datafeed"));
   const response = await client.subscribe("bars", payload);
   expect(response.payload).toMatchObject({ status: "ok" });
   return client;
@@ -158,8 +199,45 @@ export async function settledWithin<T>(promise: Promise<T>, ms: number): Promise
   let timer: NodeJS.Timeout | undefined;
   const pending = new Promise<"pending">((resolve) => (timer = setTimeout(() => resolve("pending"), ms)));
   try {
-    return await Promise.race([promise.then((value) => ({ value }), (error: unknown) => ({ error })), pending]);
+    return await Promise.race([
+      promise.then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      ),
+      pending,
+    ]);
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The frames one connection received, checked subscription by subscription
+ * (docs/protocol.md, Delivery): after an ok subscribe.response at (epoch, seq)
+ * the next update of that epoch is seq + 1, each one after it +1 (or, with
+ * `allowGaps`, more), an epoch once left never comes back, and no update
+ * arrives outside a subscription.
+ */
+export function subscriptionProblems(frames: readonly Frame[], route = "bars", allowGaps = false): string[] {
+  const problems: string[] = [];
+  let last: { epoch: string; seq: number } | undefined;
+  let left = new Set<string>();
+  frames.forEach((frame, i) => {
+    if (frame.type === `${route}.subscribe.response` && frame.payload.status === "ok" && frame.payload.message === "subscribed") {
+      last = { epoch: frame.payload.epoch as string, seq: frame.payload.seq as number };
+      left = new Set();
+    } else if (frame.type === `${route}.unsubscribe.response` && frame.payload.status === "ok") {
+      last = undefined;
+    } else if (frame.type === `${route}.update`) {
+      const now = { epoch: frame.payload.epoch as string, seq: frame.payload.seq as number };
+      if (last === undefined) problems.push(`#${i}: update ${JSON.stringify(now)} outside a subscription`);
+      else if (now.epoch !== last.epoch) {
+        left.add(last.epoch);
+        if (left.has(now.epoch)) problems.push(`#${i}: back to epoch ${now.epoch} (seq ${now.seq}) after ${JSON.stringify(last)}`);
+      } else if (now.seq <= last.seq) problems.push(`#${i}: seq ${now.seq} after ${last.seq} in one epoch (a duplicate)`);
+      else if (!allowGaps && now.seq !== last.seq + 1) problems.push(`#${i}: seq ${now.seq} after ${last.seq} (a gap)`);
+      last = now;
+    }
+  });
+  return problems;
 }
