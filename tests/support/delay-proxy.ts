@@ -8,6 +8,7 @@
  * cross-connection races of a feed's merge.
  */
 import { connect, createServer, type AddressInfo, type Socket } from "node:net";
+import { tieSockets } from "./tcp-proxy.js";
 
 export interface DelayProxy {
   readonly port: number;
@@ -21,7 +22,6 @@ export async function startDelayProxy(targetPort: number): Promise<DelayProxy> {
   const open = new Set<Socket>();
   const server = createServer((incoming) => {
     const outgoing = connect(targetPort, "127.0.0.1");
-    open.add(incoming).add(outgoing);
     let kind: "commands" | "pubsub" | undefined;
     let sniffed = "";
     // Chained so a delayed chunk never overtakes an earlier one.
@@ -46,16 +46,7 @@ export async function startDelayProxy(targetPort: number): Promise<DelayProxy> {
       up(chunk);
     });
     outgoing.on("data", forward("down", incoming));
-    for (const [socket, peer] of [
-      [incoming, outgoing],
-      [outgoing, incoming],
-    ] as const) {
-      socket.on("error", () => peer.destroy());
-      socket.on("close", () => {
-        open.delete(socket);
-        peer.destroy();
-      });
-    }
+    tieSockets(open, incoming, outgoing);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
