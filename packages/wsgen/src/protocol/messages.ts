@@ -198,7 +198,14 @@ export type UpdateEncoder = (topic: string, payload: unknown, position: StreamPo
  */
 export function updateEncoder(route: string): UpdateEncoder {
   const framing = updateFraming(route);
-  return (topic, payload, position) => `${framing.before(topic)}${JSON.stringify(payload)}${framing.after(position)}`;
+  return (topic, payload, position) => `${framing.before(topic)}${jsonOf(payload)}${framing.after(position)}`;
+}
+
+/** `value` as JSON; throws for what JSON cannot say (undefined, a function, a symbol), which JSON.stringify turns into no text. */
+export function jsonOf(value: unknown): string {
+  const json = JSON.stringify(value) as string | undefined;
+  if (json === undefined) throw new TypeError(`${typeof value} is not JSON`);
+  return json;
 }
 
 /**

@@ -24,7 +24,7 @@ import type { PublishResult } from "../runtime/service.js";
 import type { StreamPosition } from "../protocol/positions.js";
 import { parseChannelMessage } from "./channel-messages.js";
 import { MirrorHistory } from "./mirror-history.js";
-import type { RedisLink } from "./redis-link.js";
+import type { ChannelListener, RedisLink } from "./redis-link.js";
 import { FAILED, JOIN, LEAVE, LIVE, PUBLISH, RELEASE, RETIRE, SYNC, TICK } from "./scripts.js";
 import { TopicFeed, type FeedOutput, type RawEntry } from "./topic-feed.js";
 import { topicKeys, type TopicKeys } from "./topic-keys.js";
@@ -55,6 +55,8 @@ class Run implements ProducerRun {
     readonly topic: string,
     readonly token: string,
     readonly keys: TopicKeys,
+    /** Its producer channel's listener (removed alone: another app on this broker may listen too). */
+    readonly listener: ChannelListener,
   ) {}
 }
 
@@ -71,14 +73,18 @@ export class ClusterStreams implements RouteStreams {
   readonly #runs = new Map<string, Run>();
   readonly #waits = new Map<TopicFeed, LiveWait>();
   readonly #syncing = new Set<TopicFeed>();
-  /** Topics whose takeover createTopic failed, until one succeeds: reported once, not at every tick. */
-  readonly #failingTakeovers = new Set<string>();
   readonly #spec: RouteStreamsSpec;
   readonly #sink: RouteStreamsSink;
   readonly #config: ClusterConfig;
   readonly #output: FeedOutput;
+  /** This route's identity in Redis: the process's, made unique per app (two apps on one broker hold topics apart). */
+  readonly #node: string;
+  /** Per topic whose takeover createTopic failed: when it may take the lease again (a backoff, doubling up to 30 s). */
+  readonly #retryAt = new Map<string, { at: number; waitMs: number }>();
   /** Entries each topic's Redis stream keeps (MAXLEN ~): the history, or the latest value alone. */
   readonly #maxlen: number;
+  /** How long a topic's meta and stream outlive their producer's last renewal. */
+  readonly #keepMs: number;
   readonly #counts = {
     feedResyncs: 0,
     takeovers: 0,
@@ -88,12 +94,14 @@ export class ClusterStreams implements RouteStreams {
     tickFailures: 0,
   };
 
-  constructor(spec: RouteStreamsSpec, sink: RouteStreamsSink, config: ClusterConfig) {
+  constructor(spec: RouteStreamsSpec, sink: RouteStreamsSink, config: ClusterConfig, instance: number) {
     this.#spec = spec;
+    this.#node = instance === 1 ? config.node : `${config.node}~${instance}`;
     this.#sink = sink;
     this.#config = config;
     this.history = new MirrorHistory(this.#feeds);
     this.#maxlen = spec.limits.size > 0 ? spec.limits.size : spec.limits.keepLatest ? 1 : 0;
+    this.#keepMs = config.leaseMs * 3;
     this.#output = {
       limits: spec.limits,
       encode: (topic, payload, position) => spec.encodeUpdate(topic, payload, position),
@@ -103,13 +111,14 @@ export class ClusterStreams implements RouteStreams {
   }
 
   async open(topic: string, request: unknown, user: unknown): Promise<void> {
-    const { link, node, leaseMs } = this.#config;
+    const { link, leaseMs } = this.#config;
+    const node = this.#node;
     const keys = topicKeys(this.#config.prefix, this.#spec.module, topic);
-    const feed = new TopicFeed(topic, keys, request, user, this.#output);
+    const feed = new TopicFeed(topic, keys, request, user, this.#output, (message) => this.#onMessage(feed, message));
     this.#feeds.set(topic, feed);
     try {
       // Subscribed before the join reads the stream: whatever is published after that read arrives here.
-      await link.subscribe(keys.channel, (message) => this.#onMessage(feed, message));
+      await link.subscribe(keys.channel, feed.listener);
       const token = this.#config.nextToken();
       const args = [node, leaseMs, token, this.#config.nextEpoch(), topic, keys.channel, keys.producerChannel, this.#maxlen];
       const [role, state, epoch, seq, now, entries] = (await link.run(JOIN, metaKeys(keys), args)) as JoinReply;
@@ -144,8 +153,8 @@ export class ClusterStreams implements RouteStreams {
     const gap = run.gap;
     run.gap = 0;
     const { keys } = run;
-    const args = [run.token, this.#maxlen, keys.channel, gap, payloads.length, ...payloads];
-    const sent = this.#config.link.run(PUBLISH, publishKeys(keys), args).then(
+    const args = [run.token, this.#maxlen, keys.channel, gap, this.#keepMs, payloads.length, ...payloads];
+    const sent = this.#config.link.run(PUBLISH, metaKeys(keys), args).then(
       (reply) => {
         if ((reply as PublishReply)[1] !== "fenced") return;
         this.#counts.publishesFenced += payloads.length;
@@ -169,7 +178,8 @@ export class ClusterStreams implements RouteStreams {
     const keys = topicKeys(this.#config.prefix, this.#spec.module, topic);
     let reply: PublishReply;
     try {
-      reply = (await this.#config.link.run(PUBLISH, publishKeys(keys), ["", this.#maxlen, keys.channel, 0, 1, payload])) as PublishReply;
+      const args = ["", this.#maxlen, keys.channel, 0, this.#keepMs, 1, payload];
+      reply = (await this.#config.link.run(PUBLISH, metaKeys(keys), args)) as PublishReply;
     } catch (error) {
       throw unavailable(error, `route "${this.#spec.route}": publish to "${topic}"`);
     }
@@ -190,11 +200,16 @@ export class ClusterStreams implements RouteStreams {
     }
   }
 
-  async shutdown(): Promise<void> {
+  /** Whether this process holds `topic` or produces it. */
+  holds(topic: string): boolean {
+    return this.#feeds.has(topic) || this.#runs.has(topic);
+  }
+
+  async shutdown(timeoutMs: number): Promise<void> {
     this.#config.detach(this);
     await Promise.all([...this.#feeds.keys()].map((topic) => this.close(topic)));
-    // Runs left have holders elsewhere: hand them over, so the next producer continues the stream.
-    await Promise.all([...this.#runs.values()].map((run) => this.#end(run, true)));
+    // Runs left have holders elsewhere (or Redis could not say): hand them over, so the next producer continues the stream.
+    await Promise.all([...this.#runs.values()].map((run) => this.#end(run, true, timeoutMs)));
   }
 
   stats(): Record<string, number> {
@@ -211,10 +226,11 @@ export class ClusterStreams implements RouteStreams {
     const feed = this.#feeds.get(topic);
     const run = this.#runs.get(topic);
     const keys = feed?.keys ?? run!.keys;
-    const { link, node, leaseMs } = this.#config;
+    const { link, leaseMs } = this.#config;
     const token = this.#config.nextToken();
+    const retry = this.#retryAt.get(topic);
     const args = [
-      node,
+      this.#node,
       leaseMs,
       feed !== undefined ? "1" : "0",
       run?.token ?? "",
@@ -223,7 +239,9 @@ export class ClusterStreams implements RouteStreams {
       topic,
       keys.channel,
       keys.producerChannel,
-      leaseMs * 3,
+      this.#keepMs,
+      run?.state === "live" ? "1" : "0",
+      retry === undefined || retry.at <= Date.now() ? "1" : "0",
     ];
     let reply: TickReply;
     try {
@@ -252,11 +270,13 @@ export class ClusterStreams implements RouteStreams {
     }
     try {
       await this.#produce(feed, token);
-      this.#failingTakeovers.delete(topic);
+      this.#retryAt.delete(topic);
     } catch (error) {
-      // The lease is free again, so the next tick retries; a service that keeps failing is reported once per streak.
-      if (this.#failingTakeovers.has(topic)) return;
-      this.#failingTakeovers.add(topic);
+      // The lease is free again: this process tries again after a backoff (another holder may sooner); reported once per streak.
+      const last = this.#retryAt.get(topic);
+      const waitMs = Math.min((last?.waitMs ?? this.#config.leaseMs / 2) * 2, 30_000);
+      this.#retryAt.set(topic, { at: Date.now() + waitMs, waitMs });
+      if (last !== undefined) return;
       this.#sink.report(
         new WsgenError(
           "ERR_SERVICE_FAILED",
@@ -274,9 +294,9 @@ export class ClusterStreams implements RouteStreams {
   async #produce(feed: TopicFeed, token: string): Promise<void> {
     const { link } = this.#config;
     const { topic, keys } = feed;
-    const run = new Run(topic, token, keys);
+    const run = new Run(topic, token, keys, (message) => this.#onProducerMessage(run, message));
     // Subscribed first: a `deposed` or `unheld` for this run must not be missed. Should it fail, the lease lapses unrenewed.
-    await link.subscribe(keys.producerChannel, (message) => this.#onProducerMessage(run, message));
+    await link.subscribe(keys.producerChannel, run.listener);
     this.#runs.set(topic, run);
     run.created = this.#sink.createTopic(run, feed.request, feed.user);
     try {
@@ -285,8 +305,8 @@ export class ClusterStreams implements RouteStreams {
       const failure = error instanceof Error ? error : new Error(describeError(error));
       if (this.#runs.get(topic) === run) this.#runs.delete(topic);
       run.state = "ended";
-      await link.unsubscribe(keys.producerChannel).catch(() => undefined);
-      await link.run(FAILED, publishKeys(keys), [token, keys.channel, describeError(error)]).catch(() => undefined);
+      await link.unsubscribe(keys.producerChannel, run.listener).catch(() => undefined);
+      await link.run(FAILED, [keys.meta, keys.stream, keys.lease], [token, keys.channel, describeError(error)]).catch(() => undefined);
       this.#waits.get(feed)?.reject(failure);
       throw failure;
     }
@@ -309,16 +329,22 @@ export class ClusterStreams implements RouteStreams {
     else if (verdict === "retire") await this.#end(run, false);
   }
 
-  /** Ends a run that still owns its lease: what it queued is sent, removeTopic runs, the lease is released. */
-  async #end(run: Run, handover: boolean): Promise<void> {
+  /**
+   * Ends a run that still owns its lease: what it queued is sent, removeTopic
+   * runs, the lease is released. At shutdown (`timeoutMs`) a createTopic
+   * still pending is not waited for past it: the lease is released, and
+   * removeTopic follows whenever it settles.
+   */
+  async #end(run: Run, handover: boolean, timeoutMs?: number): Promise<void> {
     if (run.state !== "live" && run.state !== "creating") return;
     this.#sink.flush();
     run.state = "removing";
     await Promise.allSettled([...run.pending]);
-    await run.created.then(
+    const removed = run.created.then(
       () => this.#sink.removeTopic(run.topic),
       () => undefined,
     );
+    await (timeoutMs === undefined ? removed : Promise.race([removed, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]));
     this.#dropRun(run);
     await this.#release(this.#config, run.keys, run.token, handover);
   }
@@ -350,24 +376,24 @@ export class ClusterStreams implements RouteStreams {
   #dropRun(run: Run): void {
     if (this.#runs.get(run.topic) !== run) return;
     this.#runs.delete(run.topic);
-    void this.#config.link.unsubscribe(run.keys.producerChannel).catch(() => undefined);
+    void this.#config.link.unsubscribe(run.keys.producerChannel, run.listener).catch(() => undefined);
   }
 
   /** Closes a feed here: leaves the topic in Redis and unsubscribes; resolves with the holders left (-1: unknown). */
   async #forget(feed: TopicFeed): Promise<number> {
     if (this.#feeds.get(feed.topic) !== feed) return -1;
     this.#feeds.delete(feed.topic);
-    this.#failingTakeovers.delete(feed.topic);
+    this.#retryAt.delete(feed.topic);
     this.#waits.get(feed)?.reject(new WsgenError("ERR_BROKER_FAILED", "the topic was closed while its producer started"));
-    const { link, node } = this.#config;
+    const { link } = this.#config;
     const { keys } = feed;
     let holders = -1;
     try {
-      holders = (await link.run(LEAVE, [keys.lease, keys.holders], [node, keys.producerChannel])) as number;
+      holders = (await link.run(LEAVE, [keys.lease, keys.holders], [this.#node, keys.producerChannel])) as number;
     } catch {
       // Unreachable: this process's hold lapses by itself within leaseMs.
     }
-    await link.unsubscribe(keys.channel).catch(() => undefined);
+    await link.unsubscribe(keys.channel, feed.listener).catch(() => undefined);
     return holders;
   }
 
@@ -425,7 +451,7 @@ export class ClusterStreams implements RouteStreams {
         if (!this.#runs.has(feed.topic)) void this.#tickTopic(feed.topic);
         break;
       case "reset":
-        feed.reset(message.epoch);
+        feed.receive(message);
         break;
       default:
         break;
@@ -446,10 +472,6 @@ type SyncReply = [epoch: string, seq: number, now: number, entries: RawEntry[]];
 
 function metaKeys(keys: TopicKeys): string[] {
   return [keys.meta, keys.stream, keys.lease, keys.holders];
-}
-
-function publishKeys(keys: TopicKeys): string[] {
-  return [keys.meta, keys.stream, keys.lease];
 }
 
 /** A Redis failure as the caller sees it; a WsgenError (a service's failure) passes as it is. */

@@ -17,7 +17,7 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Broker, BrokerStats, RouteStreams } from "../runtime/broker.js";
-import { check, checkInRange, isFunction, MAX_TIMER_MS, withoutUnset } from "../runtime/option-checks.js";
+import { check, checkInRange, checkPositiveInteger, isFunction, MAX_TIMER_MS, withoutUnset } from "../runtime/option-checks.js";
 import { REDIS_BROKER_DEFAULTS, type RedisBrokerOptions } from "./broker-options.js";
 import { ClusterStreams, type ClusterConfig } from "./cluster-streams.js";
 import { RedisLink, type ConnectionState } from "./redis-link.js";
@@ -42,21 +42,32 @@ export interface RedisBroker extends Broker {
 /** Connects to Redis and resolves with a broker for `createWsApp({ broker })`; rejects ERR_BROKER_UNAVAILABLE when Redis cannot be reached. */
 export async function redisBroker(options: RedisBrokerOptions = {}): Promise<RedisBroker> {
   const resolved = { ...REDIS_BROKER_DEFAULTS, ...withoutUnset(options) };
-  check(
-    "url",
-    resolved.url,
-    (value) => typeof value === "string" && /^(rediss?|unix):\/\//.test(value),
-    "a redis://, rediss:// or unix:// URL",
-  );
+  check("url", resolved.url, isRedisUrl, "a redis://host:port, rediss://host:port or unix:///path URL");
   check("prefix", resolved.prefix, (value) => typeof value === "string" && /^[\w.-]+$/.test(value), "letters, digits, '_', '.' or '-'");
-  checkInRange("connectTimeoutMs", resolved.connectTimeoutMs, 1, MAX_TIMER_MS);
-  checkInRange("leaseMs", resolved.leaseMs, 100, MAX_TIMER_MS);
-  checkInRange("tickMs", resolved.tickMs, 10, resolved.leaseMs / 2);
+  // Whole milliseconds: Redis's PEXPIRE takes integers only.
+  checkInRange("connectTimeoutMs", checkPositiveInteger("connectTimeoutMs", resolved.connectTimeoutMs), 1, MAX_TIMER_MS);
+  checkInRange("leaseMs", checkPositiveInteger("leaseMs", resolved.leaseMs), 100, MAX_TIMER_MS);
+  checkInRange("tickMs", checkPositiveInteger("tickMs", resolved.tickMs), 10, resolved.leaseMs / 2);
+  if (resolved.nodeName !== undefined) {
+    // CLIENT SETNAME refuses spaces and control characters.
+    const printable = (value: unknown): boolean => typeof value === "string" && /^[\x21-\x7e]{1,64}$/.test(value);
+    check("nodeName", resolved.nodeName, printable, "1 to 64 printable characters without spaces");
+  }
   check("log", resolved.log, isFunction, "a function");
   const node = `${resolved.nodeName ?? `${hostname()}:${process.pid}`}/${randomBytes(4).toString("base64url")}`;
   const link = new RedisLink({ url: resolved.url, connectTimeoutMs: resolved.connectTimeoutMs, name: `wsgen:${node}`, log: resolved.log });
   await link.connect();
   return new RedisTopicsBroker(link, node, resolved);
+}
+
+function isRedisUrl(value: unknown): boolean {
+  if (typeof value !== "string" || !/^(rediss?|unix):\/\//.test(value)) return false;
+  try {
+    const url = new URL(value);
+    return url.protocol === "unix:" ? url.pathname !== "" : url.hostname !== "";
+  } catch {
+    return false;
+  }
 }
 
 class RedisTopicsBroker implements RedisBroker {
@@ -67,6 +78,8 @@ class RedisTopicsBroker implements RedisBroker {
   readonly #config: ClusterConfig;
   readonly #timer: NodeJS.Timeout;
   #runs = 0;
+  /** Per module and route, how many apps of this process mounted it on this broker (each holds topics as its own node). */
+  readonly #apps = new Map<string, number>();
   #ticking = false;
   #closed = false;
 
@@ -91,7 +104,10 @@ class RedisTopicsBroker implements RedisBroker {
   }
 
   routeStreams(...[spec, sink]: Parameters<NonNullable<Broker["routeStreams"]>>): RouteStreams {
-    const streams = new ClusterStreams(spec, sink, this.#config);
+    const key = `${spec.module}\0${spec.route}`;
+    const instance = (this.#apps.get(key) ?? 0) + 1;
+    this.#apps.set(key, instance);
+    const streams = new ClusterStreams(spec, sink, this.#config, instance);
     this.#streams.add(streams);
     return streams;
   }

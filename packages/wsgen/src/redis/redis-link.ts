@@ -57,6 +57,8 @@ export class RedisLink {
   readonly #states: Record<"commands" | "pubsub", ConnectionState> = { commands: "connecting", pubsub: "connecting" };
   readonly #downSince: Record<"commands" | "pubsub", number> = { commands: 0, pubsub: 0 };
   readonly #pubsubListeners = new Set<(event: "lost" | "restored") => void>();
+  /** Per shard channel, an SUNSUBSCRIBE in flight. */
+  readonly #unsubscribing = new Map<string, Promise<unknown>>();
   #started = false;
   #reconnects = 0;
   #errors = 0;
@@ -87,34 +89,53 @@ export class RedisLink {
     this.#started = true;
   }
 
-  /** Runs a script: EVALSHA, and EVAL when Redis does not have it (it restarted, or SCRIPT FLUSH). */
+  /**
+   * Runs a script: EVALSHA, and EVAL when Redis does not have it (it
+   * restarted, or SCRIPT FLUSH). Bounded by the connect timeout: node-redis
+   * waits forever on a Redis that stopped answering (a network black hole,
+   * a paused server), and the caller's outcome is then unknown.
+   */
   async run(script: Script, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     const tail = [String(keys.length), ...keys, ...args.map(String)];
-    try {
-      return await this.commands.sendCommand(["EVALSHA", script.sha1, ...tail]);
-    } catch (error) {
-      if (!describeError(error).startsWith("NOSCRIPT")) throw error;
-      return await this.commands.sendCommand(["EVAL", script.source, ...tail]);
-    }
+    return this.#bounded(
+      (async () => {
+        try {
+          return await this.commands.sendCommand(["EVALSHA", script.sha1, ...tail]);
+        } catch (error) {
+          if (!describeError(error).startsWith("NOSCRIPT")) throw error;
+          return await this.commands.sendCommand(["EVAL", script.source, ...tail]);
+        }
+      })(),
+      `the ${script.name} script`,
+    );
   }
 
   /**
-   * One listener per shard channel (a second subscribe would add a second
-   * listener). Fails at once while the pub/sub connection is down: node-redis
-   * would hold the request until it is back, or forever once it is closed.
+   * One listener per subscriber of a shard channel. Fails at once while the
+   * pub/sub connection is down: node-redis would hold the request until it
+   * is back, or forever once it is closed. Waits for an unsubscribe of the
+   * same channel still in flight: node-redis drops the channel's listeners
+   * when that reply comes, a listener added meanwhile included.
    */
   async subscribe(channel: string, listener: ChannelListener): Promise<void> {
+    const leaving = this.#unsubscribing.get(channel);
+    if (leaving !== undefined) await this.#bounded(leaving, `SUNSUBSCRIBE ${channel}`);
     if (!this.pubsub.isReady) throw new WsgenError("ERR_BROKER_UNAVAILABLE", "the Redis pub/sub connection is down");
     await this.#bounded(this.pubsub.sSubscribe(channel, listener, true), `SSUBSCRIBE ${channel}`);
   }
 
-  /** Settles within the connect timeout, whatever the connection does (a closed one would never answer). */
-  async unsubscribe(channel: string): Promise<void> {
+  /** Removes one listener (the channel is left when it was the last); settles within the connect timeout. */
+  async unsubscribe(channel: string, listener: ChannelListener): Promise<void> {
     if (!this.pubsub.isOpen) return;
-    await this.#bounded(this.pubsub.sUnsubscribe(channel), `SUNSUBSCRIBE ${channel}`);
+    const request = this.pubsub.sUnsubscribe(channel, listener, true).catch(() => undefined);
+    this.#unsubscribing.set(channel, request);
+    void request.finally(() => {
+      if (this.#unsubscribing.get(channel) === request) this.#unsubscribing.delete(channel);
+    });
+    await this.#bounded(request, `SUNSUBSCRIBE ${channel}`);
   }
 
-  async #bounded(request: Promise<void>, what: string): Promise<void> {
+  async #bounded<T>(request: Promise<T>, what: string): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -123,7 +144,7 @@ export class RedisLink {
       );
     });
     try {
-      await Promise.race([request, timeout]);
+      return await Promise.race([request, timeout]);
     } finally {
       clearTimeout(timer);
     }

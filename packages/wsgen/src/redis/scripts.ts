@@ -42,10 +42,13 @@ const ACQUIRE = `local function acquire(token, leaseMs, newEpoch, topic, channel
   if not continues then
     redis.call('DEL', KEYS[2])
     redis.call('HSET', KEYS[1], 'e', newEpoch, 's', 0, 't', topic)
-    if m[1] then redis.call('SPUBLISH', channel, 'x:reset:' .. newEpoch) end
+    -- Every new epoch is announced before its first update: a feed changes epoch only when told (or when it reads one).
+    redis.call('SPUBLISH', channel, 'x:reset:' .. newEpoch)
   end
   redis.call('HDEL', KEYS[1], 'ho')
   redis.call('HSET', KEYS[1], 'lo', token)
+  -- Until the producer's first tick renews it: a producer that dies at once leaves nothing for long.
+  redis.call('PEXPIRE', KEYS[1], leaseMs * 3)
 end
 `;
 
@@ -91,9 +94,11 @@ return {role, st or '', m[1] or '', tonumber(m[2] or '0'), now, entries}
 
 /**
  * A process's periodic step for one topic (KEYS m s l h; ARGV node leaseMs
- * holding token newToken newEpoch topic channel qchannel keepMs): renews its
- * hold, and its lease when it produces; takes the lease when it lapsed.
- * Returns {lost} | {producing, holders} | {held, state} | {free} | {acquired}.
+ * holding token newToken newEpoch topic channel qchannel keepMs live
+ * mayAcquire): renews its hold, and its lease when it produces (telling
+ * holders it is live again, should the live script have been lost); takes
+ * the lease when it lapsed. Returns {lost} | {producing, holders} |
+ * {held, state} | {free} | {acquired}.
  */
 export const TICK = script(
   "tick",
@@ -108,46 +113,57 @@ end
 local lease = redis.call('HMGET', KEYS[3], 'o', 'st')
 if token ~= '' then
   if lease[1] ~= token then return {'lost'} end
+  if ARGV[11] == '1' and lease[2] == 'creating' then
+    redis.call('HSET', KEYS[3], 'st', 'live')
+    redis.call('SPUBLISH', ARGV[8], 'x:live')
+  end
   redis.call('PEXPIRE', KEYS[3], leaseMs)
   redis.call('PEXPIRE', KEYS[1], ARGV[10])
   redis.call('PEXPIRE', KEYS[2], ARGV[10])
   return {'producing', redis.call('ZCARD', KEYS[4])}
 end
 if lease[1] then return {'held', lease[2] or ''} end
-if ARGV[3] ~= '1' then return {'free'} end
+if ARGV[3] ~= '1' or ARGV[12] ~= '1' then return {'free'} end
 acquire(ARGV[5], leaseMs, ARGV[6], ARGV[7], ARGV[8], ARGV[9])
 return {'acquired'}
 `,
 );
 
 /**
- * Positions updates and sends them to every holder (KEYS m s l; ARGV token
- * maxlen channel gap n p1..pn). A token must own the lease (else
- * `fenced`); none (publish from anywhere) needs a producer that is not
- * retiring (else `not_live`). `gap` seqs are skipped first: updates this
- * producer lost, shown to subscribers as a jump. Returns {last seq, epoch}.
+ * Positions updates and sends them to every holder (KEYS m s l h; ARGV
+ * token maxlen channel gap keepMs n p1..pn). A token must own the lease
+ * (else `fenced`). Without one (publish from anywhere) the topic must have
+ * a producer that is not retiring, or holders while its lease changes hands
+ * (else `not_live`). `gap` seqs are skipped first: updates this producer
+ * lost, shown to subscribers as a jump. Returns {last seq, epoch}.
  */
 export const PUBLISH = script(
   "publish",
-  `${NOW}
+  `${NOW}${PRUNE}
 local token, maxlen, channel = ARGV[1], tonumber(ARGV[2]), ARGV[3]
-local gap, n = tonumber(ARGV[4]), tonumber(ARGV[5])
+local gap, n = tonumber(ARGV[4]), tonumber(ARGV[6])
 local lease = redis.call('HMGET', KEYS[3], 'o', 'st')
+local now = nowMs()
 if token ~= '' then
   if lease[1] ~= token then return {-1, 'fenced'} end
-elseif (not lease[1]) or lease[2] == 'retiring' then return {-1, 'not_live'} end
+elseif lease[2] == 'retiring' then return {-1, 'not_live'}
+elseif not lease[1] then
+  prune(now)
+  if redis.call('ZCARD', KEYS[4]) == 0 then return {-1, 'not_live'} end
+end
 local e = redis.call('HGET', KEYS[1], 'e')
 if not e then return {-1, 'not_live'} end
 local last = redis.call('HINCRBY', KEYS[1], 's', gap + n)
 local first = last - n + 1
-local now = nowMs()
 local parts = {'b1:', e, ':', first, ':', n, ':', gap, ':'}
 for i = 1, n do
-  local p = ARGV[5 + i]
+  local p = ARGV[6 + i]
   if maxlen > 0 then redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxlen, (first + i - 1) .. '-0', 'd', p, 't', now) end
   parts[#parts + 1] = #p .. ':'
   parts[#parts + 1] = p
 end
+-- A stream's first entries: it expires with its meta until the producer's tick renews both.
+if maxlen > 0 and first - gap == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[5]) end
 redis.call('SPUBLISH', channel, table.concat(parts))
 return {last, e}
 `,

@@ -17,11 +17,21 @@
  * The merge (a reply, then the buffer, dropping what the reply covered) is
  * the same for opening and resyncing: Centrifugo's recovery merge, per
  * process instead of per client.
+ *
+ * Epochs cannot be ordered, and a script's reply (commands connection) and
+ * the channel (pub/sub connection) have no order between them, so the
+ * feed's epoch changes only when it is told: by a script's read, or by the
+ * `x:reset:<epoch>` every new epoch is announced with before its first
+ * update (in channel order with the updates). A batch of another epoch is
+ * from before what the feed was told — an old epoch's — and is dropped.
  */
 import type { StreamPosition } from "../protocol/positions.js";
 import type { EncodedUpdate } from "../runtime/fan-out.js";
 import { TopicStream, type HistoryLimits } from "../runtime/topic-stream.js";
 import type { PublishedBatch } from "./channel-messages.js";
+
+/** What a feed takes from its channel in order: updates, and the announcement of a new epoch. */
+export type StreamMessage = PublishedBatch | { readonly kind: "reset"; readonly epoch: string };
 import type { TopicKeys } from "./topic-keys.js";
 
 export type FeedState = "opening" | "live" | "resyncing";
@@ -52,10 +62,12 @@ export class TopicFeed {
   stream: TopicStream | undefined;
   /** Where the stream was when it opened here: where its first local subscribers joined. */
   openedAt: StreamPosition | undefined;
-  #buffered: PublishedBatch[] = [];
+  #buffered: StreamMessage[] = [];
   /** Seqs skipped because Redis no longer held them (after a reconnect or a lost message). */
   gaps = 0;
   duplicates = 0;
+  /** Updates of an epoch the feed had already left (they reached it after a newer read). */
+  stale = 0;
 
   constructor(
     readonly topic: string,
@@ -64,25 +76,26 @@ export class TopicFeed {
     readonly request: unknown,
     readonly user: unknown,
     readonly output: FeedOutput,
+    /** Its channel's listener (removed alone: another app on this broker may listen too). */
+    readonly listener: (message: Buffer) => void,
   ) {}
 
-  /** A batch from the channel. */
-  receive(batch: PublishedBatch): void {
+  /** A message from the channel, in its order. */
+  receive(message: StreamMessage): void {
     if (this.state !== "live") {
-      this.#buffered.push(batch);
+      this.#buffered.push(message);
       return;
     }
-    if (!this.#apply(batch)) {
+    if (message.kind === "reset") {
+      // The stream restarted (a takeover): a new epoch, nothing in it yet.
+      if (this.stream?.epoch !== message.epoch) this.stream = new TopicStream(message.epoch, this.output.limits);
+      return;
+    }
+    if (!this.#apply(message)) {
       this.state = "resyncing";
-      this.#buffered.push(batch);
+      this.#buffered.push(message);
       this.output.resync(this);
     }
-  }
-
-  /** The stream restarted (a takeover): a new epoch, nothing in it yet. */
-  reset(epoch: string): void {
-    if (this.stream?.epoch === epoch) return;
-    this.stream = new TopicStream(epoch, this.output.limits);
   }
 
   /** The channel may have lost messages (its connection dropped): buffer until `loaded`. */
@@ -111,15 +124,18 @@ export class TopicFeed {
     const buffered = this.#buffered;
     this.#buffered = [];
     this.output.deliver(updates);
-    for (const batch of buffered) this.receive(batch);
+    for (const message of buffered) this.receive(message);
   }
 
   /** Records and delivers a batch; false when it does not follow the head (messages were lost). */
   #apply(batch: PublishedBatch): boolean {
-    if (this.stream === undefined || this.stream.epoch !== batch.epoch) {
-      // A new stream (a takeover, or one that restarted): subscribers see its epoch.
+    if (this.stream === undefined) {
+      // No read told it an epoch (the stream was gone): the first batch does.
       this.stream = new TopicStream(batch.epoch, this.output.limits);
       this.stream.skipTo(batch.first - batch.gap - 1);
+    } else if (this.stream.epoch !== batch.epoch) {
+      this.stale += batch.payloads.length;
+      return true;
     }
     const head = this.stream.position.seq;
     const last = batch.first + batch.payloads.length - 1;

@@ -96,7 +96,13 @@ export interface RouteStreams {
   skipRun(run: TopicGeneration): void;
   /** An update for `topic` from anywhere (route.publish): accepted while it is live anywhere. */
   publish(topic: string, payload: string): Promise<PublishResult>;
-  /** Ends this process's runs (handing them over while other processes hold them) and its streams. */
-  shutdown(): Promise<void>;
+  /** Whether this process holds `topic` (has its stream open) or produces it. */
+  holds(topic: string): boolean;
+  /**
+   * Ends this process's runs (handing them over while other processes hold
+   * them) and its streams; a createTopic still pending is not waited for
+   * past `timeoutMs`.
+   */
+  shutdown(timeoutMs: number): Promise<void>;
   stats(): Record<string, number>;
 }

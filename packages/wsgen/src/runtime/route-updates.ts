@@ -11,7 +11,7 @@
  * every process; what comes back from it is written by `deliver`.
  */
 import type { z } from "zod";
-import { updateType, type UpdateEncoder } from "../protocol/messages.js";
+import { jsonOf, updateType, type UpdateEncoder } from "../protocol/messages.js";
 import type { StreamPosition } from "../protocol/positions.js";
 import type { RouteStreams } from "./broker.js";
 import { describeError, WsgenError } from "./errors.js";
@@ -88,7 +88,7 @@ export class RouteUpdates {
       value = parsed.data;
     }
     try {
-      return { ok: true, json: JSON.stringify(value) };
+      return { ok: true, json: jsonOf(value) };
     } catch (error) {
       return { ok: false, why: `cannot be serialized: ${describeError(error)}` };
     }
@@ -171,7 +171,7 @@ export class RouteUpdates {
       if (checked === undefined) continue;
       let json: string;
       try {
-        json = JSON.stringify(checked.value);
+        json = jsonOf(checked.value);
       } catch (error) {
         this.#invalid(
           new WsgenError("ERR_INVALID_UPDATE", `update for "${update.generation.topic}" could not be serialized: ${describeError(error)}`, {

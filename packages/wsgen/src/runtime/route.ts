@@ -295,7 +295,8 @@ export class WsRoute<Req, Data, User = unknown> implements TopicPublisher<Req, D
     if (parsed.ok) return parsed.topic;
     // A request of the schema's output form (a transform's) fails its input check; as such it names a topic only if that one is live.
     const asParsed = encodeTopic(this.name, request);
-    if (asParsed.ok && this.#lifecycle.accepting(asParsed.topic) !== undefined) return asParsed.topic;
+    const known = (topic: string): boolean => this.#streams?.holds(topic) ?? this.#lifecycle.accepting(topic) !== undefined;
+    if (asParsed.ok && known(asParsed.topic)) return asParsed.topic;
     const why = "error" in parsed ? parsed.error.message : "shape" in parsed ? parsed.shape : parsed.notJson;
     throw new WsgenError("ERR_INVALID_REQUEST", `route "${this.name}": publish to a request that names no topic: ${why}`);
   }
@@ -330,7 +331,7 @@ export class WsRoute<Req, Data, User = unknown> implements TopicPublisher<Req, D
   async shutdown(timeoutMs: number): Promise<void> {
     this.service.unbindRoute?.(this);
     await this.#lifecycle.shutdown(timeoutMs);
-    await this.#streams?.shutdown();
+    await this.#streams?.shutdown(timeoutMs);
     this.#updates.close();
     this.#delivery.history.close();
   }
