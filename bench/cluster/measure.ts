@@ -1,0 +1,172 @@
+/**
+ * One cluster measurement: a fresh redis-server (pinned to core 1, with the
+ * load client) and a target's server processes (all pinned to core 0), the
+ * fan-out load client's connections split evenly over them (load-run.ts).
+ * Over the client's window: each process's CPU time and RSS (/proc),
+ * Redis's CPU time (/proc) and its command counts and bytes sent (INFO).
+ * Per-process figures are listed producer first: the wsgen process that won
+ * the topic's lease (it says so on stdout), or socket.io's emitting one.
+ */
+import type { ChildProcess } from "node:child_process";
+import { CLIENT_FIGURES, runLoadClient, type ClientSummary, type LoadRun } from "../fanout/load-run.js";
+import { collectOutput, startNode, stopProcess, waitForOutput } from "../support/processes.js";
+import { freePort, startRedisServer, type RedisServer } from "../support/redis-server.js";
+import type { Cell } from "../support/matrix.js";
+import { callsPer, readCounters, type RedisCounters } from "./redis-stats.js";
+
+const WSGEN = "bench/fanout/servers/wsgen-server.ts";
+const SOCKETIO = "bench/fanout/servers/socketio-server.ts";
+
+interface Target {
+  /** The load client's dialect. */
+  dialect: string;
+  /** Each process's script and flags (`url`: Redis, or undefined when the target runs without it). */
+  processes: (url: string | undefined) => { script: string; flags: string[] }[];
+  redis: boolean;
+}
+
+export const TARGETS: Record<string, Target> = {
+  // Two wsgen processes on one Redis: whichever wins the topic's lease produces.
+  "wsgen-redis": {
+    dialect: "wsgen",
+    redis: true,
+    processes: (url) => [0, 1].map(() => ({ script: WSGEN, flags: ["--redis", url!] })),
+  },
+  // Two socket.io processes, sharded adapter: A emits to the room, B relays what reaches it through Redis.
+  "socketio-sharded": {
+    dialect: "socketio",
+    redis: true,
+    processes: (url) => ["yes", "no"].map((produce) => ({ script: SOCKETIO, flags: ["--redis", url!, "--produce", produce] })),
+  },
+  // For reference: wsgen in one process, the default in-memory broker (bench:fanout's wsgen target).
+  wsgen: { dialect: "wsgen", redis: false, processes: () => [{ script: WSGEN, flags: [] }] },
+};
+
+/** Figures of one server process; `cpuMicrosPerDelivery` is over the deliveries to its own connections. */
+export const PROCESS_FIGURES = ["cpuPercent", "cpuMicrosPerDelivery", "rssMiB"] as const;
+export type ProcessFigures = Record<(typeof PROCESS_FIGURES)[number], number>;
+
+/** Figures of the whole row; `cluster…` is every server process's CPU, plus Redis's, over every delivery. */
+export const FIGURES = [
+  ...CLIENT_FIGURES,
+  "serversCpuMicrosPerDelivery",
+  "clusterCpuMicrosPerDelivery",
+  "redisCpuPercent",
+  "redisCommandsPerUpdate",
+  "redisBytesPerUpdate",
+] as const;
+export type Figures = Record<(typeof FIGURES)[number], number>;
+type ClientFigures = Record<(typeof CLIENT_FIGURES)[number], number>;
+
+export type ClusterRow = Cell &
+  Figures & {
+    /** Producer first. */
+    processes: ProcessFigures[];
+    /** Redis calls per published update, by command (empty without Redis). */
+    commandsPerUpdate: Record<string, number>;
+  };
+
+export interface ClusterOptions {
+  seconds: number;
+  transport: string;
+  maxRssMiB: number;
+}
+
+interface Started {
+  child: ChildProcess;
+  output: { readonly text: string };
+  port: number;
+}
+
+/** Starts every process of the target into `started` (filled as they start, so each is stopped whatever happens next). */
+async function startServers(target: Target, rate: string, redis: RedisServer | undefined, started: Started[]): Promise<void> {
+  for (const { script, flags } of target.processes(redis?.url)) {
+    const port = await freePort();
+    const child = startNode(0, script, ["--port", String(port), "--rate", rate, ...flags]);
+    started.push({ child, output: collectOutput(child), port });
+  }
+  await Promise.all(started.map(({ child, output }) => waitForOutput(child, output, /server on/)));
+}
+
+/** The index of the process that produced (printed `producing`), or 0 (socket.io's emitter, or nobody said). */
+function producerIndex(servers: readonly Started[]): number {
+  return Math.max(
+    0,
+    servers.findIndex(({ output }) => output.text.includes("producing ")),
+  );
+}
+
+const failed = (target: string, clients: number, rate: string, failure: string): ClusterRow => {
+  const none = Object.fromEntries(FIGURES.map((figure) => [figure, Number.NaN])) as Figures;
+  return { target, clients, rate, ...none, processes: [], commandsPerUpdate: {}, failure };
+};
+
+export async function measureCluster(name: string, clients: number, rate: string, options: ClusterOptions): Promise<ClusterRow> {
+  const target = TARGETS[name]!;
+  const servers: Started[] = [];
+  let redis: RedisServer | undefined;
+  try {
+    if (target.redis) redis = await startRedisServer({ core: 1 });
+    await startServers(target, rate, redis, servers);
+    const admin = redis === undefined ? undefined : await redis.admin();
+    const counters: Partial<Record<"start" | "end", Promise<RedisCounters>>> = {};
+    const pids = [...servers.map(({ child }) => child.pid!), ...(redis === undefined ? [] : [redis.pid])];
+    const run = await runLoadClient({
+      ...{ dialect: target.dialect, ports: servers.map(({ port }) => port), clients, seconds: options.seconds },
+      ...{ transport: options.transport, pids, maxRssMiB: options.maxRssMiB },
+      onWindow: (edge) => {
+        if (admin !== undefined) counters[edge] = readCounters(admin);
+      },
+    });
+    const { summary } = run;
+    if (summary === undefined || run.failure !== undefined) return failed(name, clients, rate, run.failure ?? "no result");
+    const perProcess = servers.map((_, i): ProcessFigures => {
+      const { cpuSeconds, peakRssMiB } = run.watched[i]!;
+      const deliveries = summary.deliveriesPerPort[i]!;
+      return {
+        cpuPercent: (cpuSeconds / (run.windowMs / 1000)) * 100,
+        cpuMicrosPerDelivery: deliveries > 0 ? (cpuSeconds * 1e6) / deliveries : Number.NaN,
+        rssMiB: peakRssMiB,
+      };
+    });
+    const producer = producerIndex(servers);
+    const processes = [perProcess[producer]!, ...perProcess.filter((_, i) => i !== producer)];
+    return { target: name, clients, rate, ...(await rowFigures(summary, run, servers.length, counters)), processes };
+  } catch (error) {
+    // A process that would not start (or Redis that went away) fails the row, and the matrix goes on.
+    return failed(name, clients, rate, error instanceof Error ? error.message.slice(0, 300) : String(error));
+  } finally {
+    await Promise.all(servers.map(({ child }) => stopProcess(child)));
+    await redis?.stop();
+  }
+}
+
+/** The row's own figures from the client's summary, the watched processes (servers, then Redis) and Redis's counters. */
+async function rowFigures(
+  summary: ClientSummary,
+  run: LoadRun,
+  serverCount: number,
+  counters: Partial<Record<"start" | "end", Promise<RedisCounters>>>,
+): Promise<Figures & { commandsPerUpdate: Record<string, number> }> {
+  const client = Object.fromEntries(CLIENT_FIGURES.map((figure) => [figure, summary[figure]])) as ClientFigures;
+  const serversCpu = run.watched.slice(0, serverCount).reduce((sum, { cpuSeconds }) => sum + cpuSeconds, 0);
+  const redisCpu = run.watched[serverCount]?.cpuSeconds;
+  const perDelivery = (seconds: number): number => (summary.deliveries > 0 ? (seconds * 1e6) / summary.deliveries : Number.NaN);
+  let commandsPerUpdate: Record<string, number> = {};
+  let redisBytesPerUpdate = Number.NaN;
+  if (counters.start !== undefined && counters.end !== undefined && summary.published > 0) {
+    const [start, end] = await Promise.all([counters.start, counters.end]);
+    commandsPerUpdate = callsPer(start, end, summary.published);
+    redisBytesPerUpdate = (end.outputBytes - start.outputBytes) / summary.published;
+  }
+  const commands = Object.values(commandsPerUpdate);
+  return {
+    ...client,
+    serversCpuMicrosPerDelivery: perDelivery(serversCpu),
+    clusterCpuMicrosPerDelivery: perDelivery(serversCpu + (redisCpu ?? 0)),
+    redisCpuPercent: redisCpu === undefined ? Number.NaN : (redisCpu / (run.windowMs / 1000)) * 100,
+    redisCommandsPerUpdate: commands.length === 0 ? Number.NaN : commands.reduce((sum, calls) => sum + calls, 0),
+    redisBytesPerUpdate,
+    commandsPerUpdate,
+  };
+}
