@@ -39,6 +39,7 @@ const DESCRIBED: Record<string, RegExp> = {
   authenticate: /^none$/,
   authorize: /^none$/,
   allowedOrigins: /^any$/,
+  broker: /^one process$/,
   asyncapi: /^`?3\.0\.0`?$/,
   onError: /^`console\.error`$/,
   description: /^the alias's JSDoc$/,

@@ -23,7 +23,7 @@ interface Surface {
 const SURFACE: Record<string, Surface> = {
   wsgen: {
     entry: "packages/wsgen/src/index.ts",
-    values: ["authenticated", "buildTopic", "createWsApp", "defineModule", "LiveTopics", "WsgenError", "WsRoute"],
+    values: ["authenticated", "buildTopic", "createWsApp", "defineModule", "LiveTopics", "memoryBroker", "WsgenError", "WsRoute"],
     types: [
       "AppStats",
       "AsyncApiOptions",
@@ -33,6 +33,8 @@ const SURFACE: Record<string, Surface> = {
       "AuthenticateResult",
       "AuthorizeHook",
       "AuthorizeResult",
+      "Broker",
+      "BrokerStats",
       "Envelope",
       "ErrorCode",
       "ErrorContext",
@@ -99,6 +101,11 @@ const SURFACE: Record<string, Surface> = {
     ],
   },
   "wsgen/metrics": { entry: "packages/wsgen/src/runtime/metrics.ts", values: ["createMetrics"], types: ["WsMetrics"] },
+  "wsgen/redis": {
+    entry: "packages/wsgen/src/redis/index.ts",
+    values: ["redisBroker"],
+    types: ["RedisBroker", "RedisBrokerOptions", "RedisBrokerStats"],
+  },
   "@wsgen/cli/config": { entry: "src/config.ts", values: ["defineConfig"], types: ["WsgenConfig"] },
 };
 

@@ -4,6 +4,7 @@
  * internal and may change in any release.
  */
 export { createWsApp, type AppStats, type WsApp } from "./runtime/ws-app.js";
+export { memoryBroker, type Broker, type BrokerStats } from "./runtime/broker.js";
 export { defineModule, type WsModuleDefinition } from "./runtime/module.js";
 export { WsRoute, type RouteDeclaration, type WsRouter } from "./runtime/route.js";
 export type { RouteStats } from "./runtime/route-stats.js";

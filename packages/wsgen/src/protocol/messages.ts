@@ -197,7 +197,19 @@ export type UpdateEncoder = (topic: string, payload: unknown, position: StreamPo
  * (and once for all of the topic's subscribers: the position is the topic's).
  */
 export function updateEncoder(route: string): UpdateEncoder {
+  const framing = updateFraming(route);
+  return (topic, payload, position) => `${framing.before(topic)}${JSON.stringify(payload)}${framing.after(position)}`;
+}
+
+/**
+ * The text around an update's data in its `{route}.update` frame: what
+ * updateEncoder writes, for data that is JSON already (an update that came
+ * from another process as bytes is framed without being parsed).
+ */
+export function updateFraming(route: string): { before(topic: string): string; after(position: StreamPosition): string } {
   const head = `{"type":${JSON.stringify(updateType(route))},"payload":{"topic":`;
-  return (topic, payload, { seq, epoch }) =>
-    `${head}${JSON.stringify(topic)},"payload":${JSON.stringify(payload)},"seq":${seq},"epoch":${JSON.stringify(epoch)}}}`;
+  return {
+    before: (topic) => `${head}${JSON.stringify(topic)},"payload":`,
+    after: ({ seq, epoch }) => `,"seq":${seq},"epoch":${JSON.stringify(epoch)}}}`,
+  };
 }

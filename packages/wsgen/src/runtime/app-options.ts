@@ -6,6 +6,7 @@
 import type { IncomingMessage } from "node:http";
 import { ASYNCAPI_VERSIONS, type AsyncApiOptions, type AsyncApiVersion } from "./asyncapi.js";
 import type { AuthenticateResult } from "./authentication.js";
+import { isBroker, type Broker } from "./broker.js";
 import { reportToConsole, type ErrorContext } from "./errors.js";
 import type { WsModuleDefinition } from "./module.js";
 import {
@@ -30,6 +31,14 @@ export type SlowConsumerPolicy = "close" | "drop";
 export interface WsAppOptions<User = unknown> {
   /** The modules to serve; their `authorize` hooks and routes see the user `authenticate` returns. */
   modules: readonly WsModuleDefinition<User>[];
+  /**
+   * Where topics live: in this process (the default), or shared by every
+   * process given the same broker (`await redisBroker({ url })` from
+   * `wsgen/redis`): one producer per topic among them, positions assigned
+   * in Redis, updates reaching subscribers on every process. Close it after
+   * the app. @default memoryBroker() (one process, in memory)
+   */
+  broker?: Broker;
   /**
    * Milliseconds between protocol pings; a client that missed one is
    * terminated. Inbound frames and pongs both count as life; 0 disables.
@@ -135,14 +144,17 @@ export const APP_DEFAULTS = {
   authenticate: undefined,
   protectDocs: false,
   allowedOrigins: undefined,
+  broker: undefined,
   asyncapi: {},
   onError: reportToConsole,
   clientErrorReportsPerMinute: 10,
 } as const satisfies Defaults<Omit<WsAppOptions, "modules">>;
 
 /** App options with every default applied and every value checked. */
-export type ResolvedAppOptions<User = unknown> = Required<Omit<WsAppOptions<User>, "rateLimit" | "authenticate" | "allowedOrigins">> &
-  Pick<WsAppOptions<User>, "rateLimit" | "authenticate" | "allowedOrigins">;
+export type ResolvedAppOptions<User = unknown> = Required<
+  Omit<WsAppOptions<User>, "rateLimit" | "authenticate" | "allowedOrigins" | "broker">
+> &
+  Pick<WsAppOptions<User>, "rateLimit" | "authenticate" | "allowedOrigins" | "broker">;
 
 export function resolveAppOptions<User>(options: WsAppOptions<User>): ResolvedAppOptions<User> {
   // Every key either given or defaulted: what ResolvedAppOptions says (TypeScript cannot follow a spread of a Partial).
@@ -167,6 +179,8 @@ export function resolveAppOptions<User>(options: WsAppOptions<User>): ResolvedAp
   check("protectDocs", resolved.protectDocs, isBoolean, "true or false");
   check("onError", resolved.onError, isFunction, "a function");
   if (resolved.authenticate !== undefined) check("authenticate", resolved.authenticate, isFunction, "a function");
+  if (resolved.broker !== undefined)
+    check("broker", resolved.broker, isBroker, "a broker: memoryBroker(), or await redisBroker({ url }) from wsgen/redis");
   if (resolved.allowedOrigins !== undefined) {
     // A string would pass `includes` for any of its substrings.
     check("allowedOrigins", resolved.allowedOrigins, isStringArray, "an array of origin strings");

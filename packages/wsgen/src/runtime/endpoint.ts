@@ -47,6 +47,7 @@ export type EndpointOptions = Pick<
   | "maxRequestDepth"
   | "maxRequestKeys"
   | "closeTimeout"
+  | "broker"
 > & {
   reportError(error: unknown, context: ErrorContext): void;
   /** The app's budget for reports of client-caused errors, shared by its endpoints. */
@@ -131,6 +132,7 @@ export class WsEndpoint<User = unknown> {
         authorize: definition.authorize,
         authorizeTimeout: options.authorizeTimeout,
         requestShape: { maxRequestDepth: options.maxRequestDepth, maxRequestKeys: options.maxRequestKeys },
+        broker: options.broker,
         reportError: (error, context, client) => {
           if (client instanceof Connection) this.#reportFrom(client as Connection<User>, error, context);
           else options.reportError(error, context);

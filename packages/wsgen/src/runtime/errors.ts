@@ -19,7 +19,10 @@ export type WsgenErrorCode =
   | "ERR_INVALID_UPDATE"
   | "ERR_INVALID_REQUEST"
   | "ERR_NOT_BOUND"
-  | "ERR_ZOD_VERSION";
+  | "ERR_ZOD_VERSION"
+  | "ERR_BROKER_UNAVAILABLE"
+  | "ERR_BROKER_FAILED"
+  | "ERR_PRODUCER_DEPOSED";
 
 export class WsgenError extends Error {
   readonly code: WsgenErrorCode;

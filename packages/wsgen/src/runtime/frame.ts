@@ -34,8 +34,25 @@ export function encodeRetainedTextFrame(text: string): EncodedFrames {
   return encodeInto((size) => Buffer.allocUnsafeSlow(size), text);
 }
 
+/** A kept frame (as encodeRetainedTextFrame) whose text is `before`, then `middle`'s bytes (UTF-8 JSON already), then `after`. */
+export function encodeRetainedFrameAround(before: string, middle: Buffer, after: string): EncodedFrames {
+  const head = Buffer.byteLength(before);
+  const length = head + middle.length + Buffer.byteLength(after);
+  const { bytes, headerLength } = frameOf(length, (size) => Buffer.allocUnsafeSlow(size));
+  bytes.write(before, headerLength);
+  middle.copy(bytes, headerLength + head);
+  bytes.write(after, headerLength + head + middle.length);
+  return { bytes, frames: [bytes] };
+}
+
 function encodeInto(allocate: (size: number) => Buffer, text: string): EncodedFrames {
-  const length = Buffer.byteLength(text);
+  const { bytes, headerLength } = frameOf(Buffer.byteLength(text), allocate);
+  bytes.write(text, headerLength);
+  return { bytes, frames: [bytes] };
+}
+
+/** A buffer for one text frame of `length` payload bytes, its header written. */
+function frameOf(length: number, allocate: (size: number) => Buffer): { bytes: Buffer; headerLength: number } {
   const headerLength = length < 126 ? 2 : length < 65_536 ? 4 : 10;
   const bytes = allocate(headerLength + length);
   bytes[0] = FIN_TEXT;
@@ -50,8 +67,7 @@ function encodeInto(allocate: (size: number) => Buffer, text: string): EncodedFr
     bytes.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
     bytes.writeUInt32BE(length >>> 0, 6);
   }
-  bytes.write(text, headerLength);
-  return { bytes, frames: [bytes] };
+  return { bytes, headerLength };
 }
 
 /** Joins encoded frames, in order, into one buffer (no copy for a single one). */

@@ -3,6 +3,7 @@
  * host module, the clients it serves, and how a subscribe frame asks.
  */
 import type { AuthorizeHook } from "./authorization.js";
+import type { Broker } from "./broker.js";
 import type { ErrorContext } from "./errors.js";
 import type { Subscriber } from "./fan-out.js";
 import type { SubscriptionResponse } from "../protocol/messages.js";
@@ -16,6 +17,8 @@ export interface RouteHost<User = unknown> {
   /** Milliseconds the hooks have to decide a subscribe (0: no limit). */
   readonly authorizeTimeout?: number;
   readonly requestShape?: RequestShapeLimits;
+  /** Where its topics live: undefined (or a memory broker) keeps them in this process. */
+  readonly broker?: Broker | undefined;
   /** Reports an error; `client` names the connection it came from, so one client cannot flood the log. */
   reportError(error: unknown, context: ErrorContext, client?: Subscriber): void;
 }

@@ -34,4 +34,6 @@ export interface RouteStats extends LagCounts {
   laggingSubscribers: number;
   /** The topics' streams kept for replay (history.ts): how many, their updates and bytes. */
   history: HistoryStats;
+  /** With a broker that shares topics (wsgen/redis): this route's side of it (streams open here, producers run here, resyncs, takeovers…). */
+  broker?: Record<string, number>;
 }

@@ -5,10 +5,15 @@
  * topic's stream and encoded once (kept in the history), then written to
  * the topic's holders (fan-out.ts), each lagging one offered to its route's
  * LaggingHolders instead (lag-policy.ts).
+ *
+ * With a broker that shares topics (`remote`), a drained batch is validated
+ * and serialized here, then handed to the broker, which positions it for
+ * every process; what comes back from it is written by `deliver`.
  */
 import type { z } from "zod";
 import { updateType, type UpdateEncoder } from "../protocol/messages.js";
 import type { StreamPosition } from "../protocol/positions.js";
+import type { RouteStreams } from "./broker.js";
 import { describeError, WsgenError } from "./errors.js";
 import { fanOut, type EncodedUpdate, type Subscriber } from "./fan-out.js";
 import { encodeRetainedTextFrame, type EncodedFrames } from "./frame.js";
@@ -37,6 +42,8 @@ export interface RouteUpdatesOptions {
   topics: UpdateTopics;
   delivery: TopicDelivery;
   lagging: LaggingHolders;
+  /** The broker's streams, when topics are shared by several processes; updates are then positioned there. */
+  remote?: RouteStreams | undefined;
   report(error: unknown, where: string): void;
 }
 
@@ -54,7 +61,7 @@ export class RouteUpdates {
     this.#queue = new UpdateQueue<QueuedUpdate>({
       capacity: options.queueCapacity ?? ROUTE_DEFAULTS.queueCapacity,
       batchWindowMs: options.batchWindowMs ?? ROUTE_DEFAULTS.batchWindowMs,
-      deliver: (updates) => this.#fanOut(updates),
+      deliver: (updates) => (options.remote === undefined ? this.#fanOut(updates) : this.#publishRemote(options.remote, updates)),
       onDeliverError: (error) => options.report(error, `${updateType(options.route)} fan-out`),
       onDrop: (update) => this.#skipDropped(update),
     });
@@ -67,17 +74,29 @@ export class RouteUpdates {
 
   /** Why `data` would not be sent (its schema refuses it, with `validate`, or JSON cannot serialize it), else undefined. */
   refusal(data: unknown): string | undefined {
+    const encoded = this.json(data);
+    return encoded.ok ? undefined : encoded.why;
+  }
+
+  /** `data` as it would be sent, as JSON (parsed by the data schema, with `validate`), or why it would not be. */
+  json(data: unknown): { ok: true; json: string } | { ok: false; why: string } {
     const { validate, dataSchema, dataName } = this.#options;
+    let value = data;
     if (validate) {
       const parsed = dataSchema.safeParse(data);
-      if (!parsed.success) return `does not match ${dataName}: ${parsed.error.message}`;
+      if (!parsed.success) return { ok: false, why: `does not match ${dataName}: ${parsed.error.message}` };
+      value = parsed.data;
     }
     try {
-      JSON.stringify(data);
+      return { ok: true, json: JSON.stringify(value) };
     } catch (error) {
-      return `cannot be serialized: ${describeError(error)}`;
+      return { ok: false, why: `cannot be serialized: ${describeError(error)}` };
     }
-    return undefined;
+  }
+
+  /** Drains the queue now (a producer run that ends sends what it queued first). */
+  flush(): void {
+    this.#queue.drain();
   }
 
   /** Discards pending updates and refuses new ones. */
@@ -97,7 +116,6 @@ export class RouteUpdates {
 
   /** Validates and encodes a drained batch, then writes it to the holders (fan-out.ts). */
   #fanOut(updates: readonly QueuedUpdate[]): void {
-    const { delivery, topics, lagging } = this.#options;
     const encoded: EncodedUpdate[] = [];
     for (const update of updates) {
       const { topic } = update.generation;
@@ -111,6 +129,12 @@ export class RouteUpdates {
         );
       }
     }
+    this.deliver(encoded);
+  }
+
+  /** Writes encoded updates to their topics' holders, each lagging one offered to LaggingHolders instead. */
+  deliver(encoded: readonly EncodedUpdate[]): void {
+    const { delivery, topics, lagging } = this.#options;
     if (encoded.length === 0) return;
     const now = performance.now();
     this.#framesSent += fanOut(
@@ -126,26 +150,65 @@ export class RouteUpdates {
    * and valid (the check it would have had anyway). One that would not serialize still counts: finding out costs the encoding.
    */
   #skipDropped({ generation, data }: QueuedUpdate): void {
-    const { topics, validate, dataSchema, delivery } = this.#options;
-    if (!topics.streams(generation) || (validate && !dataSchema.safeParse(data).success)) return;
-    delivery.history.skip(generation.topic);
+    const { topics, validate, dataSchema, delivery, remote } = this.#options;
+    const streams = remote === undefined ? topics.streams(generation) : remote.accepts(generation);
+    if (!streams || (validate && !dataSchema.safeParse(data).success)) return;
+    if (remote === undefined) delivery.history.skip(generation.topic);
+    else remote.skipRun(generation);
+  }
+
+  /** Validates and serializes a drained batch, then hands each run of one producer's updates to the broker. */
+  #publishRemote(remote: RouteStreams, updates: readonly QueuedUpdate[]): void {
+    let run: TopicGeneration | undefined;
+    let payloads: string[] = [];
+    const send = (): void => {
+      if (run !== undefined && payloads.length > 0) remote.publishRun(run, payloads);
+      payloads = [];
+    };
+    for (const update of updates) {
+      if (!remote.accepts(update.generation)) continue;
+      const checked = this.#checked(update);
+      if (checked === undefined) continue;
+      let json: string;
+      try {
+        json = JSON.stringify(checked.value);
+      } catch (error) {
+        this.#invalid(
+          new WsgenError("ERR_INVALID_UPDATE", `update for "${update.generation.topic}" could not be serialized: ${describeError(error)}`, {
+            cause: error,
+          }),
+        );
+        continue;
+      }
+      if (update.generation !== run) send();
+      run = update.generation;
+      payloads.push(json);
+      this.#updatesPublished += 1;
+    }
+    send();
+  }
+
+  /** The update's data as sent: parsed by the data schema (with `validate`), or undefined (reported) when it does not match. */
+  #checked({ generation, data }: QueuedUpdate): { value: unknown } | undefined {
+    const { validate, dataSchema, dataName } = this.#options;
+    if (!validate) return { value: data };
+    const parsed = dataSchema.safeParse(data);
+    if (parsed.success) return { value: parsed.data };
+    this.#invalid(
+      new WsgenError("ERR_INVALID_UPDATE", `update for "${generation.topic}" does not match ${dataName}: ${parsed.error.message}`),
+    );
+    return undefined;
   }
 
   /** Validates one update, then positions, encodes and records it; undefined if it goes nowhere or is invalid. */
   #encode({ generation, data }: QueuedUpdate): { frame: EncodedFrames; position: StreamPosition } | undefined {
-    const { topics, validate, dataSchema, dataName, delivery, encode } = this.#options;
+    const { topics, delivery, encode } = this.#options;
     const { topic } = generation;
     // Also while it lingers: nobody is written it now, but a subscriber back within the linger is replayed it.
     if (!topics.streams(generation)) return undefined;
-    let payload: unknown = data;
-    if (validate) {
-      const parsed = dataSchema.safeParse(data);
-      if (!parsed.success) {
-        this.#invalid(new WsgenError("ERR_INVALID_UPDATE", `update for "${topic}" does not match ${dataName}: ${parsed.error.message}`));
-        return undefined;
-      }
-      payload = parsed.data;
-    }
+    const checked = this.#checked({ generation, data });
+    if (checked === undefined) return undefined;
+    const payload = checked.value;
     let position!: StreamPosition; // set by publish, which calls the encoder exactly once
     const frame = delivery.publish(topic, (at) => {
       position = at;

@@ -12,17 +12,33 @@
  * subscriber starts on a stream — replay after its `since`, the latest
  * value — is TopicDelivery's (topic-delivery.ts); what a lagging subscriber
  * gets meanwhile is its LaggingHolders' (lag-policy.ts).
+ *
+ * Mounted with a broker that shares topics (wsgen/redis), the lifecycle
+ * tracks local interest only: a topic's first local subscriber opens its
+ * stream here (the broker's RouteStreams), the broker runs createTopic on
+ * one process of all, positions every update there, and hands back what
+ * this process's subscribers are written.
  */
 import type { z } from "zod";
 import type { DeliveryPolicy } from "./asyncapi-wire.js";
 import { authorizeSubscribe, type AuthorizeHook } from "./authorization.js";
-import type { Subscriber } from "./fan-out.js";
+import type { ProducerRun, RouteStreams } from "./broker.js";
+import type { EncodedUpdate, Subscriber } from "./fan-out.js";
 import { describeError, reportToConsole, WsgenError } from "./errors.js";
 import { check, isBoolean, isFunction, isService } from "./option-checks.js";
 import { LaggingHolders } from "./lag-policy.js";
 import { deliveryPolicyOf, historyLimits, lagPolicyOf, lingerOf, ROUTE_DEFAULTS, type RouteOptions } from "./route-options.js";
-import { isRouteName, operationType, updateEncoder, type RouteOperation, type SubscriptionResponse } from "../protocol/messages.js";
+import {
+  isRouteName,
+  operationType,
+  updateEncoder,
+  updateFraming,
+  type RouteOperation,
+  type SubscriptionResponse,
+} from "../protocol/messages.js";
+import { encodeRetainedFrameAround } from "./frame.js";
 import { positionProblem, type StreamPosition } from "../protocol/positions.js";
+import { PENDING_POSITION } from "./topic-history.js";
 import { REQUEST_SHAPE_DEFAULTS, requestShapeProblem } from "./request-shape.js";
 import type { PublishResult, TopicPublisher, TopicUpdater, WsRouteService } from "./service.js";
 import { encodeTopic } from "../protocol/topic.js";
@@ -77,10 +93,13 @@ export class WsRoute<Req, Data, User = unknown> implements TopicPublisher<Req, D
   readonly deliveryPolicy: DeliveryPolicy;
 
   readonly #authorize: AuthorizeHook<User, Req> | undefined;
-  readonly #lifecycle: TopicLifecycle<TopicCreation, Subscriber>;
-  readonly #updates: RouteUpdates;
-  readonly #delivery: TopicDelivery;
-  readonly #lagging: LaggingHolders;
+  readonly #options: RouteOptions<Req, Data, string, User>;
+  // Built for this process at construction; built again at mount over a broker's streams.
+  #lifecycle!: TopicLifecycle<TopicCreation, Subscriber>;
+  #updates!: RouteUpdates;
+  #delivery!: TopicDelivery;
+  #lagging!: LaggingHolders;
+  #streams: RouteStreams | undefined;
   #host: RouteHost<User> | undefined;
   #subscriptionsForbidden = 0;
   #requestsOverShapeLimits = 0;
@@ -105,20 +124,28 @@ export class WsRoute<Req, Data, User = unknown> implements TopicPublisher<Req, D
     this.dataSchema = options.data;
     this.requestName = options.requestName;
     this.dataName = options.dataName;
+    this.#options = options;
+    this.deliveryPolicy = deliveryPolicyOf(historyLimits(options), { lingerMs: lingerOf(options), lagPolicy: lagPolicyOf(options) });
+    this.#wire(undefined);
+    this.service.bindRoute?.(this);
+  }
+
+  /** Builds the route's delivery: over this process's memory (`streams` undefined), or over a broker's shared streams. */
+  #wire(streams: RouteStreams | undefined): void {
+    const options = this.#options;
     const limits = historyLimits(options);
-    const lagPolicy = lagPolicyOf(options);
-    const lingerMs = lingerOf(options);
-    this.deliveryPolicy = deliveryPolicyOf(limits, { lingerMs, lagPolicy });
-    this.#delivery = new TopicDelivery(new MemoryTopicHistory(limits), limits.keepLatest);
+    this.#streams = streams;
+    this.#delivery = new TopicDelivery(streams?.history ?? new MemoryTopicHistory(limits), limits.keepLatest);
     this.#lagging = new LaggingHolders({
-      policy: lagPolicy,
+      policy: lagPolicyOf(options),
       history: this.#delivery.history,
       onHeldBack: (subscriber, topic, position) => this.#delivery.heldBack(subscriber, topic, position),
     });
     this.#lifecycle = new TopicLifecycle<TopicCreation, Subscriber>(
       {
         create: (generation, creation) => creation(generation),
-        remove: (topic) => this.#removeTopic(topic),
+        // Shared: the last local subscriber leaving closes the stream here; the broker decides whether removeTopic runs.
+        remove: (topic) => (streams === undefined ? this.#removeTopic(topic) : streams.close(topic)),
         onUnheld: (topic) => this.#delivery.history.release(topic),
         onCreateFailed: (topic, error) =>
           this.#report(
@@ -126,7 +153,7 @@ export class WsRoute<Req, Data, User = unknown> implements TopicPublisher<Req, D
             operationType(this.name, "subscribe"),
           ),
       },
-      lingerMs,
+      lingerOf(options),
     );
     this.#updates = new RouteUpdates({
       route: this.name,
@@ -139,9 +166,33 @@ export class WsRoute<Req, Data, User = unknown> implements TopicPublisher<Req, D
       topics: this.#lifecycle,
       delivery: this.#delivery,
       lagging: this.#lagging,
+      remote: streams,
       report: (error, where) => this.#report(error, where),
     });
-    this.service.bindRoute?.(this);
+  }
+
+  /** The broker's streams for this route, given the sink through which they reach it. */
+  #sharedStreams(host: RouteHost<User>): RouteStreams | undefined {
+    const framing = updateFraming(this.name);
+    return host.broker?.routeStreams?.(
+      {
+        module: host.module,
+        route: this.name,
+        limits: historyLimits(this.#options),
+        encodeUpdate: (topic, payloadJson, position): EncodedUpdate => ({
+          topic,
+          position,
+          frame: encodeRetainedFrameAround(framing.before(topic), payloadJson, framing.after(position)),
+        }),
+      },
+      {
+        deliver: (updates) => this.#updates.deliver(updates),
+        createTopic: (run, request, user) => this.#produce(run, request as Req, user as User),
+        removeTopic: (topic) => this.#removeTopic(topic),
+        flush: () => this.#updates.flush(),
+        report: (error, where) => this.#report(error, where),
+      },
+    );
   }
 
   /** @internal Called once by the module that mounts this route. */
@@ -153,6 +204,8 @@ export class WsRoute<Req, Data, User = unknown> implements TopicPublisher<Req, D
       );
     }
     this.#host = host;
+    const streams = this.#sharedStreams(host);
+    if (streams !== undefined) this.#wire(streams);
   }
 
   /**
@@ -229,7 +282,7 @@ export class WsRoute<Req, Data, User = unknown> implements TopicPublisher<Req, D
     // A new subscription must be admitted (the per-connection limit); renewing a held one need not be.
     const refusal = this.#lifecycle.holds(topic, client) ? undefined : options.limitRefusal?.();
     if (refusal !== undefined) return refused("subscription_limit", refusal, topic);
-    const joinedAt = this.#delivery.join(topic, client);
+    let joinedAt = this.#delivery.join(topic, client);
     try {
       const { user } = client;
       await this.#lifecycle.join(topic, (generation) => this.#createTopic(generation, request, user), client);
@@ -237,6 +290,8 @@ export class WsRoute<Req, Data, User = unknown> implements TopicPublisher<Req, D
       this.#delivery.abandon(topic, client);
       return refused("subscription_refused", `subscription refused: ${describeError(error)}`, topic);
     }
+    // A shared stream opened by this join: it joined where the stream was when it opened here.
+    if (joinedAt === PENDING_POSITION) joinedAt = this.#streams?.openedAt(topic) ?? this.#delivery.history.open(topic);
     return { topic, joinedAt, since, message: "subscribed" };
   }
 
@@ -272,13 +327,12 @@ export class WsRoute<Req, Data, User = unknown> implements TopicPublisher<Req, D
    * ERR_INVALID_UPDATE for data its data schema refuses (with
    * `validateUpdates`) or JSON cannot serialize.
    */
-  // Async though nothing here waits: a broker that publishes elsewhere (another process) answers later.
-  // eslint-disable-next-line @typescript-eslint/require-await
   async publish(request: Req, data: Data): Promise<PublishResult> {
     const topic = this.#publishedTopic(request);
     // Told to the caller now: fan-out would find out later and could only report it to onError.
-    const refusal = this.#updates.refusal(data);
-    if (refusal !== undefined) throw new WsgenError("ERR_INVALID_UPDATE", `route "${this.name}": published data ${refusal}`);
+    const encoded = this.#updates.json(data);
+    if (!encoded.ok) throw new WsgenError("ERR_INVALID_UPDATE", `route "${this.name}": published data ${encoded.why}`);
+    if (this.#streams !== undefined) return this.#lifecycle.closed ? { status: "not_live" } : this.#streams.publish(topic, encoded.json);
     const generation = this.#lifecycle.closed ? undefined : this.#lifecycle.accepting(topic);
     // Only one that takes a position: a topic still being created whose subscribers all left would drop it.
     if (generation === undefined || !this.#lifecycle.streams(generation)) return { status: "not_live" };
@@ -327,6 +381,7 @@ export class WsRoute<Req, Data, User = unknown> implements TopicPublisher<Req, D
   async shutdown(timeoutMs: number): Promise<void> {
     this.service.unbindRoute?.(this);
     await this.#lifecycle.shutdown(timeoutMs);
+    await this.#streams?.shutdown();
     this.#updates.close();
     this.#delivery.history.close();
   }
@@ -343,6 +398,7 @@ export class WsRoute<Req, Data, User = unknown> implements TopicPublisher<Req, D
       ...this.#lagging.counts,
       laggingSubscribers: this.#lagging.lagging,
       history: this.#delivery.history.stats(),
+      ...(this.#streams !== undefined ? { broker: this.#streams.stats() } : {}),
     };
   }
 
@@ -352,11 +408,23 @@ export class WsRoute<Req, Data, User = unknown> implements TopicPublisher<Req, D
   }
 
   async #createTopic(generation: TopicGeneration, request: Req, user: User): Promise<void> {
+    // Shared: opening the stream here is what a first local subscriber asks; the producer runs where the broker says.
+    if (this.#streams !== undefined) return this.#streams.open(generation.topic, request, user);
     const topicUpdate: TopicUpdater<Data> = (data) => {
       // Updates for an ended generation of the topic are late, not errors.
       if (this.#lifecycle.accepts(generation)) this.#updates.push(generation, data);
     };
     const { topic } = generation;
+    await this.service.createTopic(topic, topicUpdate, { route: this.name, topic, request, user });
+  }
+
+  /** This process won `run`'s lease: the service produces here, its updates positioned by the broker. */
+  async #produce(run: ProducerRun, request: Req, user: User): Promise<void> {
+    const streams = this.#streams;
+    const topicUpdate: TopicUpdater<Data> = (data) => {
+      if (streams?.accepts(run) === true) this.#updates.push(run, data);
+    };
+    const { topic } = run;
     await this.service.createTopic(topic, topicUpdate, { route: this.name, topic, request, user });
   }
 

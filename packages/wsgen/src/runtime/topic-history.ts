@@ -53,6 +53,12 @@ export interface HistoryStats {
   bytes: number;
 }
 
+/**
+ * What `open` answers for a stream that is not open here yet (a shared one,
+ * opened by the join that asked): the route then takes where it opened.
+ */
+export const PENDING_POSITION: StreamPosition = Object.freeze({ epoch: "", seq: 0 });
+
 /** A prefix unique to this process, so an epoch never repeats across restarts. */
 const PROCESS_EPOCH = randomBytes(6).toString("base64url");
 let streamsStarted = 0;

@@ -100,14 +100,31 @@ export class TopicStream {
   }
 
   /**
+   * Records an update positioned elsewhere (the mirror of a stream kept in
+   * Redis): at `seq`, past a gap when it is not the next one. An older seq
+   * is ignored: the mirror already has it.
+   */
+  record(seq: number, frame: EncodedFrames, at: number): void {
+    if (seq <= this.#seq) return;
+    if (seq > this.#seq + 1) this.skipTo(seq - 1);
+    this.append(() => frame, at);
+  }
+
+  /** Moves the position to `seq` keeping nothing before it: no replay reaches back past it. */
+  skipTo(seq: number): void {
+    if (seq <= this.#seq) return;
+    this.#seq = seq;
+    this.#lastRemoval = "trimmed";
+    this.#clear();
+  }
+
+  /**
    * Takes the next position for an update that was never sent (the route's
    * queue dropped it): subscribers see the gap, and no replay reaches back
    * past it, so the window restarts.
    */
   skip(): void {
-    this.#seq += 1;
-    this.#lastRemoval = "trimmed";
-    this.#clear();
+    this.skipTo(this.#seq + 1);
   }
 
   /** Every update after `seq`, in order, if the window holds them all (none when `seq` is the last). */

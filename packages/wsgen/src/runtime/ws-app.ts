@@ -5,6 +5,7 @@
  * AsyncAPI documents beside it (docs-handler.ts). Upgrades pass the origin
  * allow-list and the authentication hook before the handshake (upgrade.ts).
  */
+import type { BrokerStats } from "./broker.js";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { ASYNCAPI_DEFAULTS, buildMergedAsyncApi, buildModuleAsyncApi, type AsyncApiOptions, type ModuleSpec } from "./asyncapi.js";
@@ -20,6 +21,8 @@ type RequestListener = (request: IncomingMessage, response: ServerResponse) => v
 
 export interface AppStats {
   modules: Record<string, ModuleStats>;
+  /** The broker's own figures: connections, reconnects, resyncs, takeovers (`{ kind: "memory" }` by default). */
+  broker: BrokerStats;
 }
 
 export class WsApp<User = unknown> {
@@ -166,7 +169,7 @@ export class WsApp<User = unknown> {
   stats(): AppStats {
     const modules: Record<string, ModuleStats> = {};
     for (const [name, endpoint] of this.endpoints) modules[name] = endpoint.stats();
-    return { modules };
+    return { modules, broker: this.#options.broker?.stats() ?? { kind: "memory" } };
   }
 
   /**
