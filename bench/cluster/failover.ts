@@ -143,8 +143,13 @@ export async function measureFailover(options: FailoverOptions): Promise<Failove
         const killedAt = now();
         victim.child.kill("SIGKILL");
         victim.subscriber.close();
+        // The first update, after the kill, of an epoch other than the victim's (epochs of earlier kills came before it).
         const newEpochAt = (): number =>
-          Math.min(...members.map(({ subscriber }) => [...subscriber.firstAt].find(([epoch]) => epoch !== oldEpoch)?.[1] ?? Infinity));
+          Math.min(
+            ...members.flatMap(({ subscriber }) =>
+              [...subscriber.firstAt].filter(([epoch, at]) => epoch !== oldEpoch && at > killedAt).map(([, at]) => at),
+            ),
+          );
         const timeout = 5 * boundMs + 10_000;
         await until(() => Number.isFinite(newEpochAt()), timeout, "an update of a new epoch at a surviving subscriber");
         await until(() => members.some((member) => member.producing && member.producingAt > killedAt), timeout, "a new producer");

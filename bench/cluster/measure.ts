@@ -3,7 +3,8 @@
  * load client) and a target's server processes (all pinned to core 0), the
  * fan-out load client's connections split evenly over them (load-run.ts).
  * Over the client's window: each process's CPU time and RSS (/proc),
- * Redis's CPU time (/proc) and its command counts and bytes sent (INFO).
+ * Redis's CPU time (/proc) and its command counts and bytes sent (INFO,
+ * told apart by caller with redis-stats.ts).
  * Per-process figures are listed producer first: the wsgen process that won
  * the topic's lease (it says so on stdout), or socket.io's emitting one.
  */
@@ -12,7 +13,7 @@ import { CLIENT_FIGURES, runLoadClient, type ClientSummary, type LoadRun } from 
 import { collectOutput, startNode, stopProcess, waitForOutput } from "../support/processes.js";
 import { freePort, startRedisServer, type RedisServer } from "../support/redis-server.js";
 import type { Cell } from "../support/matrix.js";
-import { callsPer, readCounters, type RedisCounters } from "./redis-stats.js";
+import { RedisWatch, type RedisPerUpdate } from "./redis-stats.js";
 
 const WSGEN = "bench/fanout/servers/wsgen-server.ts";
 const SOCKETIO = "bench/fanout/servers/socketio-server.ts";
@@ -46,12 +47,18 @@ export const TARGETS: Record<string, Target> = {
 export const PROCESS_FIGURES = ["cpuPercent", "cpuMicrosPerDelivery", "rssMiB"] as const;
 export type ProcessFigures = Record<(typeof PROCESS_FIGURES)[number], number>;
 
-/** Figures of the whole row; `cluster…` is every server process's CPU, plus Redis's, over every delivery. */
+/**
+ * Figures of the whole row: `cluster…` is every server process's CPU, plus
+ * Redis's, over every delivery; `redisRequests…` the calls the processes
+ * sent Redis per published update, `redisCommands…` those plus the
+ * commands their scripts ran in Redis.
+ */
 export const FIGURES = [
   ...CLIENT_FIGURES,
   "serversCpuMicrosPerDelivery",
   "clusterCpuMicrosPerDelivery",
   "redisCpuPercent",
+  "redisRequestsPerUpdate",
   "redisCommandsPerUpdate",
   "redisBytesPerUpdate",
 ] as const;
@@ -62,8 +69,8 @@ export type ClusterRow = Cell &
   Figures & {
     /** Producer first. */
     processes: ProcessFigures[];
-    /** Redis calls per published update, by command (empty without Redis). */
-    commandsPerUpdate: Record<string, number>;
+    /** Redis calls per published update by command: the processes' own requests, and what their scripts ran (empty without Redis). */
+    commandsPerUpdate: { processes: Record<string, number>; scripts: Record<string, number> };
   };
 
 export interface ClusterOptions {
@@ -98,7 +105,7 @@ function producerIndex(servers: readonly Started[]): number {
 
 const failed = (target: string, clients: number, rate: string, failure: string): ClusterRow => {
   const none = Object.fromEntries(FIGURES.map((figure) => [figure, Number.NaN])) as Figures;
-  return { target, clients, rate, ...none, processes: [], commandsPerUpdate: {}, failure };
+  return { target, clients, rate, ...none, processes: [], commandsPerUpdate: { processes: {}, scripts: {} }, failure };
 };
 
 export async function measureCluster(name: string, clients: number, rate: string, options: ClusterOptions): Promise<ClusterRow> {
@@ -108,15 +115,12 @@ export async function measureCluster(name: string, clients: number, rate: string
   try {
     if (target.redis) redis = await startRedisServer({ core: 1 });
     await startServers(target, rate, redis, servers);
-    const admin = redis === undefined ? undefined : await redis.admin();
-    const counters: Partial<Record<"start" | "end", Promise<RedisCounters>>> = {};
+    const watch = redis === undefined ? undefined : await RedisWatch.on(redis);
     const pids = [...servers.map(({ child }) => child.pid!), ...(redis === undefined ? [] : [redis.pid])];
     const run = await runLoadClient({
       ...{ dialect: target.dialect, ports: servers.map(({ port }) => port), clients, seconds: options.seconds },
       ...{ transport: options.transport, pids, maxRssMiB: options.maxRssMiB },
-      onWindow: (edge) => {
-        if (admin !== undefined) counters[edge] = readCounters(admin);
-      },
+      onPhase: (phase) => watch?.onPhase(phase),
     });
     const { summary } = run;
     if (summary === undefined || run.failure !== undefined) return failed(name, clients, rate, run.failure ?? "no result");
@@ -131,7 +135,13 @@ export async function measureCluster(name: string, clients: number, rate: string
     });
     const producer = producerIndex(servers);
     const processes = [perProcess[producer]!, ...perProcess.filter((_, i) => i !== producer)];
-    return { target: name, clients, rate, ...(await rowFigures(summary, run, servers.length, counters)), processes };
+    return {
+      target: name,
+      clients,
+      rate,
+      ...rowFigures(summary, run, servers.length, await watch?.perUpdate(summary.published)),
+      processes,
+    };
   } catch (error) {
     // A process that would not start (or Redis that went away) fails the row, and the matrix goes on.
     return failed(name, clients, rate, error instanceof Error ? error.message.slice(0, 300) : String(error));
@@ -142,31 +152,26 @@ export async function measureCluster(name: string, clients: number, rate: string
 }
 
 /** The row's own figures from the client's summary, the watched processes (servers, then Redis) and Redis's counters. */
-async function rowFigures(
+function rowFigures(
   summary: ClientSummary,
   run: LoadRun,
   serverCount: number,
-  counters: Partial<Record<"start" | "end", Promise<RedisCounters>>>,
-): Promise<Figures & { commandsPerUpdate: Record<string, number> }> {
+  redis: RedisPerUpdate | undefined,
+): Figures & Pick<ClusterRow, "commandsPerUpdate"> {
   const client = Object.fromEntries(CLIENT_FIGURES.map((figure) => [figure, summary[figure]])) as ClientFigures;
   const serversCpu = run.watched.slice(0, serverCount).reduce((sum, { cpuSeconds }) => sum + cpuSeconds, 0);
   const redisCpu = run.watched[serverCount]?.cpuSeconds;
   const perDelivery = (seconds: number): number => (summary.deliveries > 0 ? (seconds * 1e6) / summary.deliveries : Number.NaN);
-  let commandsPerUpdate: Record<string, number> = {};
-  let redisBytesPerUpdate = Number.NaN;
-  if (counters.start !== undefined && counters.end !== undefined && summary.published > 0) {
-    const [start, end] = await Promise.all([counters.start, counters.end]);
-    commandsPerUpdate = callsPer(start, end, summary.published);
-    redisBytesPerUpdate = (end.outputBytes - start.outputBytes) / summary.published;
-  }
-  const commands = Object.values(commandsPerUpdate);
+  const sum = (calls: Record<string, number> | undefined): number =>
+    calls === undefined ? Number.NaN : Object.values(calls).reduce((total, value) => total + value, 0);
   return {
     ...client,
     serversCpuMicrosPerDelivery: perDelivery(serversCpu),
     clusterCpuMicrosPerDelivery: perDelivery(serversCpu + (redisCpu ?? 0)),
     redisCpuPercent: redisCpu === undefined ? Number.NaN : (redisCpu / (run.windowMs / 1000)) * 100,
-    redisCommandsPerUpdate: commands.length === 0 ? Number.NaN : commands.reduce((sum, calls) => sum + calls, 0),
-    redisBytesPerUpdate,
-    commandsPerUpdate,
+    redisRequestsPerUpdate: sum(redis?.processes),
+    redisCommandsPerUpdate: sum(redis?.processes) + sum(redis?.scripts),
+    redisBytesPerUpdate: redis?.bytes ?? Number.NaN,
+    commandsPerUpdate: { processes: redis?.processes ?? {}, scripts: redis?.scripts ?? {} },
   };
 }

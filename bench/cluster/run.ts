@@ -73,10 +73,14 @@ function medianRow(runs: ClusterRow[]): ClusterRow {
       PROCESS_FIGURES,
     ),
   );
-  const commands = [...new Set(ok.flatMap((run) => Object.keys(run.commandsPerUpdate)))];
-  const commandsPerUpdate = Object.fromEntries(
-    commands.map((command) => [command, median(ok.map((run) => run.commandsPerUpdate[command] ?? 0))]),
-  );
+  const byCommand = (of: (run: ClusterRow) => Record<string, number>): Record<string, number> => {
+    const commands = [...new Set(ok.flatMap((run) => Object.keys(of(run))))];
+    return Object.fromEntries(commands.map((command) => [command, median(ok.map((run) => of(run)[command] ?? 0))]));
+  };
+  const commandsPerUpdate = {
+    processes: byCommand((run) => run.commandsPerUpdate.processes),
+    scripts: byCommand((run) => run.commandsPerUpdate.scripts),
+  };
   return { target, clients, rate, ...medians(ok, FIGURES), processes, commandsPerUpdate };
 }
 
@@ -85,7 +89,7 @@ const rows = await measureMatrix({
   measure: (target, clients, rate) => measureCluster(target, clients, rate, options),
   describe: (row) =>
     row.failure ??
-    `${row.perSecond.toFixed(0)} deliveries/s, p99 ${row.p99.toFixed(1)} ms, ${row.serversCpuMicrosPerDelivery.toFixed(2)} µs servers' CPU/delivery, ${row.redisCommandsPerUpdate.toFixed(2)} Redis commands/update`,
+    `${row.perSecond.toFixed(0)} deliveries/s, p99 ${row.p99.toFixed(1)} ms, ${row.serversCpuMicrosPerDelivery.toFixed(2)} µs servers' CPU/delivery, ${row.redisRequestsPerUpdate.toFixed(2)} Redis requests/update`,
 });
 console.log(
   `cluster: node ${process.version}, ${options.seconds} s windows, ${repeat === 1 ? "one run per row" : `medians of ${repeat} runs per row`}, server processes on core 0, Redis and the load client (${options.transport} transport) on core 1, connections split evenly over the processes; per-process figures producer first`,

@@ -8,8 +8,8 @@
  * and the age of delivered updates: receipt time minus the payload's `t`
  * (the publish time), both on the performance.timeOrigin + performance.now()
  * clock of the same machine, read on receipt in this process. Prints
- * `window-start`, `window-end` and a JSON summary (with the deliveries to
- * each port's connections).
+ * `subscribed` (the warm-up starts), `window-start`, `window-end` and a
+ * JSON summary (with the deliveries to each port's connections).
  *
  * Every target is driven through the same transport, so the load client
  * costs the same per message whichever server it measures:
@@ -120,6 +120,7 @@ while (subscribers.length < clients) {
 }
 // Every connection subscribes at once, so the publisher starts with (nearly) all of them.
 await Promise.all(subscribers.map((subscribe) => subscribe()));
+console.log(`subscribed ${Date.now()}`);
 await new Promise((resolve) => setTimeout(resolve, 1_000));
 measuring = true;
 const seqAtStart = highestSeq;

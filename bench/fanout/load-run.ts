@@ -56,9 +56,11 @@ export interface LoadRunOptions {
   maxRssMiB: number;
   /** Node flags of the load client (a CPU profile). */
   nodeFlags?: readonly string[];
-  /** Called at the window's start and end, when the CPU times are read (e.g. to read Redis's counters). */
-  onWindow?: (edge: "start" | "end") => void;
+  /** Called when every connection has subscribed (the warm-up second starts), and at the window's start and end, when the CPU times are read. */
+  onPhase?: (phase: Phase) => void;
 }
+
+export type Phase = "subscribed" | "start" | "end";
 
 export interface LoadRun {
   summary: ClientSummary | undefined;
@@ -106,16 +108,17 @@ export async function runLoadClient(options: LoadRunOptions): Promise<LoadRun> {
       const lines = buffer.split("\n");
       buffer = lines.pop() ?? "";
       for (const line of lines) {
-        if (line.startsWith("window-start")) {
+        if (line.startsWith("subscribed")) options.onPhase?.("subscribed");
+        else if (line.startsWith("window-start")) {
           startTicks = pids.map((pid) => read(cpuTicks, pid));
           startedAt = Date.now();
-          options.onWindow?.("start");
+          options.onPhase?.("start");
         } else if (line.startsWith("window-end")) {
           endTicks = pids.map((pid) => read(cpuTicks, pid));
           endRss = pids.map((pid) => read(rssMiB, pid));
           endRss.forEach((rss, i) => (peakRss[i] = Math.max(peakRss[i]!, rss)));
           windowMs = Date.now() - startedAt;
-          options.onWindow?.("end");
+          options.onPhase?.("end");
           // JSON has no NaN: a figure the client could not compute (no samples) arrives as null.
         } else if (line.startsWith("{")) summary = JSON.parse(line, (_key, value: unknown) => value ?? Number.NaN) as ClientSummary;
       }
