@@ -161,12 +161,14 @@ describe("the orchestrators, in smoke runs", () => {
       ...["--clients", "4", "--rates", "50"],
       ...["--seconds", "1", "--targets", "wsgen-redis,socketio-sharded"],
     ]);
-    expect(output).toContain("| subscribers | rate | target | updates/s published | deliveries/s | dropped % |");
+    expect(output).toContain(
+      "| subscribers | rate | target | updates/s published | updates/s reaching clients | deliveries/s | dropped % |",
+    );
     // Per-process figures for both processes; about one publish request per update (the window's edges and lease renewals move it a little).
     expect(output).toMatch(
-      /^\| 4 \| 50 \| wsgen-redis \| \d+ \| \d+ \| 0\.0 \|.*\| [\d.–]+ \/ [\d.–]+ \|.*\| [01]\.\d\d \| evalsha [01]\.\d\d/m,
+      /^\| 4 \| 50 \| wsgen-redis \| \d+ \| \d+ \| \d+ \| 0\.0 \|.*\| [\d.–]+ \/ [\d.–]+ \|.*\| [01]\.\d\d \| evalsha [01]\.\d\d/m,
     );
-    expect(output).toMatch(/^\| 4 \| 50 \| socketio-sharded \| \d+ \| \d+ \| 0\.0 \|.*\| [01]\.\d\d \| spublish [01]\.\d\d \|/m);
+    expect(output).toMatch(/^\| 4 \| 50 \| socketio-sharded \| \d+ \| \d+ \| \d+ \| 0\.0 \|.*\| [01]\.\d\d \| spublish [01]\.\d\d \|/m);
   }, 60_000);
 
   it("bench:cluster --failover kills the producing process and times the new epoch's first update", async () => {

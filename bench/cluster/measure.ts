@@ -48,13 +48,16 @@ export const PROCESS_FIGURES = ["cpuPercent", "cpuMicrosPerDelivery", "rssMiB"] 
 export type ProcessFigures = Record<(typeof PROCESS_FIGURES)[number], number>;
 
 /**
- * Figures of the whole row: `cluster…` is every server process's CPU, plus
+ * Figures of the whole row: `produced…` the updates the service's producer
+ * published over the window (what the clients saw, `published…`, lags
+ * when they fall behind); `cluster…` is every server process's CPU, plus
  * Redis's, over every delivery; `redisRequests…` the calls the processes
  * sent Redis per published update, `redisCommands…` those plus the
  * commands their scripts ran in Redis.
  */
 export const FIGURES = [
   ...CLIENT_FIGURES,
+  "producedPerSecond",
   "serversCpuMicrosPerDelivery",
   "clusterCpuMicrosPerDelivery",
   "redisCpuPercent",
@@ -95,6 +98,28 @@ async function startServers(target: Target, rate: string, redis: RedisServer | u
   await Promise.all(started.map(({ child, output }) => waitForOutput(child, output, /server on/)));
 }
 
+/**
+ * The slots every process has published so far, summed: each is asked with
+ * SIGUSR2 and answers `slots N` (pacer.ts), read when its event loop gets
+ * to it. NaN if one does not answer within 5 s.
+ */
+async function slotsPublished(servers: readonly Started[]): Promise<number> {
+  const counts = await Promise.all(
+    servers.map(async ({ child, output }) => {
+      const before = output.text.length;
+      child.kill("SIGUSR2");
+      const deadline = Date.now() + 5_000;
+      for (;;) {
+        const match = /slots (\d+)\n/.exec(output.text.slice(before));
+        if (match !== null) return Number(match[1]);
+        if (Date.now() > deadline || child.exitCode !== null) return Number.NaN;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }),
+  );
+  return counts.reduce((sum, count) => sum + count, 0);
+}
+
 /** The index of the process that produced (printed `producing`), or 0 (socket.io's emitter, or nobody said). */
 function producerIndex(servers: readonly Started[]): number {
   return Math.max(
@@ -116,11 +141,15 @@ export async function measureCluster(name: string, clients: number, rate: string
     if (target.redis) redis = await startRedisServer({ core: 1 });
     await startServers(target, rate, redis, servers);
     const watch = redis === undefined ? undefined : await RedisWatch.on(redis);
+    const slots: Partial<Record<"start" | "end", Promise<number>>> = {};
     const pids = [...servers.map(({ child }) => child.pid!), ...(redis === undefined ? [] : [redis.pid])];
     const run = await runLoadClient({
       ...{ dialect: target.dialect, ports: servers.map(({ port }) => port), clients, seconds: options.seconds },
       ...{ transport: options.transport, pids, maxRssMiB: options.maxRssMiB },
-      onPhase: (phase) => watch?.onPhase(phase),
+      onPhase: (phase) => {
+        if (phase !== "subscribed") slots[phase] = slotsPublished(servers);
+        watch?.onPhase(phase);
+      },
     });
     const { summary } = run;
     if (summary === undefined || run.failure !== undefined) return failed(name, clients, rate, run.failure ?? "no result");
@@ -133,13 +162,14 @@ export async function measureCluster(name: string, clients: number, rate: string
         rssMiB: peakRssMiB,
       };
     });
+    const produced = (await slots.end!) - (await slots.start!);
     const producer = producerIndex(servers);
     const processes = [perProcess[producer]!, ...perProcess.filter((_, i) => i !== producer)];
     return {
       target: name,
       clients,
       rate,
-      ...rowFigures(summary, run, servers.length, await watch?.perUpdate(summary.published)),
+      ...rowFigures(summary, run, produced, servers.length, await watch?.perUpdate(produced)),
       processes,
     };
   } catch (error) {
@@ -155,6 +185,7 @@ export async function measureCluster(name: string, clients: number, rate: string
 function rowFigures(
   summary: ClientSummary,
   run: LoadRun,
+  produced: number,
   serverCount: number,
   redis: RedisPerUpdate | undefined,
 ): Figures & Pick<ClusterRow, "commandsPerUpdate"> {
@@ -166,6 +197,7 @@ function rowFigures(
     calls === undefined ? Number.NaN : Object.values(calls).reduce((total, value) => total + value, 0);
   return {
     ...client,
+    producedPerSecond: produced / (run.windowMs / 1000),
     serversCpuMicrosPerDelivery: perDelivery(serversCpu),
     clusterCpuMicrosPerDelivery: perDelivery(serversCpu + (redisCpu ?? 0)),
     redisCpuPercent: redisCpu === undefined ? Number.NaN : (redisCpu / (run.windowMs / 1000)) * 100,

@@ -119,7 +119,7 @@ export class RedisWatch {
     }
   }
 
-  /** Over the window, per update of `published`; undefined when the window was not seen or nothing was published. */
+  /** Over the window, per update of the `published` (by the producer); undefined when the window was not seen or nothing was published. */
   async perUpdate(published: number): Promise<RedisPerUpdate | undefined> {
     const { start, end } = this.#counters;
     if (start === undefined || end === undefined || !(published > 0)) return undefined;
