@@ -17,6 +17,7 @@
  * `wsgen` (one process, the in-memory default, for reference).
  * What each column is: bench/RESULTS.md, "Cluster".
  */
+import { loadavg } from "node:os";
 import { integerFlag, listFlag, usage } from "../support/args.js";
 import { median, medians } from "../support/figures.js";
 import { measureMatrix, okRuns } from "../support/matrix.js";
@@ -25,6 +26,9 @@ import { FIGURES, measureCluster, PROCESS_FIGURES, TARGETS, type ClusterRow } fr
 import { clusterTable, failoverTable } from "./tables.js";
 
 const argv = process.argv;
+// The machine is shared: the 1-minute load average before and after says how busy it was besides this run.
+const loadBefore = loadavg()[0]!.toFixed(1);
+const load = (): string => `load average ${loadBefore} before, ${loadavg()[0]!.toFixed(1)} after`;
 const positive = (flag: string, values: string[]): number[] =>
   values.map((value) =>
     Number.isInteger(Number(value)) && Number(value) > 0
@@ -42,7 +46,7 @@ if (argv.includes("--failover")) {
   };
   const result = await measureFailover(options);
   console.log(
-    `failover: node ${process.version}, ${options.processes} wsgen processes on one Redis (redisBroker leaseMs ${options.leaseMs}, tickMs ${options.tickMs}), producer at ${options.rate} msg/s, one subscriber per process; servers on core 0, Redis on core 1`,
+    `failover: node ${process.version}, ${options.processes} wsgen processes on one Redis (redisBroker leaseMs ${options.leaseMs}, tickMs ${options.tickMs}), producer at ${options.rate} msg/s, one subscriber per process; servers on core 0, Redis on core 1; ${load()}`,
   );
   console.log(failoverTable(result));
   const frames = Object.entries(result.otherFrames).map(([type, count]) => `${type} ×${count}`);
@@ -92,7 +96,7 @@ const rows = await measureMatrix({
     `${row.perSecond.toFixed(0)} deliveries/s, p99 ${row.p99.toFixed(1)} ms, ${row.serversCpuMicrosPerDelivery.toFixed(2)} µs servers' CPU/delivery, ${row.redisRequestsPerUpdate.toFixed(2)} Redis requests/update`,
 });
 console.log(
-  `cluster: node ${process.version}, ${options.seconds} s windows, ${repeat === 1 ? "one run per row" : `medians of ${repeat} runs per row`}, server processes on core 0, Redis and the load client (${options.transport} transport) on core 1, connections split evenly over the processes; per-process figures producer first`,
+  `cluster: node ${process.version}, ${options.seconds} s windows, ${repeat === 1 ? "one run per row" : `medians of ${repeat} runs per row`}, server processes on core 0, Redis and the load client (${options.transport} transport) on core 1, connections split evenly over the processes; per-process figures producer first; ${load()}`,
 );
 console.log(clusterTable(rows));
 for (const row of rows.filter((row) => row.failure !== undefined)) {
