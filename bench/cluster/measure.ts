@@ -9,6 +9,7 @@
  * the topic's lease (it says so on stdout), or socket.io's emitting one.
  */
 import type { ChildProcess } from "node:child_process";
+import { join } from "node:path";
 import { CLIENT_FIGURES, runLoadClient, type ClientSummary, type LoadRun } from "../fanout/load-run.js";
 import { collectOutput, startNode, stopProcess, waitForOutput } from "../support/processes.js";
 import { freePort, startRedisServer, type RedisServer } from "../support/redis-server.js";
@@ -80,6 +81,8 @@ export interface ClusterOptions {
   seconds: number;
   transport: string;
   maxRssMiB: number;
+  /** A folder for V8 CPU profiles of each server process (`<target>-<clients>-<rate>-p<i>`), or "" for none. */
+  profileDir: string;
 }
 
 interface Started {
@@ -89,10 +92,16 @@ interface Started {
 }
 
 /** Starts every process of the target into `started` (filled as they start, so each is stopped whatever happens next). */
-async function startServers(target: Target, rate: string, redis: RedisServer | undefined, started: Started[]): Promise<void> {
+async function startServers(
+  target: Target,
+  rate: string,
+  redis: RedisServer | undefined,
+  started: Started[],
+  profile: (process: number) => string[],
+): Promise<void> {
   for (const { script, flags } of target.processes(redis?.url)) {
     const port = await freePort();
-    const child = startNode(0, script, ["--port", String(port), "--rate", rate, ...flags]);
+    const child = startNode(0, script, ["--port", String(port), "--rate", rate, ...flags], profile(started.length));
     started.push({ child, output: collectOutput(child), port });
   }
   await Promise.all(started.map(({ child, output }) => waitForOutput(child, output, /server on/)));
@@ -139,7 +148,10 @@ export async function measureCluster(name: string, clients: number, rate: string
   let redis: RedisServer | undefined;
   try {
     if (target.redis) redis = await startRedisServer({ core: 1 });
-    await startServers(target, rate, redis, servers);
+    // One folder per process: tsx's loader thread writes a profile of its own beside the main thread's.
+    const profile = (process: number): string[] =>
+      options.profileDir === "" ? [] : ["--cpu-prof", "--cpu-prof-dir", join(options.profileDir, `${name}-${clients}-${rate}-p${process}`)];
+    await startServers(target, rate, redis, servers, profile);
     const watch = redis === undefined ? undefined : await RedisWatch.on(redis);
     const slots: Partial<Record<"start" | "end", Promise<number>>> = {};
     const pids = [...servers.map(({ child }) => child.pid!), ...(redis === undefined ? [] : [redis.pid])];

@@ -10,6 +10,8 @@
  *   npx tsx bench/cluster/run.ts --clients 1000 --rates 1000 --seconds 4 --repeat 3 --targets wsgen-redis,socketio-sharded
  *   npx tsx bench/cluster/run.ts --failover 20                # 3 wsgen processes, kill the producer 20 times
  *   … --failover 20 --lease-ms 1000 --tick-ms 200 --failover-rate 100   (the defaults)
+ *   … --profile test-output/profiles    # V8 CPU profiles of each server process, one folder each
+ *                                       # (`<target>-<clients>-<rate>-p<i>`; summarize with bench/profile-summary.ts)
  *
  * Targets (measure.ts): `wsgen-redis` (two wsgen processes, redisBroker;
  * the lease winner produces), `socketio-sharded` (two socket.io processes,
@@ -18,7 +20,7 @@
  * What each column is: bench/RESULTS.md, "Cluster".
  */
 import { loadavg } from "node:os";
-import { integerFlag, listFlag, usage } from "../support/args.js";
+import { flag, integerFlag, listFlag, usage } from "../support/args.js";
 import { median, medians } from "../support/figures.js";
 import { measureMatrix, okRuns } from "../support/matrix.js";
 import { measureFailover } from "./failover.js";
@@ -63,6 +65,7 @@ const options = {
   seconds: integerFlag(argv, "--seconds", 4),
   transport: listFlag(argv, "--transport", "light", ["light", "ws"])[0]!,
   maxRssMiB: integerFlag(argv, "--max-rss-mib", 4096),
+  profileDir: flag(argv, "--profile", ""),
 };
 const repeat = integerFlag(argv, "--repeat", 1);
 
