@@ -110,14 +110,15 @@ async function startServers(
 /**
  * The slots every process has published so far, summed: each is asked with
  * SIGUSR2 and answers `slots N` (pacer.ts), read when its event loop gets
- * to it. NaN if one does not answer within 5 s.
+ * to it (an overloaded socket.io process can take seconds). NaN if one
+ * does not answer within 30 s.
  */
 async function slotsPublished(servers: readonly Started[]): Promise<number> {
   const counts = await Promise.all(
     servers.map(async ({ child, output }) => {
       const before = output.text.length;
       child.kill("SIGUSR2");
-      const deadline = Date.now() + 5_000;
+      const deadline = Date.now() + 30_000;
       for (;;) {
         const match = /slots (\d+)\n/.exec(output.text.slice(before));
         if (match !== null) return Number(match[1]);
