@@ -40,5 +40,7 @@ io.on("connection", (socket) => {
   });
 });
 http.listen(port, "127.0.0.1", () =>
-  console.log(`socket.io fan-out server on ${port}, rate ${String(rate)}${redisUrl === undefined ? "" : `, sharded Redis adapter, produce ${String(produce)}`}`),
+  console.log(
+    `socket.io fan-out server on ${port}, rate ${String(rate)}${redisUrl === undefined ? "" : `, sharded Redis adapter, produce ${String(produce)}`}`,
+  ),
 );
