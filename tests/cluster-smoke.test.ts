@@ -44,7 +44,9 @@ afterEach(async () => {
 const REQUEST = { symbol: "AAPL", resolution: "1D" };
 
 /** A node whose service, when `tickMs` is set, publishes a bar every tickMs while it produces a topic. */
-async function startNode(options: { tickMs?: number; failCreate?: boolean; createDelayMs?: number } = {}): Promise<Node> {
+async function startNode(
+  options: { tickMs?: number; failCreate?: boolean; createDelayMs?: number; producer?: "cluster" | "everywhere" } = {},
+): Promise<Node> {
   const broker = await redisBroker({ url: redis.url, leaseMs: 600, tickMs: 100, log: () => undefined });
   const created: string[] = [];
   const removed: string[] = [];
@@ -67,7 +69,7 @@ async function startNode(options: { tickMs?: number; failCreate?: boolean; creat
       live.delete(topic.topic);
     },
   });
-  const route = new BarWsRouter({ route: "bars", service, historySize: 1000, historyMaxBytes: 1 << 20 });
+  const route = new BarWsRouter({ route: "bars", service, historySize: 1000, historyMaxBytes: 1 << 20, producer: options.producer });
   const running = await startApp({
     modules: [{ name: "datafeed", routes: [route] }],
     heartbeatInterval: 0,
@@ -222,6 +224,19 @@ describe("redisBroker, several apps on one Redis", () => {
     await eventually(() => updates(client).length >= count + 3, 3_000, "updates after the handover");
     expect(new Set(updates(client).map((u) => u.epoch)).size).toBe(1);
     expectContiguousPerEpoch(updates(client));
+  });
+
+  it('producer: "everywhere" keeps a route per process: each runs its own createTopic, and publish reaches its own subscribers', async () => {
+    const [a, b] = [await startNode({ producer: "everywhere" }), await startNode({ producer: "everywhere" })];
+    const [ca, cb] = [await subscribed(a), await subscribed(b)];
+    expect([a.created.length, b.created.length]).toEqual([1, 1]);
+    expect(await a.route.publish(REQUEST, bar(1))).toEqual({ status: "accepted" });
+    await eventually(() => updates(ca).length === 1, 2_000, "a's own update");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(updates(cb)).toEqual([]);
+    expect(a.route.stats().broker).toBeUndefined();
+    const admin = await redis.admin();
+    expect(await admin.dbSize()).toBe(0);
   });
 
   it("rejects ERR_BROKER_UNAVAILABLE naming the URL when Redis cannot be reached at start", async () => {

@@ -11,6 +11,7 @@ import { APP_DEFAULTS } from "../packages/wsgen/src/runtime/app-options.js";
 import { CLIENT_DEFAULTS } from "../packages/wsgen/src/client/client-options.js";
 import { CONFIG_DEFAULTS } from "../src/generator/config.js";
 import { ROUTE_DEFAULTS } from "../packages/wsgen/src/runtime/route-options.js";
+import { REDIS_BROKER_DEFAULTS } from "../packages/wsgen/src/redis/broker-options.js";
 import { REPO_ROOT } from "./support/project.js";
 
 const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
@@ -87,6 +88,16 @@ describe("the option tables", () => {
       }
     });
   }
+
+  it("of docs/scale-out.md list every redisBroker option with the default of REDIS_BROKER_DEFAULTS", () => {
+    const rows = table(readFileSync(join(REPO_ROOT, "docs/scale-out.md"), "utf8"), "| Option             | Default");
+    expect(rows.map(([name]) => name).sort()).toEqual(Object.keys(REDIS_BROKER_DEFAULTS).map((key) => `\`${key}\``).sort());
+    const described: Record<string, RegExp> = { nodeName: /^`hostname:pid`$/, log: /^`console\.warn\/info`$/ };
+    for (const [name, defaultCell] of rows) {
+      const key = name!.slice(1, -1) as keyof typeof REDIS_BROKER_DEFAULTS;
+      expect(defaultCell, key).toMatch(described[key] ?? shown(key, REDIS_BROKER_DEFAULTS[key]));
+    }
+  });
 
   /** Client options whose default is decided when the client is made, or is no plain value, as docs/runtime.md says them. */
   const CLIENT_DESCRIBED: Record<string, RegExp> = {

@@ -101,6 +101,25 @@ describe("broker", () => {
     await client.close();
   });
 
+  it("sends an execution to the account's executions and to those of its symbol, not of another symbol", async () => {
+    const [all, mine, other] = await Promise.all([0, 1, 2].map(() => TestClient.connect(ws("broker"))));
+    await all!.subscribe("executions", { accountId: "ACC-5" });
+    await mine!.subscribe("executions", { accountId: "ACC-5", symbol: "AMZN" });
+    await other!.subscribe("executions", { accountId: "ACC-5", symbol: "META" });
+    const { id } = (await (
+      await postOrder({ accountId: "ACC-5", symbol: "AMZN", side: "buy", type: "market", qty: 3 })
+    ).json()) as PlacedOrder;
+    const [toAll, toMine] = await Promise.all([all!, mine!].map((client) => client.next((frame) => frame.type === "executions.update")));
+    expect(toAll!.payload).toMatchObject({ topic: 'executions:{"accountId":"ACC-5"}', payload: { orderId: id, symbol: "AMZN" } });
+    expect(toMine!.payload).toMatchObject({ topic: 'executions:{"accountId":"ACC-5","symbol":"AMZN"}', payload: toAll!.payload.payload });
+    // A META fill afterwards is the first thing the META subscriber gets: the AMZN one never came.
+    const meta = (await (
+      await postOrder({ accountId: "ACC-5", symbol: "META", side: "sell", type: "market", qty: 1 })
+    ).json()) as PlacedOrder;
+    expect((await other!.next((frame) => frame.type === "executions.update")).payload.payload.orderId).toBe(meta.id);
+    await Promise.all([all!, mine!, other!].map((client) => client.close()));
+  });
+
   it("does not send one account's orders to another account's subscribers", async () => {
     const other = await TestClient.connect(ws("broker"));
     await other.subscribe("orders", { accountId: "ACC-2" });

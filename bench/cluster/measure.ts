@@ -12,7 +12,8 @@ import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { CLIENT_FIGURES, runLoadClient, type ClientSummary, type LoadRun } from "../fanout/load-run.js";
 import { collectOutput, startNode, stopProcess, waitForOutput } from "../support/processes.js";
-import { freePort, startRedisServer, type RedisServer } from "../support/redis-server.js";
+import { freePort } from "../../examples/trading/cluster/processes.js";
+import { startRedisServer, type RedisServer } from "../support/redis-server.js";
 import type { Cell } from "../support/matrix.js";
 import { RedisWatch, type RedisPerUpdate } from "./redis-stats.js";
 
@@ -155,7 +156,7 @@ export async function measureCluster(name: string, clients: number, rate: string
     await startServers(target, rate, redis, servers, profile);
     const watch = redis === undefined ? undefined : await RedisWatch.on(redis);
     const slots: Partial<Record<"start" | "end", Promise<number>>> = {};
-    const pids = [...servers.map(({ child }) => child.pid!), ...(redis === undefined ? [] : [redis.pid])];
+    const pids = [...servers.map(({ child }) => child.pid!), ...(redis?.pid === undefined ? [] : [redis.pid])];
     const run = await runLoadClient({
       ...{ dialect: target.dialect, ports: servers.map(({ port }) => port), clients, seconds: options.seconds },
       ...{ transport: options.transport, pids, maxRssMiB: options.maxRssMiB },

@@ -25,18 +25,9 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     }
     // The target may be down (a restarting server): the incoming side then fails as a refused connection would.
     const outgoing = connect(targetPort, "127.0.0.1");
-    for (const [socket, peer] of [
-      [incoming, outgoing],
-      [outgoing, incoming],
-    ] as const) {
-      open.add(socket);
-      socket.pipe(peer);
-      socket.on("error", () => peer.destroy());
-      socket.on("close", () => {
-        open.delete(socket);
-        peer.destroy();
-      });
-    }
+    tieSockets(open, incoming, outgoing);
+    incoming.pipe(outgoing);
+    outgoing.pipe(incoming);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
@@ -53,4 +44,19 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** Ties a proxied connection's two sockets: an error or a close of either destroys the other; each is in `open` while open. */
+export function tieSockets(open: Set<Socket>, incoming: Socket, outgoing: Socket): void {
+  for (const [socket, peer] of [
+    [incoming, outgoing],
+    [outgoing, incoming],
+  ] as const) {
+    open.add(socket);
+    socket.on("error", () => peer.destroy());
+    socket.on("close", () => {
+      open.delete(socket);
+      peer.destroy();
+    });
+  }
 }

@@ -7,10 +7,15 @@
  * AsyncAPI documents and /metrics all need a valid token (auth.ts), and the
  * broker authorizes each account a request names. Without one, everything
  * is open, as a local demo wants.
+ *
+ * With a `broker` (wsgen/redis), several processes of this app form one
+ * service: an update published on any of them reaches the subscribers of
+ * all of them, and the demo page says which process served it.
  */
 import { createServer, type Server } from "node:http";
+import { hostname } from "node:os";
 import express, { type NextFunction, type Request, type Response } from "express";
-import { createWsApp, type WsApp, type WsAppOptions } from "wsgen";
+import { createWsApp, type Broker, type WsApp, type WsAppOptions } from "wsgen";
 import { createMetrics } from "wsgen/metrics";
 import { jwtAuth, TOKEN_COOKIE, traderOf, type JwtAuth, type Trader } from "./auth.js";
 import { Market } from "./market.js";
@@ -52,6 +57,20 @@ export interface TradingAppOptions {
    * (broker 30 s, datafeed 5 s).
    */
   lingerMs?: number;
+  /**
+   * The wsgen message broker the WebSocket routes share topics through (not
+   * the trading broker module): `await redisBroker({ url })` from
+   * `wsgen/redis` makes this process one of several serving the same
+   * topics. Closing it is the caller's, after `close()`. Default: wsgen's
+   * in-memory one, this process alone.
+   */
+  broker?: Broker;
+  /**
+   * How the demo page names the process that served it, so pages of two
+   * processes side by side tell which is which (main.ts passes the redis
+   * broker's node name). Default: `${hostname()}:${process.pid}`.
+   */
+  nodeName?: string;
   /** Passed to the wsgen runtime (heartbeat, limits, onError, …). */
   ws?: Omit<WsAppOptions<BrokerUser>, "modules">;
 }
@@ -75,6 +94,7 @@ export function createTradingApp(options: TradingAppOptions = {}): TradingApp {
       : undefined;
   const traderOfRequest = auth === undefined ? undefined : async (request: Request) => traderOf(await auth.authenticate(request)) ?? null;
   const { lingerMs } = options;
+  const nodeName = options.nodeName ?? `${hostname()}:${process.pid}`;
   const datafeed = createDatafeedModule({ market, tickMs, lingerMs });
   const broker = createBrokerModule({ market, tickMs, lingerMs, auth: traderOfRequest && { traderOf: traderOfRequest } });
 
@@ -82,7 +102,11 @@ export function createTradingApp(options: TradingAppOptions = {}): TradingApp {
   http.disable("x-powered-by");
   http.set("case sensitive routing", true);
   http.get("/", (request, response, next) => {
-    const page = renderDemoPage(request.headers.host ?? "localhost");
+    const page = renderDemoPage(request.headers.host ?? "localhost", {
+      node: nodeName,
+      port: request.socket.localPort,
+      shared: options.broker !== undefined,
+    });
     if (auth === undefined || options.devTokens !== true || !isLoopbackHost(request.headers.host)) {
       response.type("html").send(page);
       return;
@@ -122,6 +146,7 @@ export function createTradingApp(options: TradingAppOptions = {}): TradingApp {
     ...(auth !== undefined ? { authenticate: (request) => auth.authenticate(request), protectDocs: true } : {}),
     ...(options.allowedOrigins !== undefined ? { allowedOrigins: options.allowedOrigins } : {}),
     asyncapi: { ...options.ws?.asyncapi, ...(auth !== undefined ? { securitySchemes: SECURITY_SCHEMES } : {}) },
+    ...(options.broker !== undefined ? { broker: options.broker } : {}),
     modules: [datafeed.module, broker.module],
   }).attach(server);
   const metrics = createMetrics(ws);

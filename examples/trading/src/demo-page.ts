@@ -45,7 +45,28 @@ function panelHeading(name: string, title: string): string {
   <div class="delivery" id="${name}-delivery" data-testid="${name}-delivery"></div>`;
 }
 
-export function renderDemoPage(host: string): string {
+/** The process that served the page, as its header says. */
+export interface ServedBy {
+  /** The process's name (the broker's node name with a redis broker). */
+  node: string;
+  /** The port the request came in on (undefined when the socket is gone). */
+  port: number | undefined;
+  /** Whether it shares topics with other processes through a broker. */
+  shared: boolean;
+}
+
+/** "node host:123 · port 8000 · one of a cluster": what tells two pages side by side apart. */
+function servedByBadge({ node, port, shared }: ServedBy): string {
+  const text = [`node ${node}`, ...(port === undefined ? [] : [`port ${port}`]), shared ? "one of a cluster" : "single process"].join(
+    " · ",
+  );
+  const title = shared
+    ? "the process that served this page (and, with no load balancer in front, its sockets and orders); updates reach every process sharing its broker"
+    : "the process that served this page, serving alone (no REDIS_URL)";
+  return `<span id="served-by" data-testid="served-by" data-node="${escapeHtml(node)}" data-port="${port ?? ""}" data-shared="${shared}" title="${escapeHtml(title)}">${escapeHtml(text)}</span>`;
+}
+
+export function renderDemoPage(host: string, servedBy: ServedBy): string {
   const links = endpointUrls(`http://${host}`)
     .map(({ label, url }) => `<li>${escapeHtml(label)}: <a href="${escapeHtml(url)}">${escapeHtml(url)}</a></li>`)
     .join("\n");
@@ -54,11 +75,12 @@ export function renderDemoPage(host: string): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>wsgen trading demo</title>
+<title>wsgen trading demo${servedBy.port === undefined ? "" : ` · ${servedBy.port}`}</title>
 <style>
 body { font: 14px/1.45 system-ui, sans-serif; margin: 0; color: #1d2430; background: #f6f7fa; }
 header { background: #1d2430; color: #fff; padding: .7rem 1.2rem; display: flex; justify-content: space-between; align-items: baseline; }
-header h1 { font-size: 1.1rem; margin: 0; } #status { font-size: 12px; opacity: .8; }
+header h1 { font-size: 1.1rem; margin: 0; } #status, #served-by { font-size: 12px; opacity: .8; }
+#served-by[data-shared=true] { background: #2f6f5e; border-radius: 4px; padding: 0 .4rem; opacity: 1; }
 #status[data-state=reconnecting], #status[data-state=refused] { color: #ffb347; opacity: 1; }
 #delivery-notice { background: #fff4d6; border-bottom: 1px solid #f0d28a; padding: .4rem 1.2rem; font-size: 13px; }
 main { display: grid; grid-template-columns: 3fr 2fr; gap: 1rem; padding: 1rem 1.2rem; }
@@ -79,7 +101,7 @@ input, select, button { font: inherit; padding: .2rem .4rem; } input[name=qty], 
 </style>
 </head>
 <body>
-<header><h1>wsgen trading demo</h1><span id="status" data-testid="connection" data-state="connecting">connecting…</span></header>
+<header><h1>wsgen trading demo</h1>${servedByBadge(servedBy)}<span id="status" data-testid="connection" data-state="connecting">connecting…</span></header>
 <div id="delivery-notice" data-testid="delivery-notice" role="status" hidden></div>
 <main>
 <section data-panel="bars">

@@ -36,6 +36,10 @@ const panels = [bars.panel, quotes.panel, ...account.panels];
 
 /** What the page shows, also exposed as `window.demo` for tests and curious users. */
 const demo = {
+  /** The process that served the page (the header's badge: node, port, shared). */
+  get servedBy() {
+    return { ...$("served-by").dataset };
+  },
   get bars() {
     return bars.bars;
   },

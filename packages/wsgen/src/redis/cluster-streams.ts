@@ -71,6 +71,8 @@ export class ClusterStreams implements RouteStreams {
   readonly #runs = new Map<string, Run>();
   readonly #waits = new Map<TopicFeed, LiveWait>();
   readonly #syncing = new Set<TopicFeed>();
+  /** Topics whose takeover createTopic failed, until one succeeds: reported once, not at every tick. */
+  readonly #failingTakeovers = new Set<string>();
   readonly #spec: RouteStreamsSpec;
   readonly #sink: RouteStreamsSink;
   readonly #config: ClusterConfig;
@@ -248,7 +250,24 @@ export class ClusterStreams implements RouteStreams {
       await this.#release(this.#config, topicKeys(this.#config.prefix, this.#spec.module, topic), token, true);
       return;
     }
-    await this.#produce(feed, token).catch(() => undefined);
+    try {
+      await this.#produce(feed, token);
+      this.#failingTakeovers.delete(topic);
+    } catch (error) {
+      // The lease is free again, so the next tick retries; a service that keeps failing is reported once per streak.
+      if (this.#failingTakeovers.has(topic)) return;
+      this.#failingTakeovers.add(topic);
+      this.#sink.report(
+        new WsgenError(
+          "ERR_SERVICE_FAILED",
+          `createTopic("${topic}") failed taking over from a lapsed producer (retried every tick): ${describeError(error)}`,
+          {
+            cause: error,
+          },
+        ),
+        "broker",
+      );
+    }
   }
 
   /** Runs createTopic here under `token`; resolves once it succeeded and the topic is live everywhere. */
@@ -338,6 +357,7 @@ export class ClusterStreams implements RouteStreams {
   async #forget(feed: TopicFeed): Promise<number> {
     if (this.#feeds.get(feed.topic) !== feed) return -1;
     this.#feeds.delete(feed.topic);
+    this.#failingTakeovers.delete(feed.topic);
     this.#waits.get(feed)?.reject(new WsgenError("ERR_BROKER_FAILED", "the topic was closed while its producer started"));
     const { link, node } = this.#config;
     const { keys } = feed;

@@ -14,44 +14,15 @@
  * receives a topic's traffic only while it has subscribers of it.
  * docs/runtime.md, "Scale-out", says what each fault does.
  */
-import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 import type { Broker, BrokerStats, RouteStreams } from "../runtime/broker.js";
-import { check, checkInRange, isFunction, MAX_TIMER_MS, withoutUnset, type Defaults } from "../runtime/option-checks.js";
+import { check, checkInRange, isFunction, MAX_TIMER_MS, withoutUnset } from "../runtime/option-checks.js";
+import { REDIS_BROKER_DEFAULTS, type RedisBrokerOptions } from "./broker-options.js";
 import { ClusterStreams, type ClusterConfig } from "./cluster-streams.js";
 import { RedisLink, type ConnectionState } from "./redis-link.js";
 
-export interface RedisBrokerOptions {
-  /** Where Redis is: `redis://host:port`, `rediss://…` (TLS) or `unix:///path`. @default "redis://127.0.0.1:6379" */
-  url?: string;
-  /** Prefix of every key and channel, so several services can share one Redis. @default "wsgen" */
-  prefix?: string;
-  /** Milliseconds `redisBroker` keeps trying to reach Redis before it rejects ERR_BROKER_UNAVAILABLE. @default 5000 */
-  connectTimeoutMs?: number;
-  /**
-   * Milliseconds a topic's producer lease lasts unrenewed: a producer that
-   * died or stalled this long is replaced (within leaseMs + tickMs), and a
-   * process holding a topic that vanished stops counting as a holder.
-   * @default 5000
-   */
-  leaseMs?: number;
-  /** Milliseconds between renewals of this process's holds and leases (and takeovers of lapsed ones). @default 1000 */
-  tickMs?: number;
-  /** This process's name in Redis (CLIENT LIST, lease tokens). @default `${hostname()}:${process.pid}` */
-  nodeName?: string;
-  /** Where connection losses and recoveries are said, once each. @default console.warn / console.info */
-  log?: (level: "warn" | "info", message: string) => void;
-}
-
-const REDIS_BROKER_DEFAULTS = {
-  url: "redis://127.0.0.1:6379",
-  prefix: "wsgen",
-  connectTimeoutMs: 5_000,
-  leaseMs: 5_000,
-  tickMs: 1_000,
-  nodeName: undefined,
-  log: (level: "warn" | "info", message: string): void => (level === "warn" ? console.warn(message) : console.info(message)),
-} as const satisfies Defaults<RedisBrokerOptions>;
+export type { RedisBrokerOptions } from "./broker-options.js";
 
 export interface RedisBrokerStats extends BrokerStats {
   readonly kind: "redis";

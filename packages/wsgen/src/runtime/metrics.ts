@@ -38,6 +38,10 @@ type SummedField =
 const sum = (stats: ModuleStats, field: SummedField): number =>
   Object.values(stats.routes).reduce((total, route) => total + route[field], 0);
 
+/** A shared broker's count over a module's routes (wsgen/redis; 0 in one process). */
+const brokerSum = (stats: ModuleStats, field: string): number =>
+  Object.values(stats.routes).reduce((total, route) => total + (route.broker?.[field] ?? 0), 0);
+
 const GAUGES: Record<string, [help: string, reading: Reading]> = {
   wsgen_connections: ["Open WebSocket connections.", (stats) => stats.connections],
   wsgen_topics: ["Topics with at least one subscriber.", (stats) => sum(stats, "topics")],
@@ -53,6 +57,14 @@ const GAUGES: Record<string, [help: string, reading: Reading]> = {
   wsgen_history_bytes: [
     "Bytes of update frames kept in the topics' histories for replay.",
     (stats) => Object.values(stats.routes).reduce((total, route) => total + route.history.bytes, 0),
+  ],
+  wsgen_broker_feeds: [
+    "Topics whose shared stream this process holds (subscribed to its channel in Redis).",
+    (stats) => brokerSum(stats, "feeds"),
+  ],
+  wsgen_broker_producing: [
+    "Topics whose producer (createTopic) runs on this process, under its lease.",
+    (stats) => brokerSum(stats, "producing"),
   ],
 };
 
@@ -101,6 +113,27 @@ const COUNTERS: Record<string, [help: string, reading: Reading]> = {
     (stats) => stats.credentialsExpiredCloses,
   ],
   wsgen_connection_errors_total: ["Errors caused by or met on a connection, logged or not.", (stats) => stats.connectionErrors],
+  wsgen_broker_feed_resyncs_total: [
+    "Times a shared stream was read again from Redis after its channel may have lost messages (a pub/sub reconnect, a gap).",
+    (stats) => brokerSum(stats, "feedResyncs"),
+  ],
+  wsgen_broker_feed_gaps_total: [
+    "Updates this process's subscribers could not be given because Redis no longer held them after a reconnect (a visible seq gap).",
+    (stats) => brokerSum(stats, "feedGaps"),
+  ],
+  wsgen_broker_takeovers_total: ["Lapsed producer leases this process took over (a new epoch).", (stats) => brokerSum(stats, "takeovers")],
+  wsgen_broker_producers_deposed_total: [
+    "Producers on this process stopped because another process holds their lease (a stall, a Redis restart).",
+    (stats) => brokerSum(stats, "producersDeposed"),
+  ],
+  wsgen_broker_publishes_fenced_total: [
+    "Updates refused by Redis because their producer no longer held the topic's lease (fencing).",
+    (stats) => brokerSum(stats, "publishesFenced"),
+  ],
+  wsgen_broker_publish_failures_total: [
+    "Updates of this process's producers lost on the way to Redis (unreachable); the next publish skips their seqs.",
+    (stats) => brokerSum(stats, "publishFailures"),
+  ],
   wsgen_connection_errors_not_logged_total: [
     "Connection errors not logged: repeats of a kind on one connection, and client-caused errors over clientErrorReportsPerMinute.",
     (stats) => stats.errorsNotLogged,
@@ -147,6 +180,25 @@ export function createMetrics(app: Pick<WsApp<never>, "stats">, registry: Regist
           this.inc({ module, reason }, count);
         }
       }
+    },
+  });
+  new Gauge({
+    name: "wsgen_broker_connected",
+    help: "Whether the broker's connection to Redis is ready (1) or down (0), per connection (commands, pubsub).",
+    labelNames: ["connection"],
+    registers: [registry],
+    collect() {
+      const { connections } = app.stats().broker as { connections?: Record<string, string> };
+      for (const [connection, state] of Object.entries(connections ?? {})) this.set({ connection }, state === "ready" ? 1 : 0);
+    },
+  });
+  new Counter({
+    name: "wsgen_broker_reconnects_total",
+    help: "Times a connection to Redis came back after it was lost.",
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(Number((app.stats().broker as { reconnects?: number }).reconnects ?? 0));
     },
   });
   registerHistogram(registry, "wsgen_delivery_lag_seconds", "Measured delivery lag of connections (lag probe round trips).", () =>

@@ -94,7 +94,22 @@ export interface RouteOptions<Req, Data, Route extends string = string, User = u
    * @default "skip"
    */
   lagPolicy?: LagPolicy;
+  /**
+   * With a broker that shares topics (wsgen/redis): `"cluster"` runs each
+   * topic's createTopic on one process of all, positions its updates in
+   * Redis and delivers them on every process; `"everywhere"` keeps this
+   * route in each process, as without a broker — every process with
+   * subscribers of a topic runs its own createTopic and stream (positions
+   * per process: a `since` from another process is answered "epoch"), and
+   * `route.publish` reaches this process's subscribers only. For services
+   * that must run next to their subscribers. Ignored without a broker.
+   * @default "cluster"
+   */
+  producer?: ProducerPlacement;
 }
+
+/** Where a route's producers run when a broker shares topics. */
+export type ProducerPlacement = "cluster" | "everywhere";
 
 /** The defaults of the optional `RouteOptions` keys. */
 export const ROUTE_DEFAULTS = {
@@ -109,6 +124,7 @@ export const ROUTE_DEFAULTS = {
   lingerMs: 0,
   latestValue: false,
   lagPolicy: "skip",
+  producer: "cluster",
 } as const satisfies Defaults<Omit<RouteOptions<unknown, unknown>, "service" | "route">>;
 
 type HistoryOptions = Pick<RouteOptions<unknown, unknown>, "historySize" | "historyMaxBytes" | "historyTtlMs" | "latestValue">;
@@ -134,6 +150,12 @@ export function lagPolicyOf(options: Pick<RouteOptions<unknown, unknown>, "lagPo
     (value) => LAG_POLICIES.includes(value as LagPolicy),
     LAG_POLICIES.map((name) => `"${name}"`).join(", "),
   );
+}
+
+/** A route's producer placement, checked. */
+export function producerOf(options: Pick<RouteOptions<unknown, unknown>, "producer">): ProducerPlacement {
+  const placement = options.producer ?? ROUTE_DEFAULTS.producer;
+  return check("producer", placement, (value) => value === "cluster" || value === "everywhere", '"cluster" or "everywhere"');
 }
 
 /** A route's `lingerMs`, checked (ERR_INVALID_OPTION). */

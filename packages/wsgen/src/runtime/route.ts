@@ -23,20 +23,12 @@ import type { z } from "zod";
 import type { DeliveryPolicy } from "./asyncapi-wire.js";
 import { authorizeSubscribe, type AuthorizeHook } from "./authorization.js";
 import type { ProducerRun, RouteStreams } from "./broker.js";
-import type { EncodedUpdate, Subscriber } from "./fan-out.js";
+import type { Subscriber } from "./fan-out.js";
 import { describeError, reportToConsole, WsgenError } from "./errors.js";
 import { check, isBoolean, isFunction, isService } from "./option-checks.js";
 import { LaggingHolders } from "./lag-policy.js";
-import { deliveryPolicyOf, historyLimits, lagPolicyOf, lingerOf, ROUTE_DEFAULTS, type RouteOptions } from "./route-options.js";
-import {
-  isRouteName,
-  operationType,
-  updateEncoder,
-  updateFraming,
-  type RouteOperation,
-  type SubscriptionResponse,
-} from "../protocol/messages.js";
-import { encodeRetainedFrameAround } from "./frame.js";
+import { deliveryPolicyOf, historyLimits, lagPolicyOf, lingerOf, producerOf, ROUTE_DEFAULTS, type RouteOptions } from "./route-options.js";
+import { isRouteName, operationType, type RouteOperation, type SubscriptionResponse } from "../protocol/messages.js";
 import { positionProblem, type StreamPosition } from "../protocol/positions.js";
 import { PENDING_POSITION } from "./topic-history.js";
 import { REQUEST_SHAPE_DEFAULTS, requestShapeProblem } from "./request-shape.js";
@@ -46,9 +38,9 @@ import { TopicDelivery } from "./topic-delivery.js";
 import type { RouteClient, RouteHost, SubscribeOptions } from "./route-host.js";
 import type { RouteStats } from "./route-stats.js";
 import { invalidRequest, refused, type RequestFailure } from "./subscription-refusals.js";
-import { MemoryTopicHistory } from "./topic-history.js";
 import { TopicLifecycle, type TopicGeneration } from "./topic-lifecycle.js";
-import { RouteUpdates } from "./route-updates.js";
+import { jsonUpdateEncoder, routeDelivery, type TopicCreation } from "./route-delivery.js";
+import type { RouteUpdates } from "./route-updates.js";
 import { checkZodSchema } from "./zod-check.js";
 
 /** What a generated class supplies: the route name, the two schemas and their model names. */
@@ -69,13 +61,6 @@ export interface RouteDeclaration<Req, Data> {
 export type WsRouter<Req, Data, User = unknown> = WsRoute<Req, Data, User>;
 
 export type { RouteClient, RouteHost, SubscribeOptions } from "./route-host.js";
-
-/**
- * How a topic is created, bound to the subscribe that asks first (its
- * request and user). A closure keeps the user type out of the lifecycle, so
- * a route typed for any user fits a module typed for a narrower one.
- */
-type TopicCreation = (generation: TopicGeneration) => Promise<void>;
 
 /** A subscribe that joined its topic: at which position (undefined: it was live already), and what it asked to recover. */
 type Joined = { topic: string; joinedAt: StreamPosition | undefined; since: StreamPosition | undefined; message: string };
@@ -125,6 +110,7 @@ export class WsRoute<Req, Data, User = unknown> implements TopicPublisher<Req, D
     this.requestName = options.requestName;
     this.dataName = options.dataName;
     this.#options = options;
+    producerOf(options);
     this.deliveryPolicy = deliveryPolicyOf(historyLimits(options), { lingerMs: lingerOf(options), lagPolicy: lagPolicyOf(options) });
     this.#wire(undefined);
     this.service.bindRoute?.(this);
@@ -132,59 +118,22 @@ export class WsRoute<Req, Data, User = unknown> implements TopicPublisher<Req, D
 
   /** Builds the route's delivery: over this process's memory (`streams` undefined), or over a broker's shared streams. */
   #wire(streams: RouteStreams | undefined): void {
-    const options = this.#options;
-    const limits = historyLimits(options);
-    this.#streams = streams;
-    this.#delivery = new TopicDelivery(streams?.history ?? new MemoryTopicHistory(limits), limits.keepLatest);
-    this.#lagging = new LaggingHolders({
-      policy: lagPolicyOf(options),
-      history: this.#delivery.history,
-      onHeldBack: (subscriber, topic, position) => this.#delivery.heldBack(subscriber, topic, position),
-    });
-    this.#lifecycle = new TopicLifecycle<TopicCreation, Subscriber>(
-      {
-        create: (generation, creation) => creation(generation),
-        // Shared: the last local subscriber leaving closes the stream here; the broker decides whether removeTopic runs.
-        remove: (topic) => (streams === undefined ? this.#removeTopic(topic) : streams.close(topic)),
-        onUnheld: (topic) => this.#delivery.history.release(topic),
-        onCreateFailed: (topic, error) =>
-          this.#report(
-            new WsgenError("ERR_SERVICE_FAILED", `createTopic("${topic}") failed: ${describeError(error)}`, { cause: error }),
-            operationType(this.name, "subscribe"),
-          ),
-      },
-      lingerOf(options),
-    );
-    this.#updates = new RouteUpdates({
+    const delivery = routeDelivery(this.#options, streams, {
       route: this.name,
       dataName: this.dataName,
       dataSchema: this.dataSchema,
-      validate: options.validateUpdates ?? ROUTE_DEFAULTS.validateUpdates,
-      encode: updateEncoder(this.name),
-      queueCapacity: options.queueCapacity,
-      batchWindowMs: options.batchWindowMs,
-      topics: this.#lifecycle,
-      delivery: this.#delivery,
-      lagging: this.#lagging,
-      remote: streams,
+      removeTopic: (topic) => this.#removeTopic(topic),
       report: (error, where) => this.#report(error, where),
     });
+    this.#streams = streams;
+    ({ delivery: this.#delivery, lagging: this.#lagging, lifecycle: this.#lifecycle, updates: this.#updates } = delivery);
   }
 
   /** The broker's streams for this route, given the sink through which they reach it. */
   #sharedStreams(host: RouteHost<User>): RouteStreams | undefined {
-    const framing = updateFraming(this.name);
+    if (producerOf(this.#options) === "everywhere") return undefined;
     return host.broker?.routeStreams?.(
-      {
-        module: host.module,
-        route: this.name,
-        limits: historyLimits(this.#options),
-        encodeUpdate: (topic, payloadJson, position): EncodedUpdate => ({
-          topic,
-          position,
-          frame: encodeRetainedFrameAround(framing.before(topic), payloadJson, framing.after(position)),
-        }),
-      },
+      { module: host.module, route: this.name, limits: historyLimits(this.#options), encodeUpdate: jsonUpdateEncoder(this.name) },
       {
         deliver: (updates) => this.#updates.deliver(updates),
         createTopic: (run, request, user) => this.#produce(run, request as Req, user as User),

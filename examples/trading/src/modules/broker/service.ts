@@ -4,6 +4,11 @@
  * canceled); fills emit executions and update positions. Market orders fill
  * on the next matching tick; limit orders fill when the simulated price
  * crosses their limit.
+ *
+ * Every update is published by the request of the topic it belongs to
+ * (`publishTo`), so with a broker shared by several processes it reaches
+ * every subscriber of every one of them. The book itself is this process's
+ * memory: its HTTP lists and cancels know the orders placed here.
  */
 import { randomUUID } from "node:crypto";
 import { LiveTopics } from "wsgen";
@@ -135,10 +140,11 @@ export class BrokerService {
       price,
       time: now,
     };
-    this.executions.publish(
-      (request) => request.accountId === order.accountId && (request.symbol === undefined || request.symbol === order.symbol),
-      execution,
-    );
+    // An execution belongs to two topics: the account's and the account's for its symbol. Each is named by its request,
+    // so the publish reaches every process of a cluster (a predicate would reach only the topics produced here).
+    for (const request of [{ accountId: order.accountId }, { accountId: order.accountId, symbol: order.symbol }]) {
+      this.executions.publishTo(request, execution).catch(reportPublishFailure);
+    }
     const holding = this.#applyFill(order.accountId, order.symbol, order.side === "buy" ? order.qty : -order.qty, price);
     const position = this.#position(order.accountId, order.symbol, holding);
     // The one topic the account's positions are: a lookup by topic, not a scan of every live one.
