@@ -6,7 +6,8 @@
  *   on the performance.timeOrigin clock) and `seq` (publish slot, from 1);
  * - the recovery bench's server, which publishes only when told over HTTP
  *   and replays from its history to a resubscribe with `since`;
- * - both orchestrators, in smoke runs far too small for figures: they only
+ * - the orchestrators (bench:recovery, bench:fanout, bench:cluster and its
+ *   failover runs), in smoke runs far too small for figures: they only
  *   show the harness runs end to end and prints its table.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -131,25 +132,50 @@ describe("the recovery bench's server", () => {
 });
 
 describe("the orchestrators, in smoke runs", () => {
-  it("bench:recovery replays to every client with since, and none without", async () => {
-    const { code, output } = await run([
-      ...["--import", "tsx", "bench/recovery/run.ts"],
-      ...["--clients", "5", "--missed", "20", "--history", "50"],
-    ]).exited;
+  /** Runs a bench orchestrator from source to its end; resolves with what it printed, once it has exited 0. */
+  const orchestrate = async (script: string, args: string[]): Promise<string> => {
+    const { code, output } = await run(["--import", "tsx", script, ...args]).exited;
     expect(code, output).toBe(0);
+    return output;
+  };
+
+  it("bench:recovery replays to every client with since, and none without", async () => {
+    const output = await orchestrate("bench/recovery/run.ts", ["--clients", "5", "--missed", "20", "--history", "50"]);
     expect(output).toMatch(/\| resubscribe with since \(replay\) \| [\d.]+ \|.*\| 100 \| 5\/5 \|/);
     expect(output).toMatch(/\| resubscribe without since \| [\d.]+ \|.*\| 0 \| 5\/5 \|/);
   }, 60_000);
 
   it("bench:fanout --scenario overload prints ages, skips and RSS beside raw ws", async () => {
-    const { code, output } = await run([
-      ...["--import", "tsx", "bench/fanout/run.ts", "--scenario", "overload"],
+    const output = await orchestrate("bench/fanout/run.ts", [
+      ...["--scenario", "overload"],
       ...["--clients", "5", "--rates", "50", "--seconds", "1", "--targets", "wsgen,ws"],
-    ]).exited;
-    expect(code, output).toBe(0);
+    ]);
     expect(output).toContain("| subscribers | rate | target | updates/s published | deliveries/s | skipped % |");
     expect(output).toMatch(/\| 5 \| 50 \| wsgen \| \d+ \| \d+ \| 0\.0 \|/);
     // The floor's own ratios are 1.00, or "–" where a 1 s window gave too few CPU ticks to divide by.
     expect(output).toMatch(/^\| 5 \| 50 \| ws \| \d+ \| \d+ \| 0\.0 \|.*\| (1\.00|–) \| (1\.00|–) \| (1\.00|–) \| (1\.00|–) \|$/m);
+  }, 60_000);
+
+  it("bench:cluster splits its clients over two processes of each target and counts Redis requests per update", async () => {
+    const output = await orchestrate("bench/cluster/run.ts", [
+      ...["--clients", "4", "--rates", "50"],
+      ...["--seconds", "1", "--targets", "wsgen-redis,socketio-sharded"],
+    ]);
+    expect(output).toContain(
+      "| subscribers | rate | target | updates/s published | updates/s reaching clients | deliveries/s | dropped % |",
+    );
+    // Per-process figures for both processes; about one publish request per update (the window's edges and lease renewals move it a little).
+    expect(output).toMatch(
+      /^\| 4 \| 50 \| wsgen-redis \| \d+ \| \d+ \| \d+ \| 0\.0 \|.*\| [\d.–]+ \/ [\d.–]+ \|.*\| [01]\.\d\d \| evalsha [01]\.\d\d/m,
+    );
+    expect(output).toMatch(/^\| 4 \| 50 \| socketio-sharded \| \d+ \| \d+ \| \d+ \| 0\.0 \|.*\| [01]\.\d\d \| spublish [01]\.\d\d \|/m);
+  }, 60_000);
+
+  it("bench:cluster --failover kills the producing process and times the new epoch's first update", async () => {
+    const output = await orchestrate("bench/cluster/run.ts", [
+      ...["--failover", "1", "--processes", "2"],
+      ...["--lease-ms", "500", "--tick-ms", "100"],
+    ]);
+    expect(output).toMatch(/^\| 1 \| 0 \| \d+ \/ \d+ \| \d+ \/ \d+ \| 600 \| [01] \|$/m);
   }, 60_000);
 });

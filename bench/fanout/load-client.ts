@@ -1,13 +1,15 @@
 /**
  * The fan-out load client (run pinned to its own core by run.ts):
- *   node --import tsx bench/fanout/load-client.ts --target wsgen|ws|socketio --port P --clients C --seconds T [--transport light|ws]
- * Opens C connections, subscribes each to the bars topic, waits a warm-up
- * second, then for T seconds counts deliveries, gaps in each connection's
- * `seq`, how far the publisher's `seq` advanced, and the age of delivered
- * updates: receipt time minus the payload's `t` (the publish time), both on
- * the performance.timeOrigin + performance.now() clock of the same machine,
- * read on receipt in this process. Prints `window-start`, `window-end` and
- * a JSON summary.
+ *   node --import tsx bench/fanout/load-client.ts --target wsgen|ws|socketio --port P[,P2…] --clients C --seconds T [--transport light|ws]
+ * Opens C connections (round-robin over the ports: bench/cluster splits
+ * them over the processes of one service), subscribes each to the bars
+ * topic, waits a warm-up second, then for T seconds counts deliveries,
+ * gaps in each connection's `seq`, how far the publisher's `seq` advanced,
+ * and the age of delivered updates: receipt time minus the payload's `t`
+ * (the publish time), both on the performance.timeOrigin + performance.now()
+ * clock of the same machine, read on receipt in this process. Prints
+ * `subscribed` (the warm-up starts), `window-start`, `window-end` and a
+ * JSON summary (with the deliveries to each port's connections).
  *
  * Every target is driven through the same transport, so the load client
  * costs the same per message whichever server it measures:
@@ -18,7 +20,7 @@
  * Either way, per message it reads `seq`, and for a sample `t` and `due`,
  * in place: nothing else, so the transport stays what limits the client.
  */
-import { flag, integerFlag, usage } from "../support/args.js";
+import { flag, integerFlag, listFlag, usage } from "../support/args.js";
 import { quantile } from "../support/figures.js";
 import { DIALECTS, type Dialect } from "./dialects.js";
 import { FieldReader, hasPrefix, LightSocket, type MessageHandler } from "./light-socket.js";
@@ -27,7 +29,9 @@ import { WsSocket } from "./ws-socket.js";
 
 const argv = process.argv;
 const target = flag(argv, "--target", "wsgen");
-const port = integerFlag(argv, "--port", 8100);
+const ports = listFlag(argv, "--port", "8100").map((port) =>
+  Number.isInteger(Number(port)) && Number(port) > 0 ? Number(port) : usage(`--port takes ports, got ${JSON.stringify(port)}`),
+);
 const clients = integerFlag(argv, "--clients", 100);
 const seconds = integerFlag(argv, "--seconds", 5);
 const transport = flag(argv, "--transport", "light");
@@ -53,6 +57,8 @@ let deliveries = 0;
 let gaps = 0;
 /** Updates each connection skipped during the window (gaps in its `seq`). */
 const skipped: number[] = [];
+/** Deliveries during the window to the connections of each port (index of `ports`). */
+const deliveriesPerPort = ports.map(() => 0);
 let highestSeq = 0;
 // Every delivery's latency would be millions of numbers: keep a stride sample.
 const samples = new Float64Array(2_000_000);
@@ -62,8 +68,8 @@ let sampled = 0;
 const stride = Math.max(1, Math.floor(clients / 50));
 
 /** Opens one connection; resolves with a function that subscribes it (every connection opens before any subscribes). */
-async function open(dialect: Dialect): Promise<() => Promise<void>> {
-  const socket = await connect(port, dialect.path);
+async function open(dialect: Dialect, portIndex: number): Promise<() => Promise<void>> {
+  const socket = await connect(ports[portIndex]!, dialect.path);
   const index = skipped.push(0) - 1;
   let lastSeq = 0;
   let replied: () => void = () => undefined;
@@ -81,6 +87,7 @@ async function open(dialect: Dialect): Promise<() => Promise<void>> {
       if (seq > highestSeq) highestSeq = seq;
       if (!measuring) return;
       deliveries += 1;
+      deliveriesPerPort[portIndex]! += 1;
       if (deliveries % stride === 0 && sampled < samples.length) {
         const receivedAt = now();
         samples[sampled] = receivedAt - T.number(chunk, start, end);
@@ -108,10 +115,12 @@ async function open(dialect: Dialect): Promise<() => Promise<void>> {
 const subscribers: (() => Promise<void>)[] = [];
 while (subscribers.length < clients) {
   const batch = Math.min(200, clients - subscribers.length);
-  subscribers.push(...(await Promise.all(Array.from({ length: batch }, () => open(dialect)))));
+  const first = subscribers.length;
+  subscribers.push(...(await Promise.all(Array.from({ length: batch }, (_, i) => open(dialect, (first + i) % ports.length)))));
 }
 // Every connection subscribes at once, so the publisher starts with (nearly) all of them.
 await Promise.all(subscribers.map((subscribe) => subscribe()));
+console.log(`subscribed ${Date.now()}`);
 await new Promise((resolve) => setTimeout(resolve, 1_000));
 measuring = true;
 const seqAtStart = highestSeq;
@@ -132,8 +141,10 @@ console.log(
     topic: TOPIC,
     clients,
     deliveries,
+    deliveriesPerPort,
     perSecond: deliveries / elapsed,
     // How fast the publisher's slots advanced: below the asked rate when the producer itself fell behind.
+    published: highestSeq - seqAtStart,
     publishedPerSecond: (highestSeq - seqAtStart) / elapsed,
     gaps,
     skippedPerClientMax: Math.max(0, ...skipped),

@@ -14,6 +14,9 @@ export interface Slot {
 
 export const now = (): number => performance.timeOrigin + performance.now();
 
+/** Slots published by every pacer of this process so far (a server prints it on SIGUSR2, see serverArgs). */
+let slotsPublished = 0;
+
 export function startPacer(rate: Rate, publish: (slot: Slot) => void): () => void {
   let seq = 0;
   let stopped = false;
@@ -21,6 +24,7 @@ export function startPacer(rate: Rate, publish: (slot: Slot) => void): () => voi
     const turn = (): void => {
       if (stopped) return;
       for (let i = 0; i < 100; i++) publish({ seq: ++seq, due: now() });
+      slotsPublished += 100;
       setImmediate(turn);
     };
     setImmediate(turn);
@@ -32,6 +36,7 @@ export function startPacer(rate: Rate, publish: (slot: Slot) => void): () => voi
     // A publisher that fell behind catches up slot by slot; `due` keeps how late each one is.
     while (seq < dueSlots) {
       seq += 1;
+      slotsPublished += 1;
       publish({ seq, due: start + (seq * 1000) / rate });
     }
   }, 1);
@@ -40,10 +45,14 @@ export function startPacer(rate: Rate, publish: (slot: Slot) => void): () => voi
 
 /**
  * `--port P --rate R|burst`, as every server entry takes them. Also makes
- * SIGTERM a normal exit, so `node --cpu-prof` writes the server's profile.
+ * SIGTERM a normal exit, so `node --cpu-prof` writes the server's profile,
+ * and SIGUSR2 print `slots N`, the slots this process has published so far:
+ * bench/cluster counts the updates a service published over a window with
+ * it (what its clients saw lags behind when they fall behind).
  */
 export function serverArgs(argv: readonly string[]): { port: number; rate: Rate } {
   process.once("SIGTERM", () => process.exit(0));
+  process.on("SIGUSR2", () => console.log(`slots ${slotsPublished}`));
   const value = (flag: string): string | undefined => {
     const index = argv.indexOf(flag);
     return index === -1 ? undefined : argv[index + 1];

@@ -22,6 +22,7 @@
  */
 import { flag, integerFlag, listFlag, usage } from "../support/args.js";
 import { medians } from "../support/figures.js";
+import { measureMatrix, okRuns } from "../support/matrix.js";
 import { FIGURES, measure, TARGETS, type Row } from "./measure.js";
 import { fanoutTable, overloadTable } from "./tables.js";
 
@@ -71,29 +72,19 @@ const repeat = integerFlag(argv, "--repeat", 1);
 
 /** The median of each figure over the runs of one cell that produced a result. */
 function medianRow(runs: Row[]): Row {
-  const ok = runs.filter((run) => run.failure === undefined);
-  if (ok.length === 0) return runs[0]!;
+  const ok = okRuns(runs);
+  if (ok === undefined) return runs[0]!;
   const { target, clients, rate } = ok[0]!;
   return { target, clients, rate, ...medians(ok, FIGURES) };
 }
 
-const rows: Row[] = [];
 let port = 8100 + Math.floor(Math.random() * 500);
-for (const clients of clientCounts) {
-  for (const rate of rates) {
-    const runs = new Map<string, Row[]>(targets.map((target) => [target, []]));
-    for (let run = 0; run < repeat; run++) {
-      for (const target of targets) {
-        const row = await measure(target, clients, rate, port++, options);
-        runs.get(target)!.push(row);
-        console.error(
-          `${target} C=${clients} rate=${rate} run ${run + 1}/${repeat}: ${row.perSecond.toFixed(0)} deliveries/s, p99 ${row.p99.toFixed(1)} ms, ${row.cpuMicrosPerDelivery.toFixed(2)} µs CPU/delivery, peak RSS ${row.rssMiB.toFixed(0)} MiB`,
-        );
-      }
-    }
-    for (const target of targets) rows.push(medianRow(runs.get(target)!));
-  }
-}
+const rows = await measureMatrix({
+  ...{ clientCounts, rates, targets, repeat, median: medianRow },
+  measure: (target, clients, rate) => measure(target, clients, rate, port++, options),
+  describe: (row) =>
+    `${row.perSecond.toFixed(0)} deliveries/s, p99 ${row.p99.toFixed(1)} ms, ${row.cpuMicrosPerDelivery.toFixed(2)} µs CPU/delivery, peak RSS ${row.rssMiB.toFixed(0)} MiB`,
+});
 
 console.log(
   `${scenarioName}: node ${process.version}, ${options.seconds} s windows, ${repeat === 1 ? "one run per row" : `medians of ${repeat} runs per row`}, server on core 0, load client (${options.transport} transport) on core 1${options.maxLagMs === "" ? "" : `, wsgen maxLagMs ${options.maxLagMs}`}`,

@@ -1,8 +1,9 @@
 /**
  * The child processes of the bench orchestrators (bench/fanout/run.ts,
- * bench/recovery/run.ts): Node entries run from source, each pinned to one
- * core with `taskset` so a server and its load client do not take each
- * other's core, and what /proc says of them.
+ * bench/recovery/run.ts, bench/cluster/run.ts): Node entries run from
+ * source, and redis-server, each pinned to one core with `taskset` so a
+ * server and its load client do not take each other's core, and what /proc
+ * says of them.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -33,6 +34,11 @@ export function startNode(core: number, script: string, args: readonly string[],
   const command = [process.execPath, ...nodeFlags, "--import", "tsx", "--conditions=wsgen-source", script, ...args];
   // taskset execs node, so the child's pid is node's: /proc figures read the right process.
   return canPin() ? spawn("taskset", ["-c", String(core), ...command], { cwd: ROOT }) : spawn(command[0]!, command.slice(1), { cwd: ROOT });
+}
+
+/** Moves a running process, every thread of it, to `core` when it can be pinned (redis-server, started by the example's launcher). */
+export function pinProcess(core: number, pid: number): void {
+  if (canPin()) execFileSync("taskset", ["--all-tasks", "--cpu-list", "--pid", String(core), String(pid)], { stdio: "ignore" });
 }
 
 /** Everything a child prints on stdout and stderr, as one growing text. */

@@ -3,16 +3,22 @@
  *   node bench/fanout/servers/wsgen-server.js --port P --rate R|burst   (plain Node, built package; --port 0: any free port, printed)
  *     [--batch-window MS] [--queue-capacity N] [--lag-policy conflate|skip|close] [--max-lag-ms N]   (each passed to the runtime only when given)
  *   node --import tsx --conditions=wsgen-source bench/fanout/servers/wsgen-server.ts …   (from source)
+ *     [--redis URL [--lease-ms N] [--tick-ms N]]   (bench/cluster: one of several processes on one Redis, redisBroker)
  * listens on 127.0.0.1:P (datafeed module at /api/v1/datafeed/ws) and, while
  * `bars:{"resolution":"1D","symbol":"AAPL"}` has subscribers, publishes
  * `bars.update` at R msg/s (or as fast as it can), each payload carrying `t`
  * (send time), `seq` (publish slot, from 1) and `due` (when that slot was due).
+ * With `--redis`, the topic's createTopic runs on the one process of the
+ * service that wins its lease: a process prints `producing <topic>` when its
+ * createTopic runs and `stopped producing <topic>` when its removeTopic does,
+ * so the cluster bench knows which process is the producer.
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createWsApp, LiveTopics } from "wsgen";
 import { flag, integerFlag } from "../../support/args.js";
 import type { BarSubscriptionRequest, StampedBar } from "../models.js";
+import { clusterBroker } from "../cluster-broker.js";
 import { appLagOptions, routeLagOptions } from "../lag-options.js";
 import { StampedBarWsRouter } from "../modules/datafeed/ws_generated/index.js";
 import { serverArgs, stampedBar, startPacer } from "../pacer.js";
@@ -25,14 +31,18 @@ const queueCapacity = integerFlag(process.argv, "--queue-capacity", 100_000);
 // Spread, not written out: a runtime without these options compiles and runs the same (see lag-options.ts).
 const lagOptions = routeLagOptions(process.argv);
 const maxLagOptions = appLagOptions(process.argv);
+const broker = await clusterBroker(process.argv);
 const stops = new Map<string, () => void>();
 const service = new LiveTopics<BarSubscriptionRequest, StampedBar>({
-  onCreate: ({ topic, update }) =>
-    void stops.set(
+  onCreate: ({ topic, update }) => {
+    console.log(`producing ${topic}`);
+    stops.set(
       topic,
       startPacer(rate, (slot) => update(stampedBar(slot))),
-    ),
+    );
+  },
   onRemove: ({ topic }) => {
+    console.log(`stopped producing ${topic}`);
     stops.get(topic)?.();
     stops.delete(topic);
   },
@@ -46,6 +56,7 @@ createWsApp({
   slowConsumer: "drop",
   maxSubscriptionsPerConnection: 10,
   ...maxLagOptions,
+  ...(broker === undefined ? {} : { broker }),
 }).attach(server);
 // The port it got, so `--port 0` (any free port) can be read back by whoever started it; then the lag options asked for.
 const asked = Object.entries({ ...lagOptions, ...maxLagOptions }).map(([key, value]) => `, ${key} ${String(value)}`);
