@@ -91,7 +91,11 @@ describe("the option tables", () => {
 
   it("of docs/scale-out.md list every redisBroker option with the default of REDIS_BROKER_DEFAULTS", () => {
     const rows = table(readFileSync(join(REPO_ROOT, "docs/scale-out.md"), "utf8"), "| Option             | Default");
-    expect(rows.map(([name]) => name).sort()).toEqual(Object.keys(REDIS_BROKER_DEFAULTS).map((key) => `\`${key}\``).sort());
+    expect(rows.map(([name]) => name).sort()).toEqual(
+      Object.keys(REDIS_BROKER_DEFAULTS)
+        .map((key) => `\`${key}\``)
+        .sort(),
+    );
     const described: Record<string, RegExp> = { nodeName: /^`hostname:pid`$/, log: /^`console\.warn\/info`$/ };
     for (const [name, defaultCell] of rows) {
       const key = name!.slice(1, -1) as keyof typeof REDIS_BROKER_DEFAULTS;
