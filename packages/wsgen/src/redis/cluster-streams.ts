@@ -1,7 +1,8 @@
 /**
  * ClusterStreams: one route's topics shared through Redis (RouteStreams,
  * runtime/broker.ts). Per topic this process holds, a TopicFeed mirrors the
- * stream; per topic whose lease it won, a ProducerRun runs the service.
+ * stream; per topic whose lease it won, a run of ProducerRuns runs the
+ * service (producer-runs.ts).
  *
  *   first local subscriber ─▶ SSUBSCRIBE c, join script ─▶ holder, or producer (lease free)
  *   producer: createTopic ─ok─▶ live script (x:live) ; ─throws─▶ failed script (x:failed: every holder refuses)
@@ -10,24 +11,19 @@
  *                             removeTopic, release (the stream ends, x:free)
  *   every tickMs: holds and leases renewed; a lapsed lease is taken by a holder (a new epoch:
  *                 the reset is explicit); a producer whose lease is gone is deposed (removeTopic here)
- *
- * A deposed producer is told four ways, whichever comes first: the publish
- * script refuses its token (fenced), its tick finds the lease gone, the new
- * producer's `deposed:<token>` on its channel, or a retire that finds
- * another owner. It then stops: its updates are no longer taken, and
- * removeTopic runs here once its createTopic settled.
  */
-import type { GenerationState, TopicGeneration } from "../runtime/topic-lifecycle.js";
-import type { ProducerRun, RouteStreams, RouteStreamsSink, RouteStreamsSpec } from "../runtime/broker.js";
-import { describeError, WsgenError } from "../runtime/errors.js";
+import type { RouteStreams, RouteStreamsSink, RouteStreamsSpec } from "../runtime/broker.js";
+import { WsgenError } from "../runtime/errors.js";
 import type { PublishResult } from "../runtime/service.js";
+import type { TopicGeneration } from "../runtime/topic-lifecycle.js";
 import type { StreamPosition } from "../protocol/positions.js";
 import { parseChannelMessage } from "./channel-messages.js";
 import { MirrorHistory } from "./mirror-history.js";
-import type { ChannelListener, RedisLink } from "./redis-link.js";
-import { FAILED, JOIN, LEAVE, LIVE, PUBLISH, RELEASE, RETIRE, SYNC, TICK } from "./scripts.js";
+import { ProducerRuns } from "./producer-runs.js";
+import { unavailable, type RedisLink } from "./redis-link.js";
+import { JOIN, LEAVE, PUBLISH, SYNC, TICK } from "./scripts.js";
 import { TopicFeed, type FeedOutput, type RawEntry } from "./topic-feed.js";
-import { topicKeys, type TopicKeys } from "./topic-keys.js";
+import { metaKeys, topicKeys } from "./topic-keys.js";
 
 /** What every route's streams share: the process's identity in Redis and the lease timing. */
 export interface ClusterConfig {
@@ -43,23 +39,6 @@ export interface ClusterConfig {
   detach(streams: ClusterStreams): void;
 }
 
-class Run implements ProducerRun {
-  state: GenerationState = "creating";
-  /** Seqs to skip before the next publish: updates dropped or lost on the way to Redis. */
-  gap = 0;
-  readonly pending = new Set<Promise<void>>();
-  /** Settles when createTopic has. */
-  created: Promise<void> = Promise.resolve();
-
-  constructor(
-    readonly topic: string,
-    readonly token: string,
-    readonly keys: TopicKeys,
-    /** Its producer channel's listener (removed alone: another app on this broker may listen too). */
-    readonly listener: ChannelListener,
-  ) {}
-}
-
 /** A holder's wait for its topic's producer, wherever it runs, to be live. */
 interface LiveWait {
   readonly promise: Promise<void>;
@@ -70,38 +49,28 @@ interface LiveWait {
 export class ClusterStreams implements RouteStreams {
   readonly history: MirrorHistory;
   readonly #feeds = new Map<string, TopicFeed>();
-  readonly #runs = new Map<string, Run>();
+  readonly #runs: ProducerRuns;
   readonly #waits = new Map<TopicFeed, LiveWait>();
   readonly #syncing = new Set<TopicFeed>();
   readonly #spec: RouteStreamsSpec;
-  readonly #sink: RouteStreamsSink;
   readonly #config: ClusterConfig;
   readonly #output: FeedOutput;
   /** This route's identity in Redis: the process's, made unique per app (two apps on one broker hold topics apart). */
   readonly #node: string;
-  /** Per topic whose takeover createTopic failed: when it may take the lease again (a backoff, doubling up to 30 s). */
-  readonly #retryAt = new Map<string, { at: number; waitMs: number }>();
   /** Entries each topic's Redis stream keeps (MAXLEN ~): the history, or the latest value alone. */
   readonly #maxlen: number;
   /** How long a topic's meta and stream outlive their producer's last renewal. */
   readonly #keepMs: number;
-  readonly #counts = {
-    feedResyncs: 0,
-    takeovers: 0,
-    producersDeposed: 0,
-    publishesFenced: 0,
-    publishFailures: 0,
-    tickFailures: 0,
-  };
+  readonly #counts = { feedResyncs: 0, tickFailures: 0 };
 
   constructor(spec: RouteStreamsSpec, sink: RouteStreamsSink, config: ClusterConfig, instance: number) {
     this.#spec = spec;
     this.#node = instance === 1 ? config.node : `${config.node}~${instance}`;
-    this.#sink = sink;
     this.#config = config;
     this.history = new MirrorHistory(this.#feeds);
     this.#maxlen = spec.limits.size > 0 ? spec.limits.size : spec.limits.keepLatest ? 1 : 0;
     this.#keepMs = config.leaseMs * 3;
+    this.#runs = new ProducerRuns({ link: config.link, leaseMs: config.leaseMs, spec, sink, maxlen: this.#maxlen, keepMs: this.#keepMs });
     this.#output = {
       limits: spec.limits,
       encode: (topic, payload, position) => spec.encodeUpdate(topic, payload, position),
@@ -112,7 +81,6 @@ export class ClusterStreams implements RouteStreams {
 
   async open(topic: string, request: unknown, user: unknown): Promise<void> {
     const { link, leaseMs } = this.#config;
-    const node = this.#node;
     const keys = topicKeys(this.#config.prefix, this.#spec.module, topic);
     const feed = new TopicFeed(topic, keys, request, user, this.#output, (message) => this.#onMessage(feed, message));
     this.#feeds.set(topic, feed);
@@ -120,10 +88,10 @@ export class ClusterStreams implements RouteStreams {
       // Subscribed before the join reads the stream: whatever is published after that read arrives here.
       await link.subscribe(keys.channel, feed.listener);
       const token = this.#config.nextToken();
-      const args = [node, leaseMs, token, this.#config.nextEpoch(), topic, keys.channel, keys.producerChannel, this.#maxlen];
+      const args = [this.#node, leaseMs, token, this.#config.nextEpoch(), topic, keys.channel, keys.producerChannel, this.#maxlen];
       const [role, state, epoch, seq, now, entries] = (await link.run(JOIN, metaKeys(keys), args)) as JoinReply;
       feed.loaded({ epoch, seq, now, entries, newestFirst: true });
-      if (role === "producer") return await this.#produce(feed, token);
+      if (role === "producer") return await this.#runs.start(topic, keys, token, request, user);
       if (state !== "live") await this.#liveWait(feed).promise;
     } catch (error) {
       await this.#forget(feed);
@@ -139,47 +107,27 @@ export class ClusterStreams implements RouteStreams {
     const feed = this.#feeds.get(topic);
     if (feed === undefined) return;
     const holders = await this.#forget(feed);
-    const run = this.#runs.get(topic);
-    if (run !== undefined && holders === 0) await this.#retire(run);
+    if (holders === 0) await this.#runs.retire(topic);
   }
 
   accepts(run: TopicGeneration): boolean {
-    return run instanceof Run && (run.state === "creating" || run.state === "live") && this.#runs.get(run.topic) === run;
+    return this.#runs.accepts(run);
   }
 
-  publishRun(generation: TopicGeneration, payloads: readonly string[]): void {
-    const run = generation as Run;
-    if (!this.accepts(run)) return;
-    const gap = run.gap;
-    run.gap = 0;
-    const { keys } = run;
-    const args = [run.token, this.#maxlen, keys.channel, gap, this.#keepMs, payloads.length, ...payloads];
-    const sent = this.#config.link.run(PUBLISH, metaKeys(keys), args).then(
-      (reply) => {
-        if ((reply as PublishReply)[1] !== "fenced") return;
-        this.#counts.publishesFenced += payloads.length;
-        return this.#depose(run, "its update was refused: another process holds the topic's lease");
-      },
-      () => {
-        // Lost on the way (Redis unreachable): the next publish skips their seqs, so subscribers see the gap.
-        run.gap += gap + payloads.length;
-        this.#counts.publishFailures += payloads.length;
-      },
-    );
-    run.pending.add(sent);
-    void sent.finally(() => run.pending.delete(sent));
+  publishRun(run: TopicGeneration, payloads: readonly string[]): void {
+    this.#runs.publish(run, payloads);
   }
 
-  skipRun(generation: TopicGeneration): void {
-    if (this.accepts(generation)) (generation as Run).gap += 1;
+  skipRun(run: TopicGeneration): void {
+    this.#runs.skip(run);
   }
 
   async publish(topic: string, payload: string): Promise<PublishResult> {
     const keys = topicKeys(this.#config.prefix, this.#spec.module, topic);
-    let reply: PublishReply;
+    let reply: [number, string];
     try {
       const args = ["", this.#maxlen, keys.channel, 0, this.#keepMs, 1, payload];
-      reply = (await this.#config.link.run(PUBLISH, metaKeys(keys), args)) as PublishReply;
+      reply = (await this.#config.link.run(PUBLISH, metaKeys(keys), args)) as [number, string];
     } catch (error) {
       throw unavailable(error, `route "${this.#spec.route}": publish to "${topic}"`);
     }
@@ -188,7 +136,7 @@ export class ClusterStreams implements RouteStreams {
 
   /** One step of every topic this process holds or produces: holds and leases renewed, lapsed leases taken. */
   async tick(): Promise<void> {
-    const topics = new Set([...this.#feeds.keys(), ...this.#runs.keys()]);
+    const topics = new Set([...this.#feeds.keys(), ...this.#runs.topics()]);
     await Promise.all([...topics].map((topic) => this.#tickTopic(topic)));
   }
 
@@ -200,7 +148,6 @@ export class ClusterStreams implements RouteStreams {
     }
   }
 
-  /** Whether this process holds `topic` or produces it. */
   holds(topic: string): boolean {
     return this.#feeds.has(topic) || this.#runs.has(topic);
   }
@@ -209,26 +156,35 @@ export class ClusterStreams implements RouteStreams {
     this.#config.detach(this);
     await Promise.all([...this.#feeds.keys()].map((topic) => this.close(topic)));
     // Runs left have holders elsewhere (or Redis could not say): hand them over, so the next producer continues the stream.
-    await Promise.all([...this.#runs.values()].map((run) => this.#end(run, true, timeoutMs)));
+    await this.#runs.shutdown(timeoutMs);
   }
 
   stats(): Record<string, number> {
     let gaps = 0;
     let duplicates = 0;
+    let stale = 0;
     for (const feed of this.#feeds.values()) {
       gaps += feed.gaps;
       duplicates += feed.duplicates;
+      stale += feed.stale;
     }
-    return { feeds: this.#feeds.size, producing: this.#runs.size, feedGaps: gaps, duplicatesDropped: duplicates, ...this.#counts };
+    return {
+      feeds: this.#feeds.size,
+      producing: this.#runs.size,
+      feedGaps: gaps,
+      duplicatesDropped: duplicates,
+      staleDropped: stale,
+      ...this.#counts,
+      ...this.#runs.counts,
+    };
   }
 
   async #tickTopic(topic: string): Promise<void> {
     const feed = this.#feeds.get(topic);
-    const run = this.#runs.get(topic);
-    const keys = feed?.keys ?? run!.keys;
+    const run = this.#runs.of(topic);
+    const keys = feed?.keys ?? topicKeys(this.#config.prefix, this.#spec.module, topic);
     const { link, leaseMs } = this.#config;
     const token = this.#config.nextToken();
-    const retry = this.#retryAt.get(topic);
     const args = [
       this.#node,
       leaseMs,
@@ -240,12 +196,12 @@ export class ClusterStreams implements RouteStreams {
       keys.channel,
       keys.producerChannel,
       this.#keepMs,
-      run?.state === "live" ? "1" : "0",
-      retry === undefined || retry.at <= Date.now() ? "1" : "0",
+      run?.live === true ? "1" : "0",
+      this.#runs.mayAcquire(topic) ? "1" : "0",
     ];
-    let reply: TickReply;
+    let reply: [verdict: "lost" | "producing" | "held" | "free" | "acquired", detail?: number | string];
     try {
-      reply = (await link.run(TICK, metaKeys(keys), args)) as TickReply;
+      reply = (await link.run(TICK, metaKeys(keys), args)) as typeof reply;
     } catch {
       // Redis unreachable: RedisLink logs the outage once; holds and leases are renewed at the next tick.
       this.#counts.tickFailures += 1;
@@ -253,137 +209,28 @@ export class ClusterStreams implements RouteStreams {
     }
     if (feed?.state === "resyncing") void this.#resync(feed);
     const [verdict, detail] = reply;
-    if (verdict === "lost" && run !== undefined) await this.#depose(run, "its lease lapsed (the process stalled, or Redis lost it)");
-    else if (verdict === "producing" && detail === 0 && run?.state === "live") await this.#retire(run);
+    if (verdict === "lost") await this.#runs.depose(topic, "its lease lapsed (the process stalled, or Redis lost it)");
+    else if (verdict === "producing" && detail === 0 && run?.live === true) await this.#runs.retire(topic);
     else if (verdict === "held" && detail === "live" && feed !== undefined) this.#waits.get(feed)?.resolve();
     else if (verdict === "acquired") await this.#takeOver(topic, token);
   }
 
-  /** This process took a lapsed lease at its tick: it produces now (the stream restarted with a new epoch). */
+  /** This process took a lapsed lease at its tick: it produces now, and its waiting subscribes are answered. */
   async #takeOver(topic: string, token: string): Promise<void> {
-    this.#counts.takeovers += 1;
     const feed = this.#feeds.get(topic);
-    if (feed === undefined) {
-      // Its last subscriber left while the tick ran: give the lease back for a process that holds it.
-      await this.#release(this.#config, topicKeys(this.#config.prefix, this.#spec.module, topic), token, true);
-      return;
-    }
-    try {
-      await this.#produce(feed, token);
-      this.#retryAt.delete(topic);
-    } catch (error) {
-      // The lease is free again: this process tries again after a backoff (another holder may sooner); reported once per streak.
-      const last = this.#retryAt.get(topic);
-      const waitMs = Math.min((last?.waitMs ?? this.#config.leaseMs / 2) * 2, 30_000);
-      this.#retryAt.set(topic, { at: Date.now() + waitMs, waitMs });
-      if (last !== undefined) return;
-      this.#sink.report(
-        new WsgenError(
-          "ERR_SERVICE_FAILED",
-          `createTopic("${topic}") failed taking over from a lapsed producer (retried every tick): ${describeError(error)}`,
-          {
-            cause: error,
-          },
-        ),
-        "broker",
-      );
-    }
-  }
-
-  /** Runs createTopic here under `token`; resolves once it succeeded and the topic is live everywhere. */
-  async #produce(feed: TopicFeed, token: string): Promise<void> {
-    const { link } = this.#config;
-    const { topic, keys } = feed;
-    const run = new Run(topic, token, keys, (message) => this.#onProducerMessage(run, message));
-    // Subscribed first: a `deposed` or `unheld` for this run must not be missed. Should it fail, the lease lapses unrenewed.
-    await link.subscribe(keys.producerChannel, run.listener);
-    this.#runs.set(topic, run);
-    run.created = this.#sink.createTopic(run, feed.request, feed.user);
-    try {
-      await run.created;
-    } catch (error) {
-      const failure = error instanceof Error ? error : new Error(describeError(error));
-      if (this.#runs.get(topic) === run) this.#runs.delete(topic);
-      run.state = "ended";
-      await link.unsubscribe(keys.producerChannel, run.listener).catch(() => undefined);
-      await link.run(FAILED, [keys.meta, keys.stream, keys.lease], [token, keys.channel, describeError(error)]).catch(() => undefined);
-      this.#waits.get(feed)?.reject(failure);
-      throw failure;
-    }
-    if (run.state !== "creating") return;
-    run.state = "live";
-    await link.run(LIVE, [keys.lease], [token, keys.channel]).catch(() => undefined);
-    this.#waits.get(feed)?.resolve();
-  }
-
-  /** No process holds the topic any more: removeTopic here, then the lease is released and the stream ends. */
-  async #retire(run: Run): Promise<void> {
-    if (run.state !== "live") return;
-    let verdict: string;
-    try {
-      verdict = (await this.#config.link.run(RETIRE, [run.keys.lease, run.keys.holders], [run.token, this.#config.leaseMs])) as string;
-    } catch {
-      return; // the next tick asks again
-    }
-    if (verdict === "lost") await this.#depose(run, "another process holds the topic's lease");
-    else if (verdict === "retire") await this.#end(run, false);
-  }
-
-  /**
-   * Ends a run that still owns its lease: what it queued is sent, removeTopic
-   * runs, the lease is released. At shutdown (`timeoutMs`) a createTopic
-   * still pending is not waited for past it: the lease is released, and
-   * removeTopic follows whenever it settles.
-   */
-  async #end(run: Run, handover: boolean, timeoutMs?: number): Promise<void> {
-    if (run.state !== "live" && run.state !== "creating") return;
-    this.#sink.flush();
-    run.state = "removing";
-    await Promise.allSettled([...run.pending]);
-    const removed = run.created.then(
-      () => this.#sink.removeTopic(run.topic),
-      () => undefined,
-    );
-    await (timeoutMs === undefined ? removed : Promise.race([removed, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]));
-    this.#dropRun(run);
-    await this.#release(this.#config, run.keys, run.token, handover);
-  }
-
-  async #release({ link }: ClusterConfig, keys: TopicKeys, token: string, handover: boolean): Promise<void> {
-    try {
-      await link.run(RELEASE, metaKeys(keys), [token, handover ? "1" : "0", keys.channel]);
-    } catch (error) {
-      // The lease lapses by itself within leaseMs; a holder then takes it.
-      this.#sink.report(unavailable(error, `releasing the lease of "${keys.meta}"`), "broker");
-    }
-  }
-
-  async #depose(run: Run, why: string): Promise<void> {
-    if (run.state === "ended" || run.state === "removing") return;
-    run.state = "ended";
-    this.#counts.producersDeposed += 1;
-    this.#dropRun(run);
-    this.#sink.report(
-      new WsgenError("ERR_PRODUCER_DEPOSED", `route "${this.#spec.route}": stopped producing "${run.topic}" here: ${why}`),
-      "broker",
-    );
-    await run.created.then(
-      () => this.#sink.removeTopic(run.topic),
-      () => undefined,
-    );
-  }
-
-  #dropRun(run: Run): void {
-    if (this.#runs.get(run.topic) !== run) return;
-    this.#runs.delete(run.topic);
-    void this.#config.link.unsubscribe(run.keys.producerChannel, run.listener).catch(() => undefined);
+    const keys = feed?.keys ?? topicKeys(this.#config.prefix, this.#spec.module, topic);
+    const failure = await this.#runs.takeOver(topic, keys, token, feed);
+    if (feed === undefined) return;
+    // A subscribe waiting here for the producer is answered as the one that created the topic would be.
+    if (failure !== undefined) this.#waits.get(feed)?.reject(failure);
+    else if (this.#runs.has(topic)) this.#waits.get(feed)?.resolve();
   }
 
   /** Closes a feed here: leaves the topic in Redis and unsubscribes; resolves with the holders left (-1: unknown). */
   async #forget(feed: TopicFeed): Promise<number> {
     if (this.#feeds.get(feed.topic) !== feed) return -1;
     this.#feeds.delete(feed.topic);
-    this.#retryAt.delete(feed.topic);
+    this.#runs.forget(feed.topic);
     this.#waits.get(feed)?.reject(new WsgenError("ERR_BROKER_FAILED", "the topic was closed while its producer started"));
     const { link } = this.#config;
     const { keys } = feed;
@@ -438,6 +285,7 @@ export class ClusterStreams implements RouteStreams {
     const message = parseChannelMessage(raw);
     switch (message?.kind) {
       case "updates":
+      case "reset":
         feed.receive(message);
         break;
       case "live":
@@ -450,33 +298,11 @@ export class ClusterStreams implements RouteStreams {
         // The producer left with holders remaining: one of them takes the lease at once, not at its next tick.
         if (!this.#runs.has(feed.topic)) void this.#tickTopic(feed.topic);
         break;
-      case "reset":
-        feed.receive(message);
-        break;
       default:
         break;
     }
   }
-
-  #onProducerMessage(run: Run, raw: Buffer): void {
-    const message = parseChannelMessage(raw);
-    if (message?.kind === "unheld") void this.#retire(run);
-    else if (message?.kind === "deposed" && message.token === run.token) void this.#depose(run, "another process took its lapsed lease");
-  }
 }
 
 type JoinReply = [role: "producer" | "holder", state: string, epoch: string, seq: number, now: number, entries: RawEntry[]];
-type TickReply = [verdict: "lost" | "producing" | "held" | "free" | "acquired", detail?: number | string];
-type PublishReply = [last: number, epochOrWhy: string];
 type SyncReply = [epoch: string, seq: number, now: number, entries: RawEntry[]];
-
-function metaKeys(keys: TopicKeys): string[] {
-  return [keys.meta, keys.stream, keys.lease, keys.holders];
-}
-
-/** A Redis failure as the caller sees it; a WsgenError (a service's failure) passes as it is. */
-function unavailable(error: unknown, doing: string): Error {
-  if (error instanceof WsgenError) return error;
-  if (error instanceof Error && !/offline|closed|ECONN|socket|timeout/i.test(error.message)) return error;
-  return new WsgenError("ERR_BROKER_UNAVAILABLE", `${doing} failed: Redis is unreachable (${describeError(error)})`, { cause: error });
-}

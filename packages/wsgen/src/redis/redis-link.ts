@@ -209,3 +209,10 @@ export function redactedUrl(url: string): string {
     return url;
   }
 }
+
+/** A Redis failure as the caller sees it (ERR_BROKER_UNAVAILABLE); a WsgenError (a service's failure) passes as it is. */
+export function unavailable(error: unknown, doing: string): Error {
+  if (error instanceof WsgenError) return error;
+  if (error instanceof Error && !/offline|closed|ECONN|socket|timeout/i.test(error.message)) return error;
+  return new WsgenError("ERR_BROKER_UNAVAILABLE", `${doing} failed: Redis is unreachable (${describeError(error)})`, { cause: error });
+}

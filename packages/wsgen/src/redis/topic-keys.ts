@@ -31,3 +31,8 @@ export function topicKeys(prefix: string, module: string, topic: string): TopicK
     producerChannel: `${base}:q`,
   };
 }
+
+/** The keys most scripts take, in the order they name them (KEYS m s l h). */
+export function metaKeys(keys: TopicKeys): string[] {
+  return [keys.meta, keys.stream, keys.lease, keys.holders];
+}
