@@ -121,6 +121,52 @@ describe("broker counters", () => {
   });
 });
 
+describe("a takeover whose createTopic fails", () => {
+  it("route.publish while subscribers hold the topic during the takeover's backoff is not answered not_live (docs: only when nobody subscribes)", async () => {
+    const cluster = suite.fresh();
+    const a = await cluster.start("a");
+    const b = await cluster.start("b", {
+      onCreate: () => {
+        throw new Error("upstream down");
+      },
+    });
+    await subscribed(a);
+    await subscribed(b);
+    await a.broker.close(); // a stalls: b takes the lapsed lease, its createTopic fails, the failed script ends the stream
+    await eventually(() => b.errors.length >= 1, 2_000, "b's failed takeover reported");
+    // b's subscriber is still subscribed; docs/scale-out.md: not_live "when nobody anywhere subscribes to it".
+    expect(await b.route.publish(REQUEST, bar(1))).toEqual({ status: "accepted" });
+  });
+
+  it("once the service is back, a topic whose takeovers failed gets a producer within leaseMs + tickMs (+ one createTopic), not after a 30 s backoff", async () => {
+    const cluster = suite.fresh();
+    let down = true;
+    let produced = 0;
+    const a = await cluster.start("a");
+    const b = await cluster.start("b", {
+      onCreate: () => {
+        if (down) throw new Error("upstream down");
+        produced += 1;
+      },
+    });
+    await subscribed(a);
+    const cb = await subscribed(b);
+    await a.broker.close();
+    await eventually(() => b.created.length >= 1, 2_000, "b's first takeover attempt");
+    // Attempts at ~0, 0.6, 1.8, 4.2 s: the backoff doubles from leaseMs (600 ms here), up to 30 s.
+    await eventually(() => b.created.length >= 4, 6_000, "b's fourth attempt");
+    await sleep(100);
+    down = false;
+    const back = Date.now();
+    const attempts = b.created.length;
+    await sleep(1_500); // leaseMs 600 + tickMs 100, with room to spare
+    expect(
+      produced,
+      `${attempts} failed attempts; ${Date.now() - back} ms after the service came back b still does not produce (updates at b: ${updates(cb).length})`,
+    ).toBe(1);
+  });
+});
+
 // Keeps the imports used by the tests below honest when one is skipped.
 void REQUEST;
 void bar;
