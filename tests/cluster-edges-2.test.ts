@@ -167,6 +167,35 @@ describe("a takeover whose createTopic fails", () => {
   });
 });
 
+describe("interest-driven routing across a pub/sub outage", () => {
+  it("the last subscriber leaving while the pub/sub connection is down: the channel is not subscribed again when it comes back", async () => {
+    const cluster = suite.fresh();
+    const proxy = await startDelayProxy(suite.redis.port);
+    try {
+      const a = await cluster.start("a", { publishEveryMs: 20 });
+      const b = await cluster.start("b", { broker: { url: `redis://127.0.0.1:${proxy.port}` } });
+      await subscribed(a);
+      const cb = await subscribed(b);
+      const admin = await suite.redis.admin();
+      const [channel] = await admin.sendCommand<string[]>(["PUBSUB", "SHARDCHANNELS", "*:c"]);
+      expect(await admin.sendCommand(["PUBSUB", "SHARDNUMSUB", channel!])).toEqual([channel, 2]);
+      proxy.delay("pubsub", 1_000, "up"); // b's pub/sub takes ~1 s to come back
+      await admin.sendCommand(["CLIENT", "KILL", "ID", await clientId(admin, `${nodeOf(b)}:pubsub`)]);
+      await eventually(() => b.broker.stats().connections.pubsub !== "ready", 1_000, "b's pub/sub down");
+      expect((await cb.unsubscribe("bars", { symbol: "AAPL" })).payload).toMatchObject({ status: "ok" });
+      await eventually(() => b.route.stats().broker?.feeds === 0, 2_000, "b's feed closed");
+      await eventually(() => b.broker.stats().connections.pubsub === "ready", 3_000, "b's pub/sub back");
+      proxy.delay("pubsub", 0, "up");
+      await sleep(1_500); // well past a reconnect's resubscribe: not a transient state
+      // Only a subscribes now; b holds nothing of the topic and must receive none of its traffic.
+      expect(await admin.sendCommand(["PUBSUB", "SHARDNUMSUB", channel!])).toEqual([channel, 1]);
+    } finally {
+      await cluster.stop();
+      await proxy.close();
+    }
+  });
+});
+
 // Keeps the imports used by the tests below honest when one is skipped.
 void REQUEST;
 void bar;
