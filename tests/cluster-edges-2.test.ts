@@ -196,6 +196,24 @@ describe("interest-driven routing across a pub/sub outage", () => {
   });
 });
 
+describe("a handover on app.close()", () => {
+  it("the next producer continues the same epoch without a gap or a duplicate, and it is not counted as a takeover of a lapsed lease", async () => {
+    const cluster = suite.fresh();
+    const a = await cluster.start("a", { publishEveryMs: 2 });
+    const b = await cluster.start("b", { publishEveryMs: 2 });
+    await subscribed(a);
+    const cb = await subscribed(b);
+    await eventually(() => updates(cb).length >= 20, 3_000, "updates flowing to b");
+    await a.running.stop(); // a graceful stop: a hands the topic over to b
+    await eventually(() => b.created.length === 1, 2_000, "b produces");
+    await eventually(() => updates(cb).filter((u) => u.by === 2).length >= 20, 3_000, "b's updates");
+    expect(new Set(updates(cb).map((u) => u.epoch)).size, epochRuns(updates(cb)).join(" ")).toBe(1);
+    expect(subscriptionProblems(framesOf(cb))).toEqual([]);
+    // wsgen_broker_takeovers_total: "Lapsed producer leases this process took over (a new epoch)".
+    expect(b.route.stats().broker?.takeovers).toBe(0);
+  });
+});
+
 // Keeps the imports used by the tests below honest when one is skipped.
 void REQUEST;
 void bar;
