@@ -2,24 +2,50 @@
  * A second adversarial review of the Redis broker (issue 13), after the
  * first review's fixes: the epoch rule of topic-feed.ts (a feed changes
  * epoch only on a script read or an x:reset) under resyncs that overlap a
- * pub/sub reconnect or two takeovers, and the broker counters behind
- * wsgen_broker_*_total. Several apps in one test process on one real
+ * pub/sub reconnect or two takeovers, a takeover whose createTopic fails
+ * (publish from anywhere, its backoff), a pub/sub outage as the last
+ * subscriber leaves, a handover, and the counters behind wsgen_broker_*. Several apps in one test process on one real
  * redis-server (tests/support/cluster-apps.ts).
  */
 import { describe, expect, it } from "vitest";
-import { REQUEST, clientId, epochRuns, framesOf, nodeOf, subscribed, subscriptionProblems, updates } from "./support/cluster-apps.js";
+import {
+  Cluster,
+  REQUEST,
+  clientId,
+  type ClusterApp,
+  epochRuns,
+  framesOf,
+  nodeOf,
+  subscribed,
+  subscriptionProblems,
+  updates,
+} from "./support/cluster-apps.js";
 import { sleep, useClusterSuite } from "./support/cluster-suite.js";
-import { startDelayProxy } from "./support/delay-proxy.js";
+import { startDelayProxy, type DelayProxy } from "./support/delay-proxy.js";
 import { bar } from "./support/fixtures.js";
 import { eventually } from "./support/server.js";
 
 const suite = useClusterSuite();
 
+/** Runs `test` with a fresh cluster and a delay proxy in front of the test's redis-server (closed after). */
+async function withProxy(test: (cluster: Cluster, proxy: DelayProxy) => Promise<void>): Promise<void> {
+  const proxy = await startDelayProxy(suite.redis.port);
+  try {
+    await test(suite.fresh(), proxy);
+  } finally {
+    await proxy.close();
+  }
+}
+
+/** Drops `app`'s pub/sub connection (CLIENT KILL): it reconnects and resubscribes by itself. */
+async function killPubsub(app: ClusterApp): Promise<void> {
+  const admin = await suite.redis.admin();
+  await admin.sendCommand(["CLIENT", "KILL", "ID", await clientId(admin, `${nodeOf(app)}:pubsub`)]);
+}
+
 describe("the epoch rule", () => {
   it("a pub/sub reconnect while a resync's reply is on its way, with a takeover in between: the feed reaches the new epoch", async () => {
-    const cluster = suite.fresh();
-    const proxy = await startDelayProxy(suite.redis.port);
-    try {
+    await withProxy(async (cluster, proxy) => {
       const a = await cluster.start("a", { publishEveryMs: 10 });
       const c = await cluster.start("c", { publishEveryMs: 10 });
       const b = await cluster.start("b", { broker: { url: `redis://127.0.0.1:${proxy.port}`, connectTimeoutMs: 10_000 } });
@@ -27,18 +53,21 @@ describe("the epoch rule", () => {
       await subscribed(c);
       const cb = await subscribed(b);
       await eventually(() => updates(cb).length >= 5, 3_000, "updates flowing to b");
-      const admin = await suite.redis.admin();
       // A first resync with no delay, so Redis has the sync script cached (else its EVALSHA's NOSCRIPT delays the read itself).
-      await admin.sendCommand(["CLIENT", "KILL", "ID", await clientId(admin, `${nodeOf(b)}:pubsub`)]);
+      await killPubsub(b);
       await eventually(() => (b.route.stats().broker?.feedResyncs ?? 0) >= 1, 2_000, "b's first resync");
       await sleep(100);
       // Redis's replies to b's scripts (its sync among them) reach b 3 s late: the sync reads the stream now, b learns it later.
       proxy.delay("commands", 3_000, "down");
-      await admin.sendCommand(["CLIENT", "KILL", "ID", await clientId(admin, `${nodeOf(b)}:pubsub`)]);
-      await eventually(() => b.broker.stats().reconnects >= 2 && b.broker.stats().connections.pubsub === "ready", 1_000, "b's pub/sub back");
+      await killPubsub(b);
+      await eventually(
+        () => b.broker.stats().reconnects >= 2 && b.broker.stats().connections.pubsub === "ready",
+        1_000,
+        "b's pub/sub back",
+      );
       // b's sync is in flight. Its pub/sub drops again, and takes ~1.5 s to come back (a slow handshake)…
       proxy.delay("pubsub", 1_500, "up");
-      await admin.sendCommand(["CLIENT", "KILL", "ID", await clientId(admin, `${nodeOf(b)}:pubsub`)]);
+      await killPubsub(b);
       // …during which a stalls and c takes over: the x:reset of the new epoch never reaches b.
       await a.broker.close();
       await eventually(() => c.created.length === 1, 2_000, "c took over");
@@ -47,18 +76,17 @@ describe("the epoch rule", () => {
       proxy.delay("commands", 0, "down");
       const oldEpoch = updates(cb)[0]!.epoch;
       // Expected: b learns the new epoch (a resync, or the reset) and delivers c's updates. Observed: every one dropped as stale.
-      await eventually(() => updates(cb).some((u) => u.epoch !== oldEpoch), 5_000, `the new epoch at b (b: ${epochRuns(updates(cb)).join(" ")})`);
+      await eventually(
+        () => updates(cb).some((u) => u.epoch !== oldEpoch),
+        5_000,
+        `the new epoch at b (b: ${epochRuns(updates(cb)).join(" ")})`,
+      );
       expect(subscriptionProblems(framesOf(cb), "bars", true)).toEqual([]);
-    } finally {
-      await cluster.stop();
-      await proxy.close();
-    }
+    });
   });
 
   it("two takeovers while one resync's read is on its way: no update of the epoch in between after the newer one, none sent twice", async () => {
-    const cluster = suite.fresh();
-    const proxy = await startDelayProxy(suite.redis.port);
-    try {
+    await withProxy(async (cluster, proxy) => {
       const a = await cluster.start("a", { publishEveryMs: 10 });
       const c = await cluster.start("c", { publishEveryMs: 10 });
       const d = await cluster.start("d", { publishEveryMs: 10 });
@@ -68,11 +96,14 @@ describe("the epoch rule", () => {
       await subscribed(d);
       const cb = await subscribed(b);
       await eventually(() => updates(cb).length >= 5, 3_000, "updates flowing to b");
-      const admin = await suite.redis.admin();
       // b's scripts reach Redis 4 s late: its sync reads the stream after both takeovers; its pub/sub buffers both resets meanwhile.
       proxy.delay("commands", 4_000);
-      await admin.sendCommand(["CLIENT", "KILL", "ID", await clientId(admin, `${nodeOf(b)}:pubsub`)]);
-      await eventually(() => b.broker.stats().connections.pubsub === "ready" && b.broker.stats().reconnects >= 1, 1_000, "b's pub/sub back");
+      await killPubsub(b);
+      await eventually(
+        () => b.broker.stats().connections.pubsub === "ready" && b.broker.stats().reconnects >= 1,
+        1_000,
+        "b's pub/sub back",
+      );
       await a.broker.close(); // first takeover (epoch 2), by c or d
       await eventually(() => c.created.length + d.created.length === 1, 2_000, "the first takeover");
       await sleep(200);
@@ -81,22 +112,21 @@ describe("the epoch rule", () => {
       await eventually(() => c.created.length + d.created.length === 2, 2_000, "the second takeover");
       await sleep(300);
       proxy.delay("commands", 0);
-      await eventually(() => new Set(updates(cb).map((u) => u.epoch)).size >= 3, 6_000, `three epochs at b (${epochRuns(updates(cb)).join(" ")})`);
+      await eventually(
+        () => new Set(updates(cb).map((u) => u.epoch)).size >= 3,
+        6_000,
+        `three epochs at b (${epochRuns(updates(cb)).join(" ")})`,
+      );
       await sleep(300);
       // Expected: epoch 2's updates (if any) before epoch 3's, none twice. Observed: epoch 3's window, epoch 2, epoch 3 again from seq 1.
       expect(subscriptionProblems(framesOf(cb), "bars", true), epochRuns(updates(cb)).join(" ")).toEqual([]);
-    } finally {
-      await cluster.stop();
-      await proxy.close();
-    }
+    });
   });
 });
 
 describe("broker counters", () => {
   it("wsgen_broker_feed_gaps_total (stats().broker.feedGaps) never goes down: not when the feed that counted a gap closes", async () => {
-    const cluster = suite.fresh();
-    const proxy = await startDelayProxy(suite.redis.port);
-    try {
+    await withProxy(async (cluster, proxy) => {
       // No history in Redis: what b's pub/sub misses during a reconnect cannot be read back, a visible gap.
       const options = { publishEveryMs: 5, route: { historySize: 0 } };
       const a = await cluster.start("a", options);
@@ -104,9 +134,8 @@ describe("broker counters", () => {
       await subscribed(a);
       const cb = await subscribed(b);
       await eventually(() => updates(cb).length >= 5, 3_000, "updates flowing to b");
-      const admin = await suite.redis.admin();
       proxy.delay("pubsub", 300, "up"); // b's pub/sub takes 300 ms to come back: a's updates meanwhile are lost to it
-      await admin.sendCommand(["CLIENT", "KILL", "ID", await clientId(admin, `${nodeOf(b)}:pubsub`)]);
+      await killPubsub(b);
       await eventually(() => (b.route.stats().broker?.feedGaps ?? 0) > 0, 3_000, "a gap counted at b");
       proxy.delay("pubsub", 0, "up");
       const counted = b.route.stats().broker!.feedGaps!;
@@ -114,10 +143,7 @@ describe("broker counters", () => {
       await eventually(() => b.route.stats().broker?.feeds === 0, 2_000, "b's feed closed");
       // A Prometheus counter: observed 0 once the feed closed (stats() sums the open feeds' counts).
       expect(b.route.stats().broker!.feedGaps).toBeGreaterThanOrEqual(counted);
-    } finally {
-      await cluster.stop();
-      await proxy.close();
-    }
+    });
   });
 });
 
@@ -169,9 +195,7 @@ describe("a takeover whose createTopic fails", () => {
 
 describe("interest-driven routing across a pub/sub outage", () => {
   it("the last subscriber leaving while the pub/sub connection is down: the channel is not subscribed again when it comes back", async () => {
-    const cluster = suite.fresh();
-    const proxy = await startDelayProxy(suite.redis.port);
-    try {
+    await withProxy(async (cluster, proxy) => {
       const a = await cluster.start("a", { publishEveryMs: 20 });
       const b = await cluster.start("b", { broker: { url: `redis://127.0.0.1:${proxy.port}` } });
       await subscribed(a);
@@ -180,7 +204,7 @@ describe("interest-driven routing across a pub/sub outage", () => {
       const [channel] = await admin.sendCommand<string[]>(["PUBSUB", "SHARDCHANNELS", "*:c"]);
       expect(await admin.sendCommand(["PUBSUB", "SHARDNUMSUB", channel!])).toEqual([channel, 2]);
       proxy.delay("pubsub", 1_000, "up"); // b's pub/sub takes ~1 s to come back
-      await admin.sendCommand(["CLIENT", "KILL", "ID", await clientId(admin, `${nodeOf(b)}:pubsub`)]);
+      await killPubsub(b);
       await eventually(() => b.broker.stats().connections.pubsub !== "ready", 1_000, "b's pub/sub down");
       expect((await cb.unsubscribe("bars", { symbol: "AAPL" })).payload).toMatchObject({ status: "ok" });
       await eventually(() => b.route.stats().broker?.feeds === 0, 2_000, "b's feed closed");
@@ -189,10 +213,7 @@ describe("interest-driven routing across a pub/sub outage", () => {
       await sleep(1_500); // well past a reconnect's resubscribe: not a transient state
       // Only a subscribes now; b holds nothing of the topic and must receive none of its traffic.
       expect(await admin.sendCommand(["PUBSUB", "SHARDNUMSUB", channel!])).toEqual([channel, 1]);
-    } finally {
-      await cluster.stop();
-      await proxy.close();
-    }
+    });
   });
 });
 
@@ -213,7 +234,3 @@ describe("a handover on app.close()", () => {
     expect(b.route.stats().broker?.takeovers).toBe(0);
   });
 });
-
-// Keeps the imports used by the tests below honest when one is skipped.
-void REQUEST;
-void bar;
