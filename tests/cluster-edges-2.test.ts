@@ -193,6 +193,32 @@ describe("a takeover whose createTopic fails", () => {
   });
 });
 
+describe("a takeover while the pub/sub connection is down", () => {
+  it("is not reported as a failed createTopic (none ran), and the topic gets a producer soon after the connection is back", async () => {
+    await withProxy(async (cluster, proxy) => {
+      const a = await cluster.start("a");
+      const b = await cluster.start("b", { broker: { url: `redis://127.0.0.1:${proxy.port}` } });
+      await subscribed(a);
+      await subscribed(b);
+      proxy.delay("pubsub", 1_500, "up"); // b's pub/sub takes ~1.5 s to come back; its commands are not slowed
+      await killPubsub(b);
+      await a.broker.close(); // a stalls: b's tick takes the lapsed lease while its pub/sub is down
+      await sleep(1_000);
+      const reported = b.errors.map((error) => `${(error as { code?: string }).code}: ${(error as Error).message}`);
+      expect(b.created, "b's createTopic never ran").toEqual([]);
+      expect(
+        reported.filter((line) => line.includes("createTopic")),
+        "an error blaming a createTopic that never ran",
+      ).toEqual([]);
+      proxy.delay("pubsub", 0, "up");
+      await eventually(() => b.broker.stats().connections.pubsub === "ready", 3_000, "b's pub/sub back");
+      const back = Date.now();
+      await eventually(() => b.created.length === 1, 1_500, "b produces within leaseMs + tickMs of its pub/sub coming back");
+      expect(Date.now() - back).toBeLessThan(1_500);
+    });
+  });
+});
+
 describe("interest-driven routing across a pub/sub outage", () => {
   it("the last subscriber leaving while the pub/sub connection is down: the channel is not subscribed again when it comes back", async () => {
     await withProxy(async (cluster, proxy) => {
