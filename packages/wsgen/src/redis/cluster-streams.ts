@@ -52,6 +52,7 @@ export class ClusterStreams implements RouteStreams {
   readonly #runs: ProducerRuns;
   readonly #waits = new Map<TopicFeed, LiveWait>();
   readonly #syncing = new Set<TopicFeed>();
+  readonly #syncAgain = new Set<TopicFeed>();
   readonly #spec: RouteStreamsSpec;
   readonly #config: ClusterConfig;
   readonly #output: FeedOutput;
@@ -62,6 +63,8 @@ export class ClusterStreams implements RouteStreams {
   /** How long a topic's meta and stream outlive their producer's last renewal. */
   readonly #keepMs: number;
   readonly #counts = { feedResyncs: 0, tickFailures: 0 };
+  /** The counts of feeds closed since start. */
+  readonly #closedFeeds = { gaps: 0, duplicates: 0, stale: 0 };
 
   constructor(spec: RouteStreamsSpec, sink: RouteStreamsSink, config: ClusterConfig, instance: number) {
     this.#spec = spec;
@@ -160,20 +163,15 @@ export class ClusterStreams implements RouteStreams {
   }
 
   stats(): Record<string, number> {
-    let gaps = 0;
-    let duplicates = 0;
-    let stale = 0;
-    for (const feed of this.#feeds.values()) {
-      gaps += feed.gaps;
-      duplicates += feed.duplicates;
-      stale += feed.stale;
-    }
+    // Counters: those of closed feeds are kept in #closedFeeds, so none goes down.
+    const { gaps, duplicates, stale } = this.#closedFeeds;
+    const open = [...this.#feeds.values()];
     return {
       feeds: this.#feeds.size,
       producing: this.#runs.size,
-      feedGaps: gaps,
-      duplicatesDropped: duplicates,
-      staleDropped: stale,
+      feedGaps: open.reduce((sum, feed) => sum + feed.gaps, gaps),
+      duplicatesDropped: open.reduce((sum, feed) => sum + feed.duplicates, duplicates),
+      staleDropped: open.reduce((sum, feed) => sum + feed.stale, stale),
       ...this.#counts,
       ...this.#runs.counts,
     };
@@ -197,7 +195,8 @@ export class ClusterStreams implements RouteStreams {
       keys.producerChannel,
       this.#keepMs,
       run?.live === true ? "1" : "0",
-      this.#runs.mayAcquire(topic) ? "1" : "0",
+      // Not while its pub/sub is down: it could not hear of its own deposition, nor its holders of it.
+      this.#runs.mayAcquire(topic) && link.pubsubReady ? "1" : "0",
     ];
     let reply: [verdict: "lost" | "producing" | "held" | "free" | "acquired", detail?: number | string];
     try {
@@ -212,14 +211,14 @@ export class ClusterStreams implements RouteStreams {
     if (verdict === "lost") await this.#runs.depose(topic, "its lease lapsed (the process stalled, or Redis lost it)");
     else if (verdict === "producing" && detail === 0 && run?.live === true) await this.#runs.retire(topic);
     else if (verdict === "held" && detail === "live" && feed !== undefined) this.#waits.get(feed)?.resolve();
-    else if (verdict === "acquired") await this.#takeOver(topic, token);
+    else if (verdict === "acquired") await this.#takeOver(topic, token, detail === 1);
   }
 
-  /** This process took a lapsed lease at its tick: it produces now, and its waiting subscribes are answered. */
-  async #takeOver(topic: string, token: string): Promise<void> {
+  /** This process took a free lease at its tick (lapsed, or handed over): it produces now, and its waiting subscribes are answered. */
+  async #takeOver(topic: string, token: string, handedOver: boolean): Promise<void> {
     const feed = this.#feeds.get(topic);
     const keys = feed?.keys ?? topicKeys(this.#config.prefix, this.#spec.module, topic);
-    const failure = await this.#runs.takeOver(topic, keys, token, feed);
+    const failure = await this.#runs.takeOver(topic, keys, token, feed, handedOver);
     if (feed === undefined) return;
     // A subscribe waiting here for the producer is answered as the one that created the topic would be.
     if (failure !== undefined) this.#waits.get(feed)?.reject(failure);
@@ -230,6 +229,9 @@ export class ClusterStreams implements RouteStreams {
   async #forget(feed: TopicFeed): Promise<number> {
     if (this.#feeds.get(feed.topic) !== feed) return -1;
     this.#feeds.delete(feed.topic);
+    this.#closedFeeds.gaps += feed.gaps;
+    this.#closedFeeds.duplicates += feed.duplicates;
+    this.#closedFeeds.stale += feed.stale;
     this.#runs.forget(feed.topic);
     this.#waits.get(feed)?.reject(new WsgenError("ERR_BROKER_FAILED", "the topic was closed while its producer started"));
     const { link } = this.#config;
@@ -264,7 +266,12 @@ export class ClusterStreams implements RouteStreams {
   }
 
   async #resync(feed: TopicFeed): Promise<void> {
-    if (this.#syncing.has(feed) || this.#feeds.get(feed.topic) !== feed) return;
+    if (this.#feeds.get(feed.topic) !== feed) return;
+    if (this.#syncing.has(feed)) {
+      // A read in flight may predate what made this one needed (a second reconnect): read again after it.
+      this.#syncAgain.add(feed);
+      return;
+    }
     this.#syncing.add(feed);
     feed.suspend();
     try {
@@ -277,6 +284,7 @@ export class ClusterStreams implements RouteStreams {
       // Still unreachable: the feed stays resyncing, and the next tick tries again.
     } finally {
       this.#syncing.delete(feed);
+      if (this.#syncAgain.delete(feed)) void this.#resync(feed);
     }
   }
 

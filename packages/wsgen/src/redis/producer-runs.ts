@@ -21,9 +21,6 @@ import { metaKeys, type TopicKeys } from "./topic-keys.js";
 /** How long deposed producers are gathered into one report. */
 const DEPOSED_REPORT_MS = 1_000;
 
-/** The longest a process waits before taking a topic's lease again after its createTopic failed. */
-const MAX_RETRY_WAIT_MS = 30_000;
-
 class Run implements ProducerRun {
   state: GenerationState = "creating";
   /** Seqs to skip before the next publish: updates dropped or lost on the way to Redis. */
@@ -52,14 +49,14 @@ export interface ProducerRunsContext {
   readonly keepMs: number;
 }
 
-export type RunCounts = Record<"takeovers" | "producersDeposed" | "publishesFenced" | "publishFailures", number>;
+export type RunCounts = Record<"takeovers" | "handovers" | "producersDeposed" | "publishesFenced" | "publishFailures", number>;
 
 export class ProducerRuns {
-  readonly counts: RunCounts = { takeovers: 0, producersDeposed: 0, publishesFenced: 0, publishFailures: 0 };
+  readonly counts: RunCounts = { takeovers: 0, handovers: 0, producersDeposed: 0, publishesFenced: 0, publishFailures: 0 };
   readonly #runs = new Map<string, Run>();
   readonly #context: ProducerRunsContext;
-  /** Per topic whose takeover createTopic failed: when this process may take the lease again (doubling up to 30 s). */
-  readonly #retryAt = new Map<string, { at: number; waitMs: number }>();
+  /** Per topic whose takeover createTopic failed: when this process may take the lease again. */
+  readonly #retryAt = new Map<string, { at: number }>();
   /** Producers deposed in the last DEPOSED_REPORT_MS, said in one report. */
   #deposedBurst: { topics: string[]; why: string } | undefined;
 
@@ -104,8 +101,14 @@ export class ProducerRuns {
   async start(topic: string, keys: TopicKeys, token: string, request: unknown, user: unknown): Promise<void> {
     const { link, sink } = this.#context;
     const run = new Run(topic, token, keys, (message) => this.#onProducerMessage(run, message));
-    // Subscribed first: a `deposed` or `unheld` for this run must not be missed. Should it fail, the lease lapses unrenewed.
-    await link.subscribe(keys.producerChannel, run.listener);
+    // Subscribed first: a `deposed` or `unheld` for this run must not be missed.
+    try {
+      await link.subscribe(keys.producerChannel, run.listener);
+    } catch (error) {
+      // Given back at once (the stream kept), rather than left to lapse while holders wait.
+      await this.#release(keys, token, true);
+      throw unavailable(error, `producing "${topic}"`);
+    }
     this.#runs.set(topic, run);
     run.created = sink.createTopic(run, request, user);
     try {
@@ -134,8 +137,11 @@ export class ProducerRuns {
     keys: TopicKeys,
     token: string,
     holding: { request: unknown; user: unknown } | undefined,
+    handedOver: boolean,
   ): Promise<Error | undefined> {
-    this.counts.takeovers += 1;
+    // A handover continues the stream; a takeover of a lapsed lease restarts it.
+    if (handedOver) this.counts.handovers += 1;
+    else this.counts.takeovers += 1;
     if (holding === undefined) {
       await this.#release(keys, token, true);
       return undefined;
@@ -145,13 +151,15 @@ export class ProducerRuns {
       this.#retryAt.delete(topic);
       return undefined;
     } catch (error) {
-      // The lease is free again: this process tries again after a backoff (another holder may sooner); reported once per streak.
+      // Redis, not the service, failed (the lease lapses, or a holder takes it at once): no backoff, and the link said so.
+      if (error instanceof WsgenError && error.code === "ERR_BROKER_UNAVAILABLE") return error;
+      // The lease is free again: this process tries again after leaseMs, not at every tick (another holder may sooner),
+      // so a service that is back gets its producer within leaseMs + tickMs; reported once per streak.
       const last = this.#retryAt.get(topic);
-      const waitMs = Math.min((last?.waitMs ?? this.#context.leaseMs / 2) * 2, MAX_RETRY_WAIT_MS);
-      this.#retryAt.set(topic, { at: Date.now() + waitMs, waitMs });
+      this.#retryAt.set(topic, { at: Date.now() + this.#context.leaseMs });
       const failure = error instanceof Error ? error : new Error(describeError(error));
       if (last !== undefined) return failure;
-      const message = `createTopic("${topic}") failed taking over from a lapsed producer (retried with a backoff up to 30 s): ${describeError(error)}`;
+      const message = `createTopic("${topic}") failed taking over from a lapsed producer (retried every leaseMs while this process holds it): ${describeError(error)}`;
       this.#context.sink.report(new WsgenError("ERR_SERVICE_FAILED", message, { cause: error }), "broker");
       return failure;
     }

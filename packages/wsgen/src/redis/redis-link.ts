@@ -154,6 +154,10 @@ export class RedisLink {
     this.#pubsubListeners.add(listener);
   }
 
+  get pubsubReady(): boolean {
+    return this.pubsub.isReady;
+  }
+
   get ready(): boolean {
     return this.#states.commands === "ready" && this.#states.pubsub === "ready";
   }

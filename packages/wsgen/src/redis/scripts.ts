@@ -29,17 +29,50 @@ const PRUNE = `local function prune(now) redis.call('ZREMRANGEBYSCORE', KEYS[4],
 `;
 
 /**
+ * A new epoch: Redis's clock in microseconds (11 base-36 digits, never below
+ * the epoch it replaces) and then the caller's random part. Epochs of one
+ * topic therefore sort by age as strings (epochs.ts), which lets a process
+ * that hears of two out of order keep the newer.
+ */
+const EPOCH = `local function epochAfter(previous, random)
+  local t = redis.call('TIME')
+  local n = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  local digits, s = '0123456789abcdefghijklmnopqrstuvwxyz', ''
+  while n > 0 do
+    local d = n % 36
+    s = string.sub(digits, d + 1, d + 1) .. s
+    n = math.floor(n / 36)
+  end
+  s = string.rep('0', 11 - #s) .. s
+  if previous and string.sub(previous, 1, 11) >= s then
+    -- Redis's clock went back: one past the previous epoch's, so the order holds.
+    local p, carry, i = string.sub(previous, 1, 11), 1, 11
+    s = ''
+    while i >= 1 do
+      local d = string.find(digits, string.sub(p, i, i), 1, true) - 1 + carry
+      carry = d >= 36 and 1 or 0
+      s = string.sub(digits, (d % 36) + 1, (d % 36) + 1) .. s
+      i = i - 1
+    end
+  end
+  return s .. random
+end
+`;
+
+/**
  * Takes the free lease (KEYS m s l): a new epoch, unless the last producer
  * handed over (its stream continues); the producer the lease lapsed from is
- * told it was deposed, and holders are told the stream restarted.
+ * told it was deposed, and holders are told the stream restarted. Returns
+ * whether the stream continues.
  */
-const ACQUIRE = `local function acquire(token, leaseMs, newEpoch, topic, channel, qchannel)
+const ACQUIRE = `${EPOCH}local function acquire(token, leaseMs, random, topic, channel, qchannel)
   redis.call('HSET', KEYS[3], 'o', token, 'st', 'creating')
   redis.call('PEXPIRE', KEYS[3], leaseMs)
   local m = redis.call('HMGET', KEYS[1], 'e', 'ho', 'lo')
   local continues = m[1] and m[2] == '1'
   if m[3] and not continues then redis.call('SPUBLISH', qchannel, 'deposed:' .. m[3]) end
   if not continues then
+    local newEpoch = epochAfter(m[1], random)
     redis.call('DEL', KEYS[2])
     redis.call('HSET', KEYS[1], 'e', newEpoch, 's', 0, 't', topic)
     -- Every new epoch is announced before its first update: a feed changes epoch only when told (or when it reads one).
@@ -49,6 +82,7 @@ const ACQUIRE = `local function acquire(token, leaseMs, newEpoch, topic, channel
   redis.call('HSET', KEYS[1], 'lo', token)
   -- Until the producer's first tick renews it: a producer that dies at once leaves nothing for long.
   redis.call('PEXPIRE', KEYS[1], leaseMs * 3)
+  return continues
 end
 `;
 
@@ -65,7 +99,7 @@ function script(name: string, source: string): Script {
 
 /**
  * The first local subscriber (KEYS m s l h; ARGV node leaseMs newToken
- * newEpoch topic channel qchannel window): holds the topic, takes the lease
+ * epochRandom topic channel qchannel window): holds the topic, takes the lease
  * when it is free, and returns {role, lease state, epoch, seq, now, the
  * window newest first}.
  */
@@ -94,11 +128,11 @@ return {role, st or '', m[1] or '', tonumber(m[2] or '0'), now, entries}
 
 /**
  * A process's periodic step for one topic (KEYS m s l h; ARGV node leaseMs
- * holding token newToken newEpoch topic channel qchannel keepMs live
+ * holding token newToken epochRandom topic channel qchannel keepMs live
  * mayAcquire): renews its hold, and its lease when it produces (telling
  * holders it is live again, should the live script have been lost); takes
  * the lease when it lapsed. Returns {lost} | {producing, holders} |
- * {held, state} | {free} | {acquired}.
+ * {held, state} | {free} | {acquired, 1 when the stream continues (a handover)}.
  */
 export const TICK = script(
   "tick",
@@ -124,8 +158,8 @@ if token ~= '' then
 end
 if lease[1] then return {'held', lease[2] or ''} end
 if ARGV[3] ~= '1' or ARGV[12] ~= '1' then return {'free'} end
-acquire(ARGV[5], leaseMs, ARGV[6], ARGV[7], ARGV[8], ARGV[9])
-return {'acquired'}
+local continues = acquire(ARGV[5], leaseMs, ARGV[6], ARGV[7], ARGV[8], ARGV[9])
+return {'acquired', continues and 1 or 0}
 `,
 );
 
@@ -180,11 +214,17 @@ return 1
 `,
 );
 
-/** The producer's createTopic failed (KEYS m s l; ARGV token channel message): the stream ends, holders refuse. */
+/**
+ * The producer's createTopic failed (KEYS m s l; ARGV token channel
+ * message): the lease is freed and waiting holders refuse. The stream
+ * stays (it expires unless a producer renews it), so subscribers that hold
+ * it meanwhile are still published to; the next producer starts a new epoch.
+ */
 export const FAILED = script(
   "failed",
   `if redis.call('HGET', KEYS[3], 'o') ~= ARGV[1] then return 0 end
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+redis.call('DEL', KEYS[3])
+redis.call('HDEL', KEYS[1], 'ho')
 redis.call('SPUBLISH', ARGV[2], 'x:failed:' .. ARGV[3])
 return 1
 `,

@@ -18,12 +18,12 @@
  * the same for opening and resyncing: Centrifugo's recovery merge, per
  * process instead of per client.
  *
- * Epochs cannot be ordered, and a script's reply (commands connection) and
- * the channel (pub/sub connection) have no order between them, so the
- * feed's epoch changes only when it is told: by a script's read, or by the
- * `x:reset:<epoch>` every new epoch is announced with before its first
- * update (in channel order with the updates). A batch of another epoch is
- * from before what the feed was told — an old epoch's — and is dropped.
+ * A script's reply (commands connection) and the channel (pub/sub
+ * connection) have no order between them, so a feed may hear of a topic's
+ * epochs out of order: a read of the newest, then buffered messages of an
+ * older one. Epochs made in Redis sort by age (scripts.ts), so the feed
+ * keeps the newest it heard of — from a read, an `x:reset:<epoch>`, or a
+ * batch whose reset it missed — and drops what belongs to an older one.
  */
 import type { StreamPosition } from "../protocol/positions.js";
 import type { EncodedUpdate } from "../runtime/fan-out.js";
@@ -88,7 +88,7 @@ export class TopicFeed {
     }
     if (message.kind === "reset") {
       // The stream restarted (a takeover): a new epoch, nothing in it yet.
-      if (this.stream?.epoch !== message.epoch) this.stream = new TopicStream(message.epoch, this.output.limits);
+      if (this.#isNewer(message.epoch)) this.stream = new TopicStream(message.epoch, this.output.limits);
       return;
     }
     if (!this.#apply(message)) {
@@ -106,13 +106,13 @@ export class TopicFeed {
   /** A script's read of the stream (the join's window, or a sync after the head): apply it, then what was buffered. */
   loaded(read: StreamRead): void {
     const updates: EncodedUpdate[] = [];
-    if (read.epoch !== "" && (this.stream === undefined || this.stream.epoch !== read.epoch)) {
+    if (read.epoch !== "" && this.#isNewer(read.epoch)) {
       this.stream = new TopicStream(read.epoch, this.output.limits);
       const window = contiguousWindow(read);
       this.stream.skipTo(window.length > 0 ? window[0]!.seq - 1 : read.seq);
       // A stream that restarted is delivered from its window: subscribers see the new epoch (an explicit reset).
       this.#record(window, read.now, this.state !== "opening" ? updates : undefined);
-    } else if (read.epoch !== "" && this.stream !== undefined) {
+    } else if (read.epoch !== "" && this.stream?.epoch === read.epoch) {
       const after = oldestFirst(read).filter((entry) => entry.seq > this.stream!.position.seq);
       const skipped = after.length > 0 ? after[0]!.seq - this.stream.position.seq - 1 : read.seq - this.stream.position.seq;
       if (skipped > 0) this.gaps += skipped;
@@ -129,15 +129,16 @@ export class TopicFeed {
 
   /** Records and delivers a batch; false when it does not follow the head (messages were lost). */
   #apply(batch: PublishedBatch): boolean {
-    if (this.stream === undefined) {
-      // No read told it an epoch (the stream was gone): the first batch does.
-      this.stream = new TopicStream(batch.epoch, this.output.limits);
-      this.stream.skipTo(batch.first - batch.gap - 1);
-    } else if (this.stream.epoch !== batch.epoch) {
+    let stream = this.stream;
+    if (stream === undefined || newerEpoch(batch.epoch, stream.epoch)) {
+      // A newer stream whose reset this feed did not hear (its channel was down): subscribers see its epoch.
+      stream = this.stream = new TopicStream(batch.epoch, this.output.limits);
+      stream.skipTo(batch.first - batch.gap - 1);
+    } else if (stream.epoch !== batch.epoch) {
       this.stale += batch.payloads.length;
       return true;
     }
-    const head = this.stream.position.seq;
+    const head = stream.position.seq;
     const last = batch.first + batch.payloads.length - 1;
     if (last <= head) {
       this.duplicates += batch.payloads.length;
@@ -156,6 +157,12 @@ export class TopicFeed {
     return true;
   }
 
+  /** Whether `epoch` is newer than the feed's (or the feed has none). */
+  #isNewer(epoch: string): boolean {
+    const current = this.stream?.epoch;
+    return current === undefined || newerEpoch(epoch, current);
+  }
+
   #record(entries: readonly { seq: number; payload: Buffer; at: number }[], now: number, into: EncodedUpdate[] | undefined): void {
     const local = performance.now();
     for (const { seq, payload, at } of entries) {
@@ -171,6 +178,14 @@ export class TopicFeed {
     return update;
   }
 }
+
+/** Whether epoch `a` of a topic is newer than `b`: both begin with the Redis time they were made at (scripts.ts). */
+export function newerEpoch(a: string, b: string): boolean {
+  return a.slice(0, EPOCH_TIME_DIGITS) > b.slice(0, EPOCH_TIME_DIGITS);
+}
+
+/** The base-36 microseconds every epoch made in Redis begins with. */
+const EPOCH_TIME_DIGITS = 11;
 
 interface ReadEntry {
   readonly seq: number;
