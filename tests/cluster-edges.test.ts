@@ -225,7 +225,7 @@ describe("delivery rules under faults", () => {
     const admin = await redis.admin();
     for (let kill = 0; kill < 3; kill++) {
       const count = updates(clients[1]!).length;
-      await eventually(() => updates(clients[1]!).length >= count + 50, 5_000, "updates flowing");
+      await eventually(() => updates(clients[1]!).length >= count + 50, 10_000, "updates flowing");
       await admin.sendCommand(["CLIENT", "KILL", "TYPE", "pubsub"]);
     }
     const count = updates(clients[2]!).length;
