@@ -14,6 +14,7 @@ import {
   clientId,
   type ClusterApp,
   epochRuns,
+  failingTakeover,
   framesOf,
   nodeOf,
   subscribed,
@@ -147,16 +148,7 @@ describe("broker counters", () => {
 
 describe("a takeover whose createTopic fails", () => {
   it("route.publish while subscribers hold the topic during the takeover's backoff is not answered not_live (docs: only when nobody subscribes)", async () => {
-    const cluster = suite.fresh();
-    const a = await cluster.start("a");
-    const b = await cluster.start("b", {
-      onCreate: () => {
-        throw new Error("upstream down");
-      },
-    });
-    await subscribed(a);
-    await subscribed(b);
-    await a.broker.close(); // a stalls: b takes the lapsed lease, its createTopic fails, the failed script ends the stream
+    const { b } = await failingTakeover(suite.fresh());
     await eventually(() => b.errors.length >= 1, 2_000, "b's failed takeover reported");
     // b's subscriber is still subscribed; docs/scale-out.md: not_live "when nobody anywhere subscribes to it".
     expect(await b.route.publish(REQUEST, bar(1))).toEqual({ status: "accepted" });

@@ -15,6 +15,7 @@ import {
   clientId,
   connectRecorded,
   epochRuns,
+  failingTakeover,
   framesOf,
   nodeOf,
   subscribed,
@@ -122,16 +123,7 @@ describe("resync, takeover, retire and handover races", () => {
   });
 
   it("a takeover whose createTopic fails is reported (onError), not retried silently at every tick", async () => {
-    const cluster = suite.fresh();
-    const a = await cluster.start("a");
-    const b = await cluster.start("b", {
-      onCreate: () => {
-        throw new Error("upstream down");
-      },
-    });
-    await subscribed(a);
-    const cb = await subscribed(b);
-    await a.broker.close(); // a stalls: b takes the lapsed lease, and its createTopic fails
+    const { b, cb } = await failingTakeover(suite.fresh());
     await eventually(() => b.created.length >= 1, 2_000, "b's takeover");
     await sleep(1_000);
     const attempts = b.created.length;

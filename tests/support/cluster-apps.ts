@@ -241,3 +241,21 @@ export function subscriptionProblems(frames: readonly Frame[], route = "bars", a
   });
   return problems;
 }
+
+/**
+ * A failing takeover: a produces and b, whose createTopic always throws,
+ * holds the topic too; then a stalls (its broker closes), so b takes the
+ * lapsed lease and its createTopic fails. Resolves with both and b's subscriber.
+ */
+export async function failingTakeover(cluster: Cluster): Promise<{ a: ClusterApp; b: ClusterApp; cb: TestClient }> {
+  const a = await cluster.start("a");
+  const b = await cluster.start("b", {
+    onCreate: () => {
+      throw new Error("upstream down");
+    },
+  });
+  await subscribed(a);
+  const cb = await subscribed(b);
+  await a.broker.close();
+  return { a, b, cb };
+}
