@@ -8,45 +8,16 @@
  * redis-server (tests/support/cluster-apps.ts).
  */
 import { describe, expect, it } from "vitest";
-import {
-  Cluster,
-  REQUEST,
-  clientId,
-  type ClusterApp,
-  epochRuns,
-  failingTakeover,
-  framesOf,
-  nodeOf,
-  subscribed,
-  subscriptionProblems,
-  updates,
-} from "./support/cluster-apps.js";
+import { REQUEST, epochRuns, failingTakeover, framesOf, subscribed, subscriptionProblems, updates } from "./support/cluster-apps.js";
 import { sleep, useClusterSuite } from "./support/cluster-suite.js";
-import { startDelayProxy, type DelayProxy } from "./support/delay-proxy.js";
 import { bar } from "./support/fixtures.js";
 import { eventually } from "./support/server.js";
 
 const suite = useClusterSuite();
 
-/** Runs `test` with a fresh cluster and a delay proxy in front of the test's redis-server (closed after). */
-async function withProxy(test: (cluster: Cluster, proxy: DelayProxy) => Promise<void>): Promise<void> {
-  const proxy = await startDelayProxy(suite.redis.port);
-  try {
-    await test(suite.fresh(), proxy);
-  } finally {
-    await proxy.close();
-  }
-}
-
-/** Drops `app`'s pub/sub connection (CLIENT KILL): it reconnects and resubscribes by itself. */
-async function killPubsub(app: ClusterApp): Promise<void> {
-  const admin = await suite.redis.admin();
-  await admin.sendCommand(["CLIENT", "KILL", "ID", await clientId(admin, `${nodeOf(app)}:pubsub`)]);
-}
-
 describe("the epoch rule", () => {
   it("a pub/sub reconnect while a resync's reply is on its way, with a takeover in between: the feed reaches the new epoch", async () => {
-    await withProxy(async (cluster, proxy) => {
+    await suite.withProxy(async (cluster, proxy) => {
       const a = await cluster.start("a", { publishEveryMs: 10 });
       const c = await cluster.start("c", { publishEveryMs: 10 });
       const b = await cluster.start("b", { broker: { url: `redis://127.0.0.1:${proxy.port}`, connectTimeoutMs: 10_000 } });
@@ -55,12 +26,12 @@ describe("the epoch rule", () => {
       const cb = await subscribed(b);
       await eventually(() => updates(cb).length >= 5, 3_000, "updates flowing to b");
       // A first resync with no delay, so Redis has the sync script cached (else its EVALSHA's NOSCRIPT delays the read itself).
-      await killPubsub(b);
+      await suite.killPubsub(b);
       await eventually(() => (b.route.stats().broker?.feedResyncs ?? 0) >= 1, 2_000, "b's first resync");
       await sleep(100);
       // Redis's replies to b's scripts (its sync among them) reach b 3 s late: the sync reads the stream now, b learns it later.
       proxy.delay("commands", 3_000, "down");
-      await killPubsub(b);
+      await suite.killPubsub(b);
       await eventually(
         () => b.broker.stats().reconnects >= 2 && b.broker.stats().connections.pubsub === "ready",
         1_000,
@@ -68,7 +39,7 @@ describe("the epoch rule", () => {
       );
       // b's sync is in flight. Its pub/sub drops again, and takes ~1.5 s to come back (a slow handshake)…
       proxy.delay("pubsub", 1_500, "up");
-      await killPubsub(b);
+      await suite.killPubsub(b);
       // …during which a stalls and c takes over: the x:reset of the new epoch never reaches b.
       await a.broker.close();
       await eventually(() => c.created.length === 1, 2_000, "c took over");
@@ -87,7 +58,7 @@ describe("the epoch rule", () => {
   });
 
   it("two takeovers while one resync's read is on its way: no update of the epoch in between after the newer one, none sent twice", async () => {
-    await withProxy(async (cluster, proxy) => {
+    await suite.withProxy(async (cluster, proxy) => {
       const a = await cluster.start("a", { publishEveryMs: 10 });
       const c = await cluster.start("c", { publishEveryMs: 10 });
       const d = await cluster.start("d", { publishEveryMs: 10 });
@@ -99,7 +70,7 @@ describe("the epoch rule", () => {
       await eventually(() => updates(cb).length >= 5, 3_000, "updates flowing to b");
       // b's scripts reach Redis 4 s late: its sync reads the stream after both takeovers; its pub/sub buffers both resets meanwhile.
       proxy.delay("commands", 4_000);
-      await killPubsub(b);
+      await suite.killPubsub(b);
       await eventually(
         () => b.broker.stats().connections.pubsub === "ready" && b.broker.stats().reconnects >= 1,
         1_000,
@@ -125,7 +96,7 @@ describe("the epoch rule", () => {
 
 describe("broker counters", () => {
   it("wsgen_broker_feed_gaps_total (stats().broker.feedGaps) never goes down: not when the feed that counted a gap closes", async () => {
-    await withProxy(async (cluster, proxy) => {
+    await suite.withProxy(async (cluster, proxy) => {
       // No history in Redis: what b's pub/sub misses during a reconnect cannot be read back, a visible gap.
       const options = { publishEveryMs: 5, route: { historySize: 0 } };
       const a = await cluster.start("a", options);
@@ -134,7 +105,7 @@ describe("broker counters", () => {
       const cb = await subscribed(b);
       await eventually(() => updates(cb).length >= 5, 3_000, "updates flowing to b");
       proxy.delay("pubsub", 300, "up"); // b's pub/sub takes 300 ms to come back: a's updates meanwhile are lost to it
-      await killPubsub(b);
+      await suite.killPubsub(b);
       await eventually(() => (b.route.stats().broker?.feedGaps ?? 0) > 0, 3_000, "a gap counted at b");
       proxy.delay("pubsub", 0, "up");
       const counted = b.route.stats().broker!.feedGaps!;
@@ -185,13 +156,13 @@ describe("a takeover whose createTopic fails", () => {
 
 describe("a takeover while the pub/sub connection is down", () => {
   it("is not reported as a failed createTopic (none ran), and the topic gets a producer soon after the connection is back", async () => {
-    await withProxy(async (cluster, proxy) => {
+    await suite.withProxy(async (cluster, proxy) => {
       const a = await cluster.start("a");
       const b = await cluster.start("b", { broker: { url: `redis://127.0.0.1:${proxy.port}` } });
       await subscribed(a);
       await subscribed(b);
       proxy.delay("pubsub", 1_500, "up"); // b's pub/sub takes ~1.5 s to come back; its commands are not slowed
-      await killPubsub(b);
+      await suite.killPubsub(b);
       await a.broker.close(); // a stalls: b's tick takes the lapsed lease while its pub/sub is down
       await sleep(1_000);
       const reported = b.errors.map((error) => `${(error as { code?: string }).code}: ${(error as Error).message}`);
@@ -211,7 +182,7 @@ describe("a takeover while the pub/sub connection is down", () => {
 
 describe("interest-driven routing across a pub/sub outage", () => {
   it("the last subscriber leaving while the pub/sub connection is down: the channel is not subscribed again when it comes back", async () => {
-    await withProxy(async (cluster, proxy) => {
+    await suite.withProxy(async (cluster, proxy) => {
       const a = await cluster.start("a", { publishEveryMs: 20 });
       const b = await cluster.start("b", { broker: { url: `redis://127.0.0.1:${proxy.port}` } });
       await subscribed(a);
@@ -220,7 +191,7 @@ describe("interest-driven routing across a pub/sub outage", () => {
       const [channel] = await admin.sendCommand<string[]>(["PUBSUB", "SHARDCHANNELS", "*:c"]);
       expect(await admin.sendCommand(["PUBSUB", "SHARDNUMSUB", channel!])).toEqual([channel, 2]);
       proxy.delay("pubsub", 1_000, "up"); // b's pub/sub takes ~1 s to come back
-      await killPubsub(b);
+      await suite.killPubsub(b);
       await eventually(() => b.broker.stats().connections.pubsub !== "ready", 1_000, "b's pub/sub down");
       expect((await cb.unsubscribe("bars", { symbol: "AAPL" })).payload).toMatchObject({ status: "ok" });
       await eventually(() => b.route.stats().broker?.feeds === 0, 2_000, "b's feed closed");

@@ -12,19 +12,16 @@ import { redisBroker } from "wsgen/redis";
 import { TestClient } from "./support/client.js";
 import {
   REQUEST,
-  clientId,
   connectRecorded,
   epochRuns,
   failingTakeover,
   framesOf,
-  nodeOf,
   subscribed,
   subscriptionProblems,
   updates,
   type ClusterApp,
 } from "./support/cluster-apps.js";
 import { sleep, useClusterSuite } from "./support/cluster-suite.js";
-import { startDelayProxy } from "./support/delay-proxy.js";
 import { Bar, BarSubscriptionRequest, BarWsRouter, RecordingService, bar } from "./support/fixtures.js";
 import { eventually, startApp } from "./support/server.js";
 
@@ -39,9 +36,7 @@ async function leaseState(): Promise<string | undefined> {
 
 describe("resync, takeover, retire and handover races", () => {
   it("a takeover while a feed resyncs: old-epoch updates buffered before the reset never follow the new epoch's, none is sent twice", async () => {
-    const cluster = suite.fresh();
-    const proxy = await startDelayProxy(suite.redis.port);
-    try {
+    await suite.withProxy(async (cluster, proxy) => {
       const a = await cluster.start("a", { publishEveryMs: 5 });
       const c = await cluster.start("c", { publishEveryMs: 5 });
       const b = await cluster.start("b", { broker: { url: `redis://127.0.0.1:${proxy.port}` } });
@@ -49,10 +44,9 @@ describe("resync, takeover, retire and handover races", () => {
       await subscribed(c);
       const cb = await subscribed(b);
       await eventually(() => updates(cb).length >= 10, 3_000, "updates flowing to b");
-      const admin = await suite.redis.admin();
       // b's scripts (its sync among them) reach Redis 1.5 s late; its pub/sub connection is not slowed.
       proxy.delay("commands", 1_500);
-      await admin.sendCommand(["CLIENT", "KILL", "ID", await clientId(admin, `${nodeOf(b)}:pubsub`)]);
+      await suite.killPubsub(b);
       await eventually(
         () => b.broker.stats().reconnects >= 1 && b.broker.stats().connections.pubsub === "ready",
         1_000,
@@ -65,10 +59,7 @@ describe("resync, takeover, retire and handover races", () => {
       const firstEpoch = updates(cb)[0]!.epoch;
       await eventually(() => updates(cb).filter((u) => u.epoch !== firstEpoch).length >= 20, 5_000, "the new epoch at b");
       expect(subscriptionProblems(framesOf(cb)), epochRuns(updates(cb)).join(" ")).toEqual([]);
-    } finally {
-      await cluster.stop();
-      await proxy.close();
-    }
+    });
   });
 
   it("a subscribe on another process while the producer retires (st=retiring) is answered, and createTopic/removeTopic alternate", async () => {
@@ -88,9 +79,7 @@ describe("resync, takeover, retire and handover races", () => {
   });
 
   it("route.publish while subscribers hold the topic throughout a handover is never answered not_live", async () => {
-    const cluster = suite.fresh();
-    const proxy = await startDelayProxy(suite.redis.port);
-    try {
+    await suite.withProxy(async (cluster, proxy) => {
       const a = await cluster.start("a", { publishEveryMs: 20 });
       // b takes the topic over; its scripts reach Redis 200 ms late (a far or busy process).
       const b = await cluster.start("b", { publishEveryMs: 20, broker: { url: `redis://127.0.0.1:${proxy.port}` } });
@@ -116,10 +105,7 @@ describe("resync, takeover, retire and handover races", () => {
         answers.filter((status) => status !== "accepted"),
         `${answers.length} publishes from c`,
       ).toEqual([]);
-    } finally {
-      await cluster.stop();
-      await proxy.close();
-    }
+    });
   });
 
   it("a takeover whose createTopic fails is reported (onError), not retried silently at every tick", async () => {
@@ -259,9 +245,7 @@ describe("one process, several subscribes and apps", () => {
 
 describe("a slow pub/sub connection", () => {
   it("a first subscribe whose join reads the new epoch before its slow pub/sub delivers the old one: no old-epoch update after it, no duplicate", async () => {
-    const cluster = suite.fresh();
-    const proxy = await startDelayProxy(suite.redis.port);
-    try {
+    await suite.withProxy(async (cluster, proxy) => {
       const a = await cluster.start("a", { publishEveryMs: 5 });
       const c = await cluster.start("c", { publishEveryMs: 5 });
       const b = await cluster.start("b", { broker: { url: `redis://127.0.0.1:${proxy.port}`, connectTimeoutMs: 5_000 } });
@@ -279,18 +263,13 @@ describe("a slow pub/sub connection", () => {
       proxy.delay("pubsub", 0, "down");
       expect(subscriptionProblems(framesOf(cb)), epochRuns(updates(cb)).join(" ")).toEqual([]);
       expect(updates(cb).length).toBeGreaterThan(0);
-    } finally {
-      await cluster.stop();
-      await proxy.close();
-    }
+    });
   });
 });
 
 describe("a slow pub/sub reply", () => {
   it("a resubscribe after an unsubscribe whose SUNSUBSCRIBE reply came after connectTimeoutMs is refused or gets the topic's updates, never deaf", async () => {
-    const cluster = suite.fresh();
-    const proxy = await startDelayProxy(suite.redis.port);
-    try {
+    await suite.withProxy(async (cluster, proxy) => {
       const a = await cluster.start("a");
       const b = await cluster.start("b", { broker: { url: `redis://127.0.0.1:${proxy.port}`, connectTimeoutMs: 300 } });
       await subscribed(a);
@@ -313,9 +292,6 @@ describe("a slow pub/sub reply", () => {
       const subscribers = await admin.sendCommand<[string, number]>(["PUBSUB", "SHARDNUMSUB", channel!]);
       for (let close = 1; close <= 3; close++) await a.route.publish(REQUEST, bar(close));
       await eventually(() => updates(cb).length === 3, 2_000, `the updates at b (SHARDNUMSUB ${JSON.stringify(subscribers)})`);
-    } finally {
-      await cluster.stop();
-      await proxy.close();
-    }
+    });
   });
 });

@@ -6,7 +6,8 @@
 import { afterAll, afterEach, beforeAll } from "vitest";
 import type { WsRoute } from "wsgen";
 import { redisBroker, type RedisBroker } from "wsgen/redis";
-import { Cluster } from "./cluster-apps.js";
+import { clientId, Cluster, nodeOf, type ClusterApp } from "./cluster-apps.js";
+import { startDelayProxy, type DelayProxy } from "./delay-proxy.js";
 import { startRedisServer, type RedisServer } from "./redis-server.js";
 import { startApp, type RunningApp } from "./server.js";
 
@@ -18,6 +19,10 @@ export interface ClusterSuite {
   startOther(route: WsRoute<any, any>): Promise<RunningApp>;
   /** Stops `running` (and closes `broker`) after the test. */
   stopAfter(running: RunningApp, broker?: RedisBroker): void;
+  /** Runs `test` with a fresh cluster and a delay proxy in front of the redis-server; stops the cluster, then closes the proxy. */
+  withProxy(test: (cluster: Cluster, proxy: DelayProxy) => Promise<void>): Promise<void>;
+  /** Drops `app`'s pub/sub connection (CLIENT KILL): it reconnects and resubscribes by itself. */
+  killPubsub(app: ClusterApp): Promise<void>;
 }
 
 export function useClusterSuite(): ClusterSuite {
@@ -58,6 +63,20 @@ export function useClusterSuite(): ClusterSuite {
     },
     stopAfter(running, broker) {
       others.push({ running, broker });
+    },
+    async withProxy(test) {
+      const proxy = await startDelayProxy(redis!.port);
+      const cluster = suite.fresh();
+      try {
+        await test(cluster, proxy);
+      } finally {
+        await cluster.stop();
+        await proxy.close();
+      }
+    },
+    async killPubsub(app) {
+      const admin = await redis!.admin();
+      await admin.sendCommand(["CLIENT", "KILL", "ID", await clientId(admin, `${nodeOf(app)}:pubsub`)]);
     },
   };
   return suite;

@@ -21,7 +21,7 @@ import { parseChannelMessage } from "./channel-messages.js";
 import { MirrorHistory } from "./mirror-history.js";
 import { ProducerRuns } from "./producer-runs.js";
 import { unavailable, type RedisLink } from "./redis-link.js";
-import { JOIN, LEAVE, PUBLISH, SYNC, TICK } from "./scripts.js";
+import { JOIN, LEAVE, PUBLISH, publishArguments, SYNC, TICK } from "./scripts.js";
 import { TopicFeed, type FeedOutput, type RawEntry } from "./topic-feed.js";
 import { metaKeys, topicKeys } from "./topic-keys.js";
 
@@ -129,7 +129,7 @@ export class ClusterStreams implements RouteStreams {
     const keys = topicKeys(this.#config.prefix, this.#spec.module, topic);
     let reply: [number, string];
     try {
-      const args = ["", this.#maxlen, keys.channel, 0, this.#keepMs, 1, payload];
+      const args = publishArguments({ token: "", maxlen: this.#maxlen, channel: keys.channel, gap: 0, keepMs: this.#keepMs }, [payload]);
       reply = (await this.#config.link.run(PUBLISH, metaKeys(keys), args)) as [number, string];
     } catch (error) {
       throw unavailable(error, `route "${this.#spec.route}": publish to "${topic}"`);

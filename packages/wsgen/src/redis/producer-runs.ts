@@ -15,7 +15,7 @@ import { describeError, WsgenError } from "../runtime/errors.js";
 import type { GenerationState, TopicGeneration } from "../runtime/topic-lifecycle.js";
 import { parseChannelMessage } from "./channel-messages.js";
 import { unavailable, type ChannelListener, type RedisLink } from "./redis-link.js";
-import { FAILED, LIVE, PUBLISH, RELEASE, RETIRE } from "./scripts.js";
+import { FAILED, LIVE, PUBLISH, publishArguments, RELEASE, RETIRE } from "./scripts.js";
 import { metaKeys, type TopicKeys } from "./topic-keys.js";
 
 /** How long deposed producers are gathered into one report. */
@@ -172,7 +172,7 @@ export class ProducerRuns {
     const gap = run.gap;
     run.gap = 0;
     const { keys } = run;
-    const args = [run.token, maxlen, keys.channel, gap, keepMs, payloads.length, ...payloads];
+    const args = publishArguments({ token: run.token, maxlen, channel: keys.channel, gap, keepMs }, payloads);
     const sent = link.run(PUBLISH, metaKeys(keys), args).then(
       (reply) => {
         if ((reply as [number, string])[1] !== "fenced") return;

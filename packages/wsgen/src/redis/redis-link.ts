@@ -158,10 +158,6 @@ export class RedisLink {
     return this.pubsub.isReady;
   }
 
-  get ready(): boolean {
-    return this.#states.commands === "ready" && this.#states.pubsub === "ready";
-  }
-
   stats(): { commands: ConnectionState; pubsub: ConnectionState; reconnects: number; connectionErrors: number } {
     return { ...this.#states, reconnects: this.#reconnects, connectionErrors: this.#errors };
   }

@@ -203,6 +203,14 @@ return {last, e}
 `,
 );
 
+/** PUBLISH's ARGV, in its order: a token ('' from anywhere), the stream's MAXLEN, the channel, seqs to skip first, the keys' TTL, the updates. */
+export function publishArguments(
+  head: { token: string; maxlen: number; channel: string; gap: number; keepMs: number },
+  payloads: readonly string[],
+): (string | number)[] {
+  return [head.token, head.maxlen, head.channel, head.gap, head.keepMs, payloads.length, ...payloads];
+}
+
 /** The producer's createTopic succeeded (KEYS l; ARGV token channel). */
 export const LIVE = script(
   "live",

@@ -180,7 +180,7 @@ export class TopicFeed {
 }
 
 /** Whether epoch `a` of a topic is newer than `b`: both begin with the Redis time they were made at (scripts.ts). */
-export function newerEpoch(a: string, b: string): boolean {
+function newerEpoch(a: string, b: string): boolean {
   return a.slice(0, EPOCH_TIME_DIGITS) > b.slice(0, EPOCH_TIME_DIGITS);
 }
 

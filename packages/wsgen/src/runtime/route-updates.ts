@@ -72,12 +72,6 @@ export class RouteUpdates {
     this.#queue.push({ generation, data });
   }
 
-  /** Why `data` would not be sent (its schema refuses it, with `validate`, or JSON cannot serialize it), else undefined. */
-  refusal(data: unknown): string | undefined {
-    const encoded = this.json(data);
-    return encoded.ok ? undefined : encoded.why;
-  }
-
   /** `data` as it would be sent, as JSON (parsed by the data schema, with `validate`), or why it would not be. */
   json(data: unknown): { ok: true; json: string } | { ok: false; why: string } {
     const { validate, dataSchema, dataName } = this.#options;
@@ -167,22 +161,14 @@ export class RouteUpdates {
     };
     for (const update of updates) {
       if (!remote.accepts(update.generation)) continue;
-      const checked = this.#checked(update);
-      if (checked === undefined) continue;
-      let json: string;
-      try {
-        json = jsonOf(checked.value);
-      } catch (error) {
-        this.#invalid(
-          new WsgenError("ERR_INVALID_UPDATE", `update for "${update.generation.topic}" could not be serialized: ${describeError(error)}`, {
-            cause: error,
-          }),
-        );
+      const encoded = this.json(update.data);
+      if (!encoded.ok) {
+        this.#invalid(new WsgenError("ERR_INVALID_UPDATE", `update for "${update.generation.topic}" ${encoded.why}`));
         continue;
       }
       if (update.generation !== run) send();
       run = update.generation;
-      payloads.push(json);
+      payloads.push(encoded.json);
       this.#updatesPublished += 1;
     }
     send();

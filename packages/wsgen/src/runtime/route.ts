@@ -360,21 +360,22 @@ export class WsRoute<Req, Data, User = unknown> implements TopicPublisher<Req, D
   async #createTopic(generation: TopicGeneration, request: Req, user: User): Promise<void> {
     // Shared: opening the stream here is what a first local subscriber asks; the producer runs where the broker says.
     if (this.#streams !== undefined) return this.#streams.open(generation.topic, request, user);
-    const topicUpdate: TopicUpdater<Data> = (data) => {
-      // Updates for an ended generation of the topic are late, not errors.
-      if (this.#lifecycle.accepts(generation)) this.#updates.push(generation, data);
-    };
-    const { topic } = generation;
-    await this.service.createTopic(topic, topicUpdate, { route: this.name, topic, request, user });
+    // Updates for an ended generation of the topic are late, not errors.
+    return this.#runCreateTopic(generation, () => this.#lifecycle.accepts(generation), request, user);
   }
 
   /** This process won `run`'s lease: the service produces here, its updates positioned by the broker. */
-  async #produce(run: ProducerRun, request: Req, user: User): Promise<void> {
+  #produce(run: ProducerRun, request: Req, user: User): Promise<void> {
     const streams = this.#streams;
+    return this.#runCreateTopic(run, () => streams?.accepts(run) === true, request, user);
+  }
+
+  /** The service's createTopic for `generation`, whose updates are queued while `accepts()` says they still count. */
+  async #runCreateTopic(generation: TopicGeneration, accepts: () => boolean, request: Req, user: User): Promise<void> {
     const topicUpdate: TopicUpdater<Data> = (data) => {
-      if (streams?.accepts(run) === true) this.#updates.push(run, data);
+      if (accepts()) this.#updates.push(generation, data);
     };
-    const { topic } = run;
+    const { topic } = generation;
     await this.service.createTopic(topic, topicUpdate, { route: this.name, topic, request, user });
   }
 
