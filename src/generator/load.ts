@@ -147,6 +147,17 @@ function discoverRouters(config: ResolvedConfig, file: SourceFile, outputDir: st
       })),
     );
   }
+  // TypeScript parses any expression as a module specifier (`from ~"wsgen"`) and says so only when type-checking.
+  const { ts } = loadTsMorph();
+  const unquoted = file.getImportDeclarations().find((declaration) => !ts.isStringLiteral(declaration.compilerNode.moduleSpecifier));
+  if (unquoted !== undefined) {
+    throw InputError.at(
+      locationOf(config, unquoted),
+      `ws.ts does not parse: an import's module is not a string literal (${unquoted.compilerNode.moduleSpecifier.getText()}).`,
+      'Write the module as a string: import type { Model } from "package".',
+      "TS1141",
+    );
+  }
   // With a module resolution that ignores package.json `exports` (node10), `wsgen` does not resolve, and
   // every WsRouter alias would look like something else: say why instead.
   const unresolved = file
